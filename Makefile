@@ -1,0 +1,52 @@
+# Everything a user or CI needs, from a fresh clone: `make demo`, `make test`.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: setup demo test test-fast lock docs clean help
+
+help:
+	@echo "make demo       set up, generate a synthetic region, run the nightly load on DuckDB"
+	@echo "make test       set up and run the whole test suite (what CI runs)"
+	@echo "make test-fast  the tests without the slow integration ones"
+	@echo "make docs       dbt docs site for the warehouse models"
+	@echo "make lock       re-pin requirements.lock from pyproject.toml"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/permanence demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+docs: setup
+	cd dbt_project && PERMANENCE_WAREHOUSE=$(CURDIR)/data/demo/warehouse/permanence.duckdb ../$(BIN)/dbt docs generate --profiles-dir .
+
+# Resolve the ranges in pyproject.toml in a clean venv and pin every package.
+lock:
+	rm -rf .lock-venv && $(PY) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade "pip>=24"
+	.lock-venv/bin/python -m pip install -q ".[test]"
+	.lock-venv/bin/python -m pip freeze --exclude permanence > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf data/demo dbt_project/target dbt_project/logs .pytest_cache

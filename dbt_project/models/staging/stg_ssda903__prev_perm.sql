@@ -1,0 +1,24 @@
+-- PrevPerm: renames and casts only; rows of each LA's current load.
+with source as (
+
+    {{ current_load_rows(source('ssda903', 'prev_perm')) }}
+
+),
+
+renamed as (
+
+    select
+        cast(child as {{ dbt.type_string() }}) as child_id,
+        cast(dob as date) as birth_month,
+        cast(prev_perm as {{ dbt.type_string() }}) as previous_permanence,
+        cast(la_perm as {{ dbt.type_string() }}) as previous_permanence_la,
+        cast(date_perm as date) as previous_permanence_date,
+        cast(la_code as {{ dbt.type_string() }}) as la_code,
+        cast(load_id as {{ dbt.type_string() }}) as load_id,
+        cast(extract_date as date) as extract_date,
+        cast(source_row as {{ dbt.type_int() }}) as source_row
+    from source
+
+)
+
+select * from renamed

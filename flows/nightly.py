@@ -1,0 +1,153 @@
+"""The nightly load as Prefect flows. Read top to bottom, it is the pipeline diagram:
+
+    pull -> validate -> pseudonymise -> load      (each drop)
+                                   -> transform -> publish   (once, for everything loaded)
+
+`nightly` takes one LA's drop; `region` takes several (a consortium's warehouse, or the demo).
+The steps themselves live in permanence.pipeline so they can be tested without Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from permanence import pipeline
+from permanence.config import Settings
+from permanence.pipeline import DropQuarantined, Ingested
+from permanence.progress import step
+from permanence.pseudonymise import resolve_key
+from permanence.warehouse import exclusive
+
+# Frames are large and hold personal data: never hash them into cache keys or persist them.
+TASK = dict(cache_policy=NO_CACHE, persist_result=False)
+
+
+@dataclass
+class RunSummary:
+    load_id: str
+    la_code: str
+    status: str
+    message: str
+    report: str | None
+    rows_in: int
+    rows_loaded: int
+    rows_rejected: int
+
+
+def _timed(settings: Settings, run: Ingested, name: str, label: str, fn, *args):
+    with step(name, f"{label} ({run.la_code})") as timing:
+        result = fn(*args)
+    pipeline.record_step(settings, run, timing)
+    return result
+
+
+@task(retries=3, retry_delay_seconds=[5, 30, 120], **TASK)
+def pull(settings: Settings, run: Ingested) -> Ingested:
+    """Copy the drop from its source, sha256 every file, archive it read-only. I/O: retried."""
+    return _timed(settings, run, "pull", "pull and archive", pipeline.pull_step, settings, run)
+
+
+@task(**TASK)
+def validate(settings: Settings, run: Ingested) -> Ingested:
+    return _timed(settings, run, "validate", "read and validate", pipeline.validate_step, settings, run)
+
+
+@task(**TASK)
+def pseudonymise(settings: Settings, run: Ingested, key: bytes) -> Ingested:
+    return _timed(settings, run, "pseudonymise", "pseudonymise", pipeline.pseudonymise_step, run, key)
+
+
+@task(retries=1, retry_delay_seconds=10, **TASK)
+def load(settings: Settings, run: Ingested) -> Ingested:
+    return _timed(settings, run, "load", "load into raw", pipeline.load_step, settings, run)
+
+
+@task(**TASK)
+def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None) -> None:
+    with step("transform", "dbt build") as timing:
+        pipeline.transform_step(settings, runs, as_at)
+    for r in runs:
+        if r.status == "loaded":
+            pipeline.record_step(settings, r, timing)
+
+
+@task(retries=2, retry_delay_seconds=5, **TASK)
+def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
+    with step("publish", "publish") as timing:
+        for r in runs:
+            if r.status == "loaded":
+                pipeline.record_step(settings, r, timing)
+        return pipeline.publish_step(settings, runs)
+
+
+def ingest(settings: Settings, key: bytes, source: str, la_code: str, as_at: dt.date | None) -> Ingested:
+    run = pipeline.begin(settings, source, la_code, as_at)
+    run = pull(settings, run)
+    if run.status == "skipped":
+        return run
+    run = validate(settings, run)
+    if run.status == "quarantined":
+        return run
+    run = pseudonymise(settings, run, key)
+    return load(settings, run)
+
+
+def _settings(warehouse: str | None, data_dir: str | None) -> Settings:
+    overrides = {k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v}
+    return Settings(**overrides)
+
+
+def _key(settings: Settings) -> bytes:
+    key, where = resolve_key(settings.hmac_key, settings.hmac_key_block, settings.hmac_key_file)
+    get_run_logger().info("pseudonymisation key from %s", where)
+    return key
+
+
+def _summaries(runs: list[Ingested]) -> list[RunSummary]:
+    return [
+        RunSummary(r.load_id, r.la_code, r.status, r.message, str(r.report_dir) if r.report_dir else None,
+                   r.rows_in, r.rows_loaded, r.rows_rejected)
+        for r in runs
+    ]
+
+
+@flow(name="region-load", log_prints=False)
+def region(
+    drops: list[tuple[str, str]],
+    as_at: dt.date | None = None,
+    warehouse: str | None = None,
+    data_dir: str | None = None,
+) -> list[RunSummary]:
+    """Load several LAs' drops [(source, la_code), ...] into one warehouse, then build and publish once."""
+    settings = _settings(warehouse, data_dir)
+    key = _key(settings)
+    logger = get_run_logger()
+    with exclusive(settings.warehouse_path):
+        runs = [ingest(settings, key, source, la, as_at) for source, la in drops]
+        transform(settings, runs, as_at)
+        published = publish(settings, runs)
+    for r in runs:
+        logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
+    if published:
+        logger.info("published warehouse: %s", published)
+    quarantined = [r for r in runs if r.status == "quarantined"]
+    if quarantined:
+        raise DropQuarantined("; ".join(r.message for r in quarantined))
+    return _summaries(runs)
+
+
+@flow(name="nightly-load", log_prints=False)
+def nightly(
+    source: str,
+    la_code: str,
+    as_at: dt.date | None = None,
+    warehouse: str | None = None,
+    data_dir: str | None = None,
+) -> RunSummary:
+    """One LA's nightly run against its extract drop (any fsspec URL)."""
+    return region([(source, la_code)], as_at=as_at, warehouse=warehouse, data_dir=data_dir)[0]

@@ -1,0 +1,249 @@
+"""The nightly run's steps as plain functions; flows/nightly.py wires them into Prefect tasks.
+
+pull -> validate -> pseudonymise -> load (one drop at a time), then transform -> publish once
+for everything loaded. A drop that fails structurally, or has too many bad rows, is quarantined:
+recorded in the audit tables and the report, nothing of it loaded, the published warehouse kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from permanence import reports, warehouse
+from permanence.config import Settings
+from permanence.extract import ExtractFrame, Issue, StructuralError, issues_frame
+from permanence.progress import StepTiming
+from permanence.pseudonymise import pseudonymise_frame
+from permanence.readers import read_drop
+from permanence.sources import ArchivedDrop, pull
+
+
+class DropQuarantined(RuntimeError):
+    """Raised after a quarantine is recorded; its message is the one line a user needs."""
+
+
+class BuildFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Ingested:
+    load_id: str
+    la_code: str
+    source: str
+    started_at: dt.datetime
+    as_at: dt.date | None = None
+    drop: ArchivedDrop | None = None
+    status: str = "running"  # loaded | skipped | quarantined
+    frames: list[ExtractFrame] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    rejected_rows: dict[str, set[int]] = field(default_factory=dict)
+    rows_in: int = 0
+    rows_loaded: int = 0
+    message: str = ""
+    report_dir: Path | None = None
+    loaded_per_file: dict[str, int] = field(default_factory=dict)
+    rows_per_file: dict[str, int] = field(default_factory=dict)
+    tables_per_file: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(len(v) for v in self.rejected_rows.values())
+
+
+def new_load_id(la_code: str) -> str:
+    return f"{dt.datetime.now():%Y%m%dT%H%M%S}-{la_code}-{secrets.token_hex(3)}"
+
+
+def begin(settings: Settings, source: str, la_code: str, as_at: dt.date | None) -> Ingested:
+    with warehouse.connect(settings.warehouse_path) as con:
+        warehouse.create_schema(con)
+        warehouse.recover_unfinished(con)
+    return Ingested(new_load_id(la_code), la_code, source, dt.datetime.now(), as_at)
+
+
+def record_step(settings: Settings, run: Ingested, timing: StepTiming) -> None:
+    with warehouse.connect(settings.warehouse_path) as con:
+        warehouse.record_rows(
+            con,
+            "load_steps",
+            [
+                {
+                    "load_id": run.load_id,
+                    "step": timing.step,
+                    "started_at": timing.started_at,
+                    "finished_at": timing.finished_at or dt.datetime.now(),
+                    "status": timing.status,
+                    "cpu_seconds": timing.cpu_seconds,
+                    "peak_rss_mb": timing.peak_rss_mb,
+                }
+            ],
+        )
+
+
+def pull_step(settings: Settings, run: Ingested) -> Ingested:
+    run.drop = pull(run.source, run.la_code, settings.archive_dir, run.as_at)
+    with warehouse.connect(settings.warehouse_path) as con:
+        earlier = warehouse.published_load(con, run.la_code, run.drop.drop_sha256)
+    if earlier:
+        run.status = "skipped"
+        run.message = f"same drop already published by load {earlier}: nothing to do"
+        finish(settings, run)
+    return run
+
+
+def validate_step(settings: Settings, run: Ingested) -> Ingested:
+    from validations import validate_drop  # imported here: pandera is slow to import and not always needed
+
+    assert run.drop is not None
+    try:
+        frames, reader_issues = read_drop(run.drop.folder)
+    except StructuralError as exc:
+        return quarantine(settings, run, [exc.issue], exc.issue.line())
+    outcome = validate_drop(frames, run.drop.extract_date)
+    run.frames = frames
+    run.issues = reader_issues + list(outcome.issues)
+    run.rejected_rows = outcome.rejected_rows
+    run.rows_in = sum(f.rows for f in frames)
+    for f in frames:
+        run.rows_per_file[f.file_name] = run.rows_per_file.get(f.file_name, 0) + f.rows
+        names = run.tables_per_file.get(f.file_name)
+        run.tables_per_file[f.file_name] = f"{names},{f.table.name}" if names else f.table.name
+    structural = [i for i in run.issues if i.severity == "structural"]
+    if structural:
+        return quarantine(settings, run, run.issues, structural[0].line())
+    share = outcome.bad_row_share()
+    if share > settings.bad_row_threshold:
+        first = next(i for i in run.issues if i.severity == "error")
+        return quarantine(
+            settings,
+            run,
+            run.issues,
+            f"{share:.1%} of rows rejected, above the {settings.bad_row_threshold:.0%} threshold; first: {first.line()}",
+        )
+    return run
+
+
+def pseudonymise_step(run: Ingested, key: bytes) -> Ingested:
+    run.frames = [pseudonymise_frame(f, key, run.la_code) for f in run.frames]
+    return run
+
+
+def load_step(settings: Settings, run: Ingested) -> Ingested:
+    assert run.drop is not None
+    hashes = {f.name: f.sha256 for f in run.drop.files}
+    with warehouse.connect(settings.warehouse_path) as con:
+        run.loaded_per_file = warehouse.load_frames(
+            con,
+            run.frames,
+            run.rejected_rows,
+            load_id=run.load_id,
+            la_code=run.la_code,
+            extract_date=run.drop.extract_date,
+            file_hashes=hashes,
+        )
+        warehouse.record_issues(con, run.load_id, issues_frame(run.issues))
+    run.rows_loaded = sum(run.loaded_per_file.values())
+    run.frames = []  # the rows are in the warehouse now; free the memory before dbt runs
+    run.status = "loaded"
+    return run
+
+
+def quarantine(settings: Settings, run: Ingested, issues: list[Issue], line: str) -> Ingested:
+    run.issues = issues
+    run.status = "quarantined"
+    run.message = f"drop quarantined: {line}"
+    with warehouse.connect(settings.warehouse_path) as con:
+        warehouse.record_issues(con, run.load_id, issues_frame(issues))
+    finish(settings, run)
+    return run
+
+
+def finish(settings: Settings, run: Ingested, status: str | None = None) -> None:
+    """Write the load's final audit rows and its report. Called once per final status."""
+    status = status or run.status
+    drop = run.drop
+    with warehouse.connect(settings.warehouse_path) as con:
+        warehouse.record_rows(
+            con,
+            "loads",
+            [
+                {
+                    "load_id": run.load_id,
+                    "la_code": run.la_code,
+                    "source": run.source,
+                    "extract_date": drop.extract_date if drop else None,
+                    "as_at_date": run.as_at or (drop.extract_date if drop else None),
+                    "drop_sha256": drop.drop_sha256 if drop else None,
+                    "status": status,
+                    "started_at": run.started_at,
+                    "finished_at": dt.datetime.now(),
+                    "files": len(drop.files) if drop else 0,
+                    "rows_in": run.rows_in,
+                    "rows_loaded": run.rows_loaded,
+                    "rows_rejected": run.rows_rejected,
+                    "message": run.message,
+                }
+            ],
+        )
+        if drop and status != "skipped":
+            warehouse.record_rows(
+                con,
+                "load_files",
+                [
+                    {
+                        "load_id": run.load_id,
+                        "file_name": f.name,
+                        "table_name": run.tables_per_file.get(f.name),
+                        "sha256": f.sha256,
+                        "bytes": f.bytes,
+                        "rows_in": run.rows_per_file.get(f.name, 0),
+                        "rows_loaded": run.loaded_per_file.get(f.name, 0),
+                        "rows_rejected": len(run.rejected_rows.get(f.name, ())),
+                    }
+                    for f in drop.files
+                ],
+            )
+    run.report_dir = reports.write_validation_report(settings.reports_dir, run.load_id, run, status)
+
+
+def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | None = None) -> None:
+    from permanence.transform import DbtError, run_dbt
+
+    loaded = [r for r in runs if r.status == "loaded"]
+    if not loaded:
+        return
+    vars_ = {"as_at_date": as_at.isoformat()} if as_at else None
+    try:
+        run_dbt("build", warehouse=settings.warehouse_path, vars=vars_, artifacts_dir=settings.dbt_target_dir)
+    except DbtError as exc:
+        fail(settings, loaded, f"dbt build failed: {exc}")
+        raise BuildFailed(f"dbt build failed: {exc}") from None
+
+
+def fail(settings: Settings, runs: list[Ingested], message: str) -> None:
+    with warehouse.connect(settings.warehouse_path) as con:
+        for r in runs:
+            warehouse.discard_load(con, r.load_id)
+    for r in runs:
+        r.status = "failed"
+        r.message = message
+        finish(settings, r)
+
+
+def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
+    from permanence.publish import publish_copy
+
+    loaded = [r for r in runs if r.status == "loaded"]
+    if not loaded:
+        return None
+    for r in loaded:
+        r.status = "published"
+        r.message = r.message or "loaded, built and published"
+        finish(settings, r)
+    with warehouse.connect(settings.warehouse_path) as con:
+        con.execute("CHECKPOINT")
+    return publish_copy(settings.warehouse_path, settings.published_dir)

@@ -1,0 +1,95 @@
+"""Replace identifying fields before anything reaches the warehouse.
+
+Child identifiers become a keyed HMAC-SHA256 of (LA code, identifier): stable across loads so a
+child's history joins, unlinkable without the key, and distinct between LAs that reuse numbers.
+Dates of birth become the first of their month; postcodes keep their district only; UPNs and other
+`drop` columns never leave this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import pandas as pd
+
+from permanence.extract import ExtractFrame
+
+KEY_ENV = "PERMANENCE_HMAC_KEY"
+
+
+class MissingKeyError(RuntimeError):
+    pass
+
+
+def resolve_key(
+    explicit: str | None,
+    block_name: str | None,
+    key_file: Path | None = None,
+    *,
+    create: bool = False,
+) -> tuple[bytes, str]:
+    """Find the pseudonymisation key: explicit/env value, a Prefect Secret block, or a key file.
+
+    Returns (key, where) so the caller can say where the key came from, never the key itself.
+    `create` writes a new random key file: only the demo does that, and says so.
+    """
+    if explicit:
+        return explicit.encode(), f"environment variable {KEY_ENV}"
+    if block_name:
+        from prefect.blocks.system import Secret
+
+        return Secret.load(block_name).get().encode(), f"Prefect Secret block '{block_name}'"
+    if key_file is not None:
+        if key_file.exists():
+            return key_file.read_text().strip().encode(), f"key file {key_file}"
+        if create:
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            return key_file.read_text().strip().encode(), f"new demo key file {key_file} (generated)"
+    raise MissingKeyError(
+        f"No pseudonymisation key: set {KEY_ENV}, or PERMANENCE_HMAC_KEY_BLOCK to a Prefect Secret block name"
+    )
+
+
+def pseudonym(key: bytes, la_code: str, identifier: str) -> str:
+    return hmac.new(key, f"{la_code}:{identifier}".encode(), hashlib.sha256).hexdigest()
+
+
+def pseudonymise_series(key: bytes, la_code: str, values: pd.Series) -> pd.Series:
+    # Hash each distinct id once: a child appears in many rows and tables.
+    mapping = {v: pseudonym(key, la_code, v) for v in values.dropna().unique()}
+    return values.map(mapping).astype(object)
+
+
+def month_start(values: pd.Series) -> pd.Series:
+    """dd/mm/yyyy -> 01/mm/yyyy; the load step parses the file's date format as for any date."""
+    s = values.astype("string")
+    return ("01" + s.str.slice(2)).astype(object).where(s.notna(), None)
+
+
+def postcode_district(values: pd.Series) -> pd.Series:
+    """'TF1 5AB' -> 'TF1'; an outward code alone is kept as it is."""
+    s = values.astype("string").str.upper().str.strip()
+    return s.str.split(r"\s+", n=1, regex=True).str[0].astype(object).where(s.notna(), None)
+
+
+def pseudonymise_frame(ef: ExtractFrame, key: bytes, la_code: str) -> ExtractFrame:
+    df = ef.frame.copy()
+    for col in ef.table.columns:
+        if col.name not in df.columns:
+            continue
+        if col.kind in ("child_id", "staff_id"):
+            df[col.name] = pseudonymise_series(key, la_code, df[col.name])
+        elif col.kind == "dob":
+            df[col.name] = month_start(df[col.name])
+        elif col.kind == "postcode":
+            df[col.name] = postcode_district(df[col.name])
+        elif col.kind == "drop":
+            df = df.drop(columns=col.name)
+    return ExtractFrame(table=ef.table, file_name=ef.file_name, frame=df)

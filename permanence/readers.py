@@ -1,0 +1,171 @@
+"""Read a drop's files into contract-shaped frames, recognising each table by its header row.
+
+Every CMS names its export files differently, so a file's name says nothing: the header row (or,
+for the 903 XML export, the element names) decides which contract table it holds. Files come as
+real exports do: with or without a BOM, CRLF line endings, blank or comma-only trailing rows,
+codes in any case, and columns we do not know (reported as warnings and not loaded).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+from lxml import etree
+
+from permanence import contract
+from permanence.extract import ROW, ExtractFrame, Issue, StructuralError
+
+DATA_SUFFIXES = {".csv", ".txt", ".xml"}
+MIN_HEADER_MATCH = 0.6  # share of a table's columns a header must name to be recognised as it
+
+
+def _structural(file_name: str, code: str, rule: str, column: str | None = None) -> StructuralError:
+    return StructuralError(Issue(file_name, None, code, rule, "structural", None, column))
+
+
+def identify_table(header: list[str]) -> contract.Table | None:
+    """The contract table whose columns this header names best, or None."""
+    names = {h.strip().strip('"').upper() for h in header if h and h.strip()}
+    best, best_score = None, (0.0, 0)
+    for t in contract.tables().values():
+        cols = {c.upper() for c in t.column_names}
+        matched = len(cols & names)
+        score = (matched / len(cols), matched)
+        if matched >= 2 and score[0] >= MIN_HEADER_MATCH and score > best_score:
+            best, best_score = t, score
+    return best
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise _structural(path.name, "ENCODING", "file is not UTF-8 text (binary or UTF-16)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _structural(path.name, "ENCODING", "file is not valid UTF-8") from None
+
+
+def _normalise(df: pd.DataFrame, t: contract.Table) -> pd.DataFrame:
+    """Strip cells, blank -> None, codes upper-case; drop rows that are entirely blank."""
+    for name in df.columns:
+        if name == ROW:
+            continue
+        s = df[name].astype("string").str.strip()
+        s = s.mask(s == "")
+        if t.column(name).kind == "code":
+            s = s.str.upper()
+        df[name] = s.astype(object).where(s.notna(), None)
+    data_cols = [c for c in df.columns if c != ROW]
+    return df[df[data_cols].notna().any(axis=1)].reset_index(drop=True)
+
+
+def read_csv_file(path: Path) -> tuple[ExtractFrame, list[Issue]]:
+    text = _decode(path)
+    first_line = text.splitlines()[0] if text.strip() else ""
+    if not first_line.strip():
+        raise _structural(path.name, "EMPTY", "file is empty: no header row")
+    header = next(csv.reader([first_line]))
+    t = identify_table(header)
+    if t is None:
+        raise _structural(path.name, "UNRECOGNISED", "header row matches no table of the extract contract")
+    by_upper = {c.upper(): c for c in t.column_names}
+    # Blank lines are kept while parsing so that index + 2 is the line number a user sees.
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            header=0,
+            on_bad_lines="error",
+        )
+    except pd.errors.ParserError as exc:
+        # pandas says "Expected N fields in line L, saw M": keep the line, never the content.
+        line = re.search(r"line (\d+)", str(exc))
+        raise StructuralError(
+            Issue(path.name, t.name, "MALFORMED", "row has more fields than the header", "structural",
+                  int(line.group(1)) if line else None)
+        ) from None
+    issues: list[Issue] = []
+    rename, keep = {}, []
+    for col in df.columns:
+        canon = by_upper.get(str(col).strip().upper())
+        if canon is None or canon in keep:
+            issues.append(Issue(path.name, t.name, "EXTRA-COLUMN", "column not in the extract contract: not loaded", "warning", None, str(col).strip()))
+            continue
+        rename[col] = canon
+        keep.append(canon)
+    df = df[list(rename)].rename(columns=rename)
+    df[ROW] = df.index + 2
+    return ExtractFrame(t, path.name, _normalise(df, t)), issues
+
+
+# 903 XML export: element names differ from the CSV headers in two places.
+_XML_RENAMES = {"CHILDID": "CHILD", "PL": "PLACE"}
+# Nested elements of a <CHILD> and the table each becomes; the child's own leaves make the rest.
+_XML_NESTED = {
+    "EPISODE": "episodes",
+    "AREVIEW": "reviews",
+    "AMISSING": "missing",
+    "PERMANENCE": "prev_perm",
+    "AD_PLACED": "placed_adoption",
+    "OC2": "oc2",
+    "SW_EPISODE": "social_worker_episodes",
+}
+# Tables made from a child's own leaves, present when their marker element is.
+_XML_CHILD_LEVEL = {"header": "CHILD", "uasc": "DUC", "ad1": "DATE_INT", "oc3": "IN_TOUCH"}
+
+
+def _leaves(el) -> dict[str, str | None]:
+    return {_XML_RENAMES.get(c.tag, c.tag): c.text for c in el if len(c) == 0 and isinstance(c.tag, str)}
+
+
+def read_xml_file(path: Path) -> tuple[list[ExtractFrame], list[Issue]]:
+    rows: dict[str, list[dict]] = defaultdict(list)
+    try:
+        for _, child in etree.iterparse(str(path), events=("end",), tag="CHILD", recover=False, huge_tree=True):
+            base = _leaves(child)
+            base[ROW] = child.sourceline
+            for table, marker in _XML_CHILD_LEVEL.items():
+                if base.get(marker) is not None:
+                    rows[table].append(base)
+            for el in child.iter(*_XML_NESTED):
+                rec = {**base, **_leaves(el), ROW: el.sourceline}
+                rows[_XML_NESTED[el.tag]].append(rec)
+            child.clear()
+    except etree.XMLSyntaxError as exc:
+        raise _structural(path.name, "XML", f"not well-formed XML at line {exc.lineno}") from None
+    if not rows:
+        raise _structural(path.name, "EMPTY", "XML file holds no CHILD records")
+    frames = []
+    for table, recs in rows.items():
+        t = contract.table(table)
+        df = pd.DataFrame.from_records(recs)
+        cols = [c for c in t.column_names if c in df.columns]
+        frames.append(ExtractFrame(t, path.name, _normalise(df[cols + [ROW]].copy(), t)))
+    return frames, []
+
+
+def read_drop(folder: Path) -> tuple[list[ExtractFrame], list[Issue]]:
+    """Read every data file of a drop folder. Raises StructuralError for a file that can't be read."""
+    frames: list[ExtractFrame] = []
+    issues: list[Issue] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        if path.suffix.lower() not in DATA_SUFFIXES:
+            continue
+        if path.suffix.lower() == ".xml":
+            got, found = read_xml_file(path)
+            frames.extend(got)
+        else:
+            ef, found = read_csv_file(path)
+            frames.append(ef)
+        issues.extend(found)
+    if not frames:
+        raise _structural(folder.name, "NO-FILES", "drop holds no CSV or XML extract files")
+    return frames, issues

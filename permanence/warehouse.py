@@ -1,0 +1,230 @@
+"""The DuckDB warehouse: raw and audit schemas, the typed load, and one writer at a time.
+
+Raw tables are append-only and keep every extract (load_id and source file hash on every row) so
+an auditor can trace a figure to its extract; `raw.current_load` says which load per LA the models
+read. Audit tables are append-only too: a load's status is its latest row in `audit.loads`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from permanence import contract
+from permanence.extract import ISSUE_COLUMNS, ROW, ExtractFrame
+
+RAW_TYPES = {
+    "child_id": "VARCHAR",
+    "staff_id": "VARCHAR",
+    "date": "DATE",
+    "dob": "DATE",
+    "int": "INTEGER",
+    "code": "VARCHAR",
+    "text": "VARCHAR",
+    "postcode": "VARCHAR",
+}
+META_COLUMNS = {
+    "load_id": "VARCHAR",
+    "la_code": "VARCHAR",
+    "extract_date": "DATE",
+    "source_file": "VARCHAR",
+    "source_sha256": "VARCHAR",
+    "source_row": "INTEGER",
+}
+AUDIT_DDL = {
+    "loads": """load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE, as_at_date DATE,
+        drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, files INTEGER,
+        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR""",
+    "load_files": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR, bytes BIGINT,
+        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT""",
+    "validation_results": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, rule_code VARCHAR,
+        rule VARCHAR, severity VARCHAR, row_number INTEGER, column_name VARCHAR, count BIGINT""",
+    "load_steps": """load_id VARCHAR, step VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
+        status VARCHAR, cpu_seconds DOUBLE, peak_rss_mb DOUBLE""",
+}
+FINAL_STATUSES = ("published", "quarantined", "failed", "skipped", "crashed")
+
+
+class WarehouseBusy(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def exclusive(warehouse: Path) -> Iterator[None]:
+    """One run at a time per warehouse: an OS lock beside the file, released if the process dies."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WarehouseBusy(f"{warehouse}: another run holds this warehouse; try again when it ends") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(warehouse))
+
+
+def raw_columns(t: contract.Table) -> dict[str, str]:
+    cols = {c.warehouse_name: RAW_TYPES[c.kind] for c in t.columns if c.loaded}
+    return {**cols, **META_COLUMNS}
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Every raw table exists, empty if never loaded, so dbt sources never meet a missing table."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+    for t in contract.tables().values():
+        cols = ", ".join(f'"{n}" {ty}' for n, ty in raw_columns(t).items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{t.name} ({cols})")
+    con.execute("CREATE TABLE IF NOT EXISTS raw.current_load (la_code VARCHAR, load_id VARCHAR, extract_date DATE)")
+    for name, ddl in AUDIT_DDL.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({ddl})")
+
+
+def published_load(con, la_code: str, drop_sha256: str) -> str | None:
+    """The load that already published this exact drop for this LA, if any."""
+    row = con.execute(
+        """select load_id from audit.loads where la_code = ? and drop_sha256 = ? and status = 'published'
+           order by finished_at desc limit 1""",
+        [la_code, drop_sha256],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _typed(ef: ExtractFrame, rejected: set[int], meta: dict) -> pd.DataFrame:
+    df = ef.frame
+    if rejected:
+        df = df[~df[ROW].isin(rejected)]
+    out = pd.DataFrame(index=df.index)
+    for col in ef.table.columns:
+        if not col.loaded:
+            continue
+        values = df[col.name] if col.name in df.columns else pd.Series(None, index=df.index, dtype=object)
+        if col.kind in ("date", "dob"):
+            out[col.warehouse_name] = pd.to_datetime(values, format="%d/%m/%Y", errors="coerce").dt.date
+        elif col.kind == "int":
+            out[col.warehouse_name] = pd.to_numeric(values, errors="coerce").astype("Int64")
+        else:
+            out[col.warehouse_name] = values.astype(object)
+    for k, v in meta.items():
+        out[k] = v
+    out["source_row"] = df[ROW].astype("int64")
+    return out
+
+
+def load_frames(
+    con: duckdb.DuckDBPyConnection,
+    frames: list[ExtractFrame],
+    rejected_rows: dict[str, set[int]],
+    *,
+    load_id: str,
+    la_code: str,
+    extract_date: dt.date,
+    file_hashes: dict[str, str],
+) -> dict[str, int]:
+    """Append the valid rows of every frame to raw, in one transaction, and make this load current.
+
+    Returns rows loaded per file. A crash mid-way rolls back: raw never holds half a load.
+    """
+    loaded: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for ef in frames:
+            meta = {
+                "load_id": load_id,
+                "la_code": la_code,
+                "extract_date": extract_date,
+                "source_file": ef.file_name,
+                "source_sha256": file_hashes.get(ef.file_name),
+            }
+            df = _typed(ef, rejected_rows.get(ef.file_name, set()), meta)
+            cols = list(raw_columns(ef.table))
+            con.register("incoming", df)
+            col_list = ", ".join(f'"{c}"' for c in cols)
+            con.execute(f"INSERT INTO raw.{ef.table.name} ({col_list}) SELECT {col_list} FROM incoming")
+            con.unregister("incoming")
+            loaded[ef.file_name] = loaded.get(ef.file_name, 0) + len(df)
+        set_current_load(con, la_code, load_id, extract_date)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return loaded
+
+
+def set_current_load(con, la_code: str, load_id: str, extract_date: dt.date) -> None:
+    """A backfilled older drop is kept in raw but does not displace a newer current extract."""
+    row = con.execute("select extract_date from raw.current_load where la_code = ?", [la_code]).fetchone()
+    if row and row[0] > extract_date:
+        return
+    con.execute("delete from raw.current_load where la_code = ?", [la_code])
+    con.execute("insert into raw.current_load values (?, ?, ?)", [la_code, load_id, extract_date])
+
+
+def discard_load(con, load_id: str) -> None:
+    """Remove an unpublished load's raw rows and point its LA back at its last published load."""
+    for t in contract.tables():
+        con.execute(f"delete from raw.{t} where load_id = ?", [load_id])
+    con.execute("delete from raw.current_load where load_id = ?", [load_id])
+    con.execute(
+        """insert into raw.current_load
+           select la_code, load_id, extract_date from (
+             select la_code, load_id, extract_date,
+                    row_number() over (partition by la_code order by extract_date desc, finished_at desc) as rn
+             from audit.loads where status = 'published'
+               and la_code not in (select la_code from raw.current_load)
+           ) where rn = 1""",
+    )
+
+
+def recover_unfinished(con) -> list[str]:
+    """Loads that started but never reached a final status (killed): discard and record them."""
+    ids = [
+        r[0]
+        for r in con.execute(
+            """select distinct load_id from audit.load_steps
+               where load_id not in (select load_id from audit.loads)"""
+        ).fetchall()
+    ]
+    for load_id in ids:
+        discard_load(con, load_id)
+        con.execute(
+            """insert into audit.loads (load_id, status, finished_at, message)
+               values (?, 'crashed', current_timestamp, 'run ended without a final status; its rows were discarded')""",
+            [load_id],
+        )
+    return ids
+
+
+def record_issues(con, load_id: str, issues: pd.DataFrame) -> None:
+    if issues.empty:
+        return
+    df = issues[ISSUE_COLUMNS].copy()
+    df.insert(0, "load_id", load_id)
+    df["row_number"] = df["row_number"].astype("Int64")
+    con.register("incoming_issues", df)
+    con.execute("insert into audit.validation_results select * from incoming_issues")
+    con.unregister("incoming_issues")
+
+
+def record_rows(con, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    df = pd.DataFrame(rows)
+    cols = ", ".join(df.columns)
+    con.register("incoming_rows", df)
+    con.execute(f"insert into audit.{table} ({cols}) select {cols} from incoming_rows")
+    con.unregister("incoming_rows")

@@ -1,0 +1,114 @@
+"""Reading drops as CMSs export them: tables recognised by header, messy files accepted."""
+
+import pytest
+
+from permanence.extract import ROW, StructuralError
+from permanence.readers import identify_table, read_csv_file, read_drop, read_xml_file
+
+EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
+
+
+def test_tables_are_recognised_by_header_not_name(write_drop):
+    folder = write_drop(
+        {
+            "export_01.csv": HEADER + "A1,1,01/02/2015,WBRI,A123456789012,,\n",
+            "export_02.csv": EPISODES + "A1,01/04/2020,S,C2,N1,U4,PR1,,,,TF1 5AB,TF2 6CD,\n",
+            "misc.csv": "CHILD,SEX,DOB,DUC\nA1,1,01/02/2015,01/01/2033\n",
+        }
+    )
+    frames, issues = read_drop(folder)
+    assert {f.file_name: f.table.name for f in frames} == {
+        "export_01.csv": "header",
+        "export_02.csv": "episodes",
+        "misc.csv": "uasc",
+    }
+    assert issues == []
+
+
+def test_messy_csv_bom_crlf_blank_rows_case_and_extra_column(write_drop):
+    text = ("\ufeff" + EPISODES.strip() + ",LOCAL_NOTE\r\n"
+            + "a1,01/04/2020,s,c2,n1,u4,pr1,,,,,,,note\r\n"
+            + "\r\n,,,,,,,,,,,,,\r\n")
+    folder = write_drop({"eps.csv": text})
+    ef, issues = read_csv_file(folder / "eps.csv")
+    assert ef.table.name == "episodes"
+    assert len(ef.frame) == 1
+    row = ef.frame.iloc[0]
+    assert (row["RNE"], row["LS"], row["PLACE"], row["PLACE_PROVIDER"]) == ("S", "C2", "U4", "PR1")
+    assert row["CHILD"] == "a1"  # identifiers are not codes: their case is kept
+    assert row[ROW] == 2
+    assert [(i.rule_code, i.column_name, i.severity) for i in issues] == [("EXTRA-COLUMN", "LOCAL_NOTE", "warning")]
+
+
+def test_row_numbers_are_file_lines_even_after_blank_lines(write_drop):
+    folder = write_drop({"h.csv": HEADER + "A1,1,01/02/2015,WBRI,,,\n\nA2,2,01/02/2016,WBRI,,,\n"})
+    ef, _ = read_csv_file(folder / "h.csv")
+    assert list(ef.frame[ROW]) == [2, 4]
+
+
+@pytest.mark.parametrize(
+    "content, code",
+    [
+        (b"", "EMPTY"),
+        ("\ufeffCHILD,SEX\n".encode("utf-16"), "ENCODING"),
+        (b"CHILD,SEX,DOB\nA1,1,\xff\xfe01/02/2015\n", "ENCODING"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "ENCODING"),
+        (b"name,address\nx,y\n", "UNRECOGNISED"),
+    ],
+)
+def test_unreadable_files_are_structural(write_drop, content, code):
+    folder = write_drop({"f.csv": content})
+    with pytest.raises(StructuralError) as exc:
+        read_drop(folder)
+    assert exc.value.issue.rule_code == code
+    assert exc.value.issue.file_name == "f.csv"
+
+
+def test_row_with_too_many_fields_names_the_line(write_drop):
+    folder = write_drop({"h.csv": HEADER + "A1,1,01/02/2015,WBRI,,,\nA2,1,01/02/2015,WBRI,,,,extra,more\n"})
+    with pytest.raises(StructuralError) as exc:
+        read_csv_file(folder / "h.csv")
+    assert exc.value.issue.row_number == 3
+    assert "A2" not in str(exc.value)
+
+
+def test_header_missing_a_column_is_still_recognised():
+    cols = EPISODES.strip().split(",")
+    cols.remove("REC")
+    assert identify_table(cols).name == "episodes"
+
+
+XML = """<?xml version="1.0" encoding="UTF-8"?>
+<Children>
+  <CHILD>
+    <CHILDID>A1</CHILDID><SEX>1</SEX><DOB>01/02/2015</DOB><ETHNIC>WBRI</ETHNIC><UPN>A123456789012</UPN>
+    <MOTHER/><MC_DOB/>
+    <DATE_INT>01/01/2021</DATE_INT><DATE_MATCH>01/02/2021</DATE_MATCH><FOSTER_CARE>0</FOSTER_CARE>
+    <EPISODE><DECOM>01/04/2020</DECOM><RNE>S</RNE><LS>C2</LS><CIN>N1</CIN><PL>U4</PL>
+      <PLACE_PROVIDER>PR1</PLACE_PROVIDER><DEC>01/03/2021</DEC><REC>X1</REC></EPISODE>
+    <EPISODE><DECOM>01/03/2021</DECOM><RNE>P</RNE><LS>E1</LS><CIN>N1</CIN><PL>A5</PL>
+      <PLACE_PROVIDER>PR1</PLACE_PROVIDER><DEC>01/09/2021</DEC><REC>E11</REC></EPISODE>
+    <HEADER><AREVIEW><REVIEW>01/10/2020</REVIEW><REVIEW_CODE>PN1</REVIEW_CODE></AREVIEW></HEADER>
+  </CHILD>
+</Children>
+"""
+
+
+def test_903_xml_export(write_drop):
+    folder = write_drop({"903.xml": XML})
+    frames, _ = read_xml_file(folder / "903.xml")
+    by_table = {f.table.name: f.frame for f in frames}
+    assert set(by_table) == {"header", "ad1", "episodes", "reviews"}
+    eps = by_table["episodes"]
+    assert list(eps["PLACE"]) == ["U4", "A5"]
+    assert list(eps["CHILD"]) == ["A1", "A1"]
+    assert eps[ROW].tolist()[0] == 7  # the EPISODE element's line in the file
+    assert by_table["ad1"].iloc[0]["DATE_MATCH"] == "01/02/2021"
+
+
+def test_malformed_xml_is_structural(write_drop):
+    folder = write_drop({"903.xml": "<Children><CHILD><CHILDID>A1</CHILD>"})
+    with pytest.raises(StructuralError) as exc:
+        read_drop(folder)
+    assert exc.value.issue.rule_code == "XML"
