@@ -19,13 +19,16 @@ from lxml import etree
 
 from permanence import contract
 from permanence.extract import ROW, ExtractFrame, Issue, StructuralError
+from validations.rules import rule
 
 DATA_SUFFIXES = {".csv", ".txt", ".xml"}
 MIN_HEADER_MATCH = 0.6  # share of a table's columns a header must name to be recognised as it
 
 
-def _structural(file_name: str, code: str, rule: str, column: str | None = None) -> StructuralError:
-    return StructuralError(Issue(file_name, None, code, rule, "structural", None, column))
+def _structural(file_name: str, code: str, detail: str | None = None, row: int | None = None,
+                table: str | None = None) -> StructuralError:
+    r = rule(code)
+    return StructuralError(Issue(file_name, table, code, detail or r.text, r.severity, row))
 
 
 def identify_table(header: list[str]) -> contract.Table | None:
@@ -44,11 +47,11 @@ def identify_table(header: list[str]) -> contract.Table | None:
 def _decode(path: Path) -> str:
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
-        raise _structural(path.name, "ENCODING", "file is not UTF-8 text (binary or UTF-16)")
+        raise _structural(path.name, "PERM-ENCODING", "file is not UTF-8 text (binary or UTF-16)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _structural(path.name, "ENCODING", "file is not valid UTF-8") from None
+        raise _structural(path.name, "PERM-ENCODING") from None
 
 
 def _normalise(df: pd.DataFrame, t: contract.Table) -> pd.DataFrame:
@@ -69,11 +72,11 @@ def read_csv_file(path: Path) -> tuple[ExtractFrame, list[Issue]]:
     text = _decode(path)
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
-        raise _structural(path.name, "EMPTY", "file is empty: no header row")
+        raise _structural(path.name, "PERM-EMPTY", "file is empty: no header row")
     header = next(csv.reader([first_line]))
     t = identify_table(header)
     if t is None:
-        raise _structural(path.name, "UNRECOGNISED", "header row matches no table of the extract contract")
+        raise _structural(path.name, "PERM-UNRECOGNISED")
     by_upper = {c.upper(): c for c in t.column_names}
     # Blank lines are kept while parsing so that index + 2 is the line number a user sees.
     try:
@@ -88,16 +91,14 @@ def read_csv_file(path: Path) -> tuple[ExtractFrame, list[Issue]]:
     except pd.errors.ParserError as exc:
         # pandas says "Expected N fields in line L, saw M": keep the line, never the content.
         line = re.search(r"line (\d+)", str(exc))
-        raise StructuralError(
-            Issue(path.name, t.name, "MALFORMED", "row has more fields than the header", "structural",
-                  int(line.group(1)) if line else None)
-        ) from None
+        raise _structural(path.name, "PERM-MALFORMED", row=int(line.group(1)) if line else None, table=t.name) from None
     issues: list[Issue] = []
     rename, keep = {}, []
     for col in df.columns:
         canon = by_upper.get(str(col).strip().upper())
         if canon is None or canon in keep:
-            issues.append(Issue(path.name, t.name, "EXTRA-COLUMN", "column not in the extract contract: not loaded", "warning", None, str(col).strip()))
+            extra = rule("PERM-EXTRA-COLUMN")
+            issues.append(Issue(path.name, t.name, extra.code, extra.text, extra.severity, None, str(col).strip()))
             continue
         rename[col] = canon
         keep.append(canon)
@@ -140,9 +141,9 @@ def read_xml_file(path: Path) -> tuple[list[ExtractFrame], list[Issue]]:
                 rows[_XML_NESTED[el.tag]].append(rec)
             child.clear()
     except etree.XMLSyntaxError as exc:
-        raise _structural(path.name, "XML", f"not well-formed XML at line {exc.lineno}") from None
+        raise _structural(path.name, "PERM-XML", row=exc.lineno) from None
     if not rows:
-        raise _structural(path.name, "EMPTY", "XML file holds no CHILD records")
+        raise _structural(path.name, "PERM-EMPTY", "XML file holds no CHILD records")
     frames = []
     for table, recs in rows.items():
         t = contract.table(table)
@@ -167,5 +168,5 @@ def read_drop(folder: Path) -> tuple[list[ExtractFrame], list[Issue]]:
             frames.append(ef)
         issues.extend(found)
     if not frames:
-        raise _structural(folder.name, "NO-FILES", "drop holds no CSV or XML extract files")
+        raise _structural(folder.name, "PERM-NO-FILES")
     return frames, issues

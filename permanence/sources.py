@@ -20,10 +20,16 @@ from pathlib import Path
 import fsspec
 
 from permanence.extract import Issue, StructuralError
+from validations.rules import rule
 
 MANIFEST = "manifest.json"
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})$")
 _CHUNK = 1 << 20
+
+
+def _refused(where: str, code: str, detail: str | None = None) -> StructuralError:
+    r = rule(code)
+    return StructuralError(Issue(where, None, code, detail or r.text, r.severity))
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def read_manifest(fs, root: str) -> dict:
         try:
             return json.loads(fh.read().decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise StructuralError(Issue(MANIFEST, None, "MANIFEST", "manifest.json is not valid JSON", "structural")) from None
+            raise _refused(MANIFEST, "PERM-MANIFEST") from None
 
 
 def extract_date_of(manifest: dict, root: str, override: dt.date | None) -> dt.date:
@@ -71,10 +77,10 @@ def extract_date_of(manifest: dict, root: str, override: dt.date | None) -> dt.d
     m = _DATE_IN_NAME.search(root.rstrip("/").rsplit("/", 1)[-1])
     if m:
         return dt.date.fromisoformat(m.group(1))
-    raise StructuralError(
-        Issue(root.rstrip("/").rsplit("/", 1)[-1], None, "EXTRACT-DATE",
-              "no extract date: add manifest.json {\"extract_date\": \"YYYY-MM-DD\"}, end the folder name with the date, or pass --as-at",
-              "structural")
+    raise _refused(
+        root.rstrip("/").rsplit("/", 1)[-1],
+        "PERM-EXTRACT-DATE",
+        'no extract date: add manifest.json {"extract_date": "YYYY-MM-DD"}, end the folder name with the date, or pass --as-at',
     )
 
 
@@ -88,12 +94,10 @@ def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = N
     """Copy every file of the drop into the archive, hashing as it goes; archive once per content."""
     fs, root = fsspec.core.url_to_fs(source)
     if not fs.isdir(root):
-        raise StructuralError(Issue(source, None, "SOURCE", "source is not a folder that can be read", "structural"))
+        raise _refused(source, "PERM-SOURCE")
     manifest = read_manifest(fs, root)
     if manifest.get("la_code") and str(manifest["la_code"]) != str(la_code):
-        raise StructuralError(
-            Issue(MANIFEST, None, "LA-CODE", f"manifest is for LA {manifest['la_code']}, not {la_code}", "structural")
-        )
+        raise _refused(MANIFEST, "PERM-LA-CODE", f"manifest is for LA {manifest['la_code']}, not {la_code}")
     extract_date = extract_date_of(manifest, root, as_at)
 
     staging = archive_dir / la_code / ".incoming" / f"{os.getpid()}-{dt.datetime.now().strftime('%H%M%S%f')}"

@@ -38,7 +38,7 @@ def test_messy_csv_bom_crlf_blank_rows_case_and_extra_column(write_drop):
     assert (row["RNE"], row["LS"], row["PLACE"], row["PLACE_PROVIDER"]) == ("S", "C2", "U4", "PR1")
     assert row["CHILD"] == "a1"  # identifiers are not codes: their case is kept
     assert row[ROW] == 2
-    assert [(i.rule_code, i.column_name, i.severity) for i in issues] == [("EXTRA-COLUMN", "LOCAL_NOTE", "warning")]
+    assert [(i.rule_code, i.column_name, i.severity) for i in issues] == [("PERM-EXTRA-COLUMN", "LOCAL_NOTE", "warning")]
 
 
 def test_row_numbers_are_file_lines_even_after_blank_lines(write_drop):
@@ -50,11 +50,11 @@ def test_row_numbers_are_file_lines_even_after_blank_lines(write_drop):
 @pytest.mark.parametrize(
     "content, code",
     [
-        (b"", "EMPTY"),
-        ("\ufeffCHILD,SEX\n".encode("utf-16"), "ENCODING"),
-        (b"CHILD,SEX,DOB\nA1,1,\xff\xfe01/02/2015\n", "ENCODING"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "ENCODING"),
-        (b"name,address\nx,y\n", "UNRECOGNISED"),
+        (b"", "PERM-EMPTY"),
+        ("\ufeffCHILD,SEX\n".encode("utf-16"), "PERM-ENCODING"),
+        (b"CHILD,SEX,DOB\nA1,1,\xff\xfe01/02/2015\n", "PERM-ENCODING"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PERM-ENCODING"),
+        (b"name,address\nx,y\n", "PERM-UNRECOGNISED"),
     ],
 )
 def test_unreadable_files_are_structural(write_drop, content, code):
@@ -111,4 +111,4 @@ def test_malformed_xml_is_structural(write_drop):
     folder = write_drop({"903.xml": "<Children><CHILD><CHILDID>A1</CHILD>"})
     with pytest.raises(StructuralError) as exc:
         read_drop(folder)
-    assert exc.value.issue.rule_code == "XML"
+    assert exc.value.issue.rule_code == "PERM-XML"

@@ -1,0 +1,418 @@
+"""Extract validation: each rule fails and passes, year-keyed codes, privacy, outcome shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from permanence.contract import table, tables
+from permanence.extract import ROW, ExtractFrame
+from validations import ValidationOutcome, validate_drop
+from validations.rules import RULES
+from validations.schemas import MODELS
+
+EXTRACT = dt.date(2024, 5, 1)  # collection year 2024-25
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "validation-rules.md"
+
+
+def ef(table_name: str, rows: list[dict], file_name: str | None = None, drop: tuple = ()) -> ExtractFrame:
+    """An ExtractFrame as the reader hands it over: every contract column, strings or None."""
+    t = table(table_name)
+    cols = [c for c in t.column_names if c not in drop]
+    frame = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    frame[ROW] = np.arange(2, len(rows) + 2, dtype="int64")
+    return ExtractFrame(t, file_name or f"{table_name}.csv", frame)
+
+
+def header(child="C1", **kw) -> dict:
+    return {"CHILD": child, "SEX": "M", "DOB": "01/01/2015", "ETHNIC": "WBRI", **kw}
+
+
+def episode(child="C1", decom="01/05/2023", **kw) -> dict:
+    base = {"CHILD": child, "DECOM": decom, "RNE": "S", "LS": "C2", "CIN": "N1", "PLACE": "U1"}
+    return {**base, **kw}
+
+
+def run(*frames: ExtractFrame, extract_date: dt.date = EXTRACT) -> ValidationOutcome:
+    return validate_drop(list(frames), extract_date)
+
+
+def codes(outcome: ValidationOutcome, file_name: str | None = None) -> list[tuple[str, int | None, str | None]]:
+    return sorted(
+        (i.rule_code, i.row_number, i.column_name)
+        for i in outcome.issues
+        if file_name is None or i.file_name == file_name
+    )
+
+
+def with_header(*episodes_rows: dict, children=("C1",)) -> ValidationOutcome:
+    return run(ef("header", [header(c) for c in children]), ef("episodes", list(episodes_rows)))
+
+
+def rule_rows(outcome: ValidationOutcome, code: str) -> list[int]:
+    return sorted(i.row_number for i in outcome.issues if i.rule_code == code)
+
+
+# ---- contract and docs stay in step ------------------------------------------------------
+
+
+def test_a_model_for_every_contract_table_matching_its_columns():
+    assert set(MODELS) == set(tables())
+    for name, t in tables().items():
+        schema = MODELS[name].to_schema()
+        assert list(schema.columns) == t.column_names, name
+        for c in t.columns:
+            col = schema.columns[c.name]
+            assert col.metadata["kind"] == c.kind, (name, c.name)
+            assert col.nullable == c.nullable, (name, c.name)
+            if c.kind == "code":
+                assert col.checks[0].statistics == {"codes": c.codes}, (name, c.name)
+        assert list(schema.unique) == list(t.key), name
+
+
+def test_docs_list_every_rule():
+    text = DOCS.read_text()
+    for code, r in RULES.items():
+        assert f"`{code}`" in text, code
+
+
+# ---- structural ---------------------------------------------------------------------------
+
+
+def test_missing_required_column_is_structural_and_named():
+    out = run(ef("episodes", [episode()], drop=("LS",)))
+    assert [(i.rule_code, i.column_name, i.row_number) for i in out.structural] == [
+        ("PERM-COLUMN-MISSING", "LS", None)
+    ]
+
+
+def test_empty_file_is_structural():
+    out = run(ef("header", []))
+    assert [i.rule_code for i in out.structural] == ["PERM-EMPTY"]
+    assert out.bad_row_share() == 0.0
+
+
+def test_two_files_for_one_table_is_structural():
+    out = run(ef("header", [header()], "a.csv"), ef("header", [header()], "b.csv"))
+    assert sorted((i.rule_code, i.file_name) for i in out.structural) == [
+        ("PERM-TABLE-TWICE", "a.csv"),
+        ("PERM-TABLE-TWICE", "b.csv"),
+    ]
+
+
+def test_clean_drop_has_no_issues():
+    out = with_header(
+        episode(DEC="01/06/2023", REC="X1"),
+        episode(decom="01/06/2023", RNE="P", PLACE="U4"),
+    )
+    assert out.issues == [] and out.structural == [] and out.rejected_rows == {}
+    assert out.rows_checked == 3 and out.bad_row_share() == 0.0
+    assert list(out.frame_issues().columns)[:3] == ["file_name", "table_name", "rule_code"]
+
+
+# ---- per-row rules ------------------------------------------------------------------------
+
+
+def test_null_in_non_nullable_column():
+    out = run(ef("header", [header(SEX=None), header("C2", UPN=None)]))
+    assert codes(out) == [("PERM-NULL", 2, "SEX")]
+
+
+@pytest.mark.parametrize("bad", ["31/02/2024", "1/2/2020", "2020-01-01", "01/13/2020", "soon"])
+def test_dates_must_be_real_dd_mm_yyyy(bad):
+    out = run(ef("header", [header(DOB=bad), header("C2", DOB="29/02/2020")]))
+    assert codes(out) == [("PERM-DATE", 2, "DOB")]
+
+
+def test_dates_after_extract_date_fail():
+    out = run(ef("header", [header(DOB="02/05/2024"), header("C2", DOB="01/05/2024")]))
+    assert codes(out) == [("PERM-FUTURE", 2, "DOB")]
+
+
+def test_int_columns_hold_whole_numbers():
+    rows = [{"CHILD": "C1", "DOB": "01/01/2015", "SDQ_SCORE": "12.5"},
+            {"CHILD": "C2", "DOB": "01/01/2015", "SDQ_SCORE": "12"}]
+    assert codes(run(ef("oc2", rows))) == [("PERM-INT", 2, "SDQ_SCORE")]
+
+
+def test_code_not_in_list():
+    out = run(ef("header", [header(ETHNIC="XXXX"), header("C2")]))
+    assert codes(out) == [("PERM-CODE", 2, "ETHNIC")]
+
+
+def test_duplicate_key_flags_later_copies_only():
+    out = run(ef("header", [header(), header("C2"), header()]))
+    assert codes(out) == [("PERM-DUP", 4, "CHILD")]
+    assert out.rejected_rows == {"header.csv": {4}}
+
+
+def test_sex_codes_are_keyed_by_collection_year():
+    old, new = dt.date(2024, 3, 31), dt.date(2024, 4, 1)
+    assert run(ef("header", [header(SEX="1")]), extract_date=old).issues == []
+    assert codes(run(ef("header", [header(SEX="1")]), extract_date=new)) == [("PERM-CODE", 2, "SEX")]
+    assert codes(run(ef("header", [header(SEX="M")]), extract_date=old)) == [("PERM-CODE", 2, "SEX")]
+
+
+def test_place_codes_follow_the_year_of_each_episode_start():
+    # year_from: DECOM; K3 is new in 2023-24 and Z1 retired after 2022-23, in one file.
+    out = run(ef("episodes", [
+        episode("C1", "31/03/2023", PLACE="K3"),  # 2022-23: invalid
+        episode("C2", "01/04/2023", PLACE="K3"),  # 2023-24: valid
+        episode("C3", "31/03/2023", PLACE="Z1"),  # 2022-23: valid
+        episode("C4", "01/04/2023", PLACE="Z1"),  # 2023-24: invalid
+    ]))
+    assert codes(out) == [("PERM-CODE", 2, "PLACE"), ("PERM-CODE", 5, "PLACE")]
+
+
+def test_unparseable_year_date_falls_back_to_extract_year():
+    out = run(ef("episodes", [episode(decom="31/02/2023", PLACE="K3")]))
+    assert codes(out) == [("PERM-DATE", 2, "DECOM")]
+
+
+def test_extras_are_validated_too():
+    rows = [{"lacp_person_id": "C1", "lacp_cla_care_plan_start_date": "01/05/2023",
+             "lacp_permanence_plan_code": "NOPE"},
+            {"lacp_person_id": "C2", "lacp_cla_care_plan_start_date": "01/05/2023",
+             "lacp_permanence_plan_code": "ADOPTION"}]
+    assert codes(run(ef("cla_care_plan", rows))) == [("PERM-CODE", 2, "lacp_permanence_plan_code")]
+
+
+# ---- cross-row and cross-file rules -------------------------------------------------------
+
+
+def test_501_overlapping_episodes():
+    bad = with_header(episode(DEC="01/08/2023", REC="E4A"), episode(decom="01/07/2023", DEC="01/09/2023", REC="E4A"))
+    assert rule_rows(bad, "501") == [3]
+    good = with_header(episode(DEC="01/07/2023", REC="E4A"), episode(decom="01/07/2023", DEC="01/09/2023", REC="E4A"))
+    assert rule_rows(good, "501") == []
+
+
+def test_501_sees_a_long_episode_past_its_neighbour():
+    out = with_header(
+        episode(DEC="01/12/2023", REC="E4A"),
+        episode(decom="01/06/2023", DEC="01/07/2023", REC="E4A"),
+        episode(decom="01/08/2023", DEC="01/09/2023", REC="E4A"),
+    )
+    assert rule_rows(out, "501") == [3, 4]
+
+
+def test_356_dec_before_decom():
+    assert rule_rows(with_header(episode(DEC="30/04/2023", REC="E4A")), "356") == [2]
+    assert rule_rows(with_header(episode(DEC="01/05/2023", REC="E4A")), "356") == []
+
+
+def test_142_open_episode_followed_by_another_and_open_twice():
+    out = with_header(episode(), episode(decom="01/06/2023", RNE="S"))
+    assert rule_rows(out, "142") == [2]
+    assert rule_rows(out, "PERM-OPEN-TWICE") == [3]
+    assert out.rejected_rows == {"episodes.csv": {2}}  # the warning does not reject
+    good = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="02/06/2023"))
+    assert rule_rows(good, "142") == rule_rows(good, "PERM-OPEN-TWICE") == []
+
+
+def test_302_episode_before_birth():
+    out = run(ef("header", [header(DOB="01/06/2023")]), ef("episodes", [episode(decom="01/05/2023")]))
+    assert rule_rows(out, "302") == [2]
+    assert rule_rows(with_header(episode(decom="01/05/2023")), "302") == []
+
+
+def test_child_missing_from_header_on_every_903_table():
+    out = run(
+        ef("header", [header("C1")]),
+        ef("episodes", [episode("C1"), episode("C9")]),
+        ef("reviews", [{"CHILD": "C9", "DOB": "01/01/2015", "REVIEW": "01/06/2023"}]),
+        ef("care_proceedings", [{"cpro_person_id": "C9", "cpro_issue_date": "01/06/2023"}]),
+    )
+    assert codes(out) == [("PERM-NO-HEADER", 2, "CHILD"), ("PERM-NO-HEADER", 3, "CHILD")]
+    assert out.rejected_rows == {"episodes.csv": {3}, "reviews.csv": {2}}
+
+
+def test_no_header_file_skips_header_rules():
+    assert run(ef("episodes", [episode("C9")])).issues == []
+
+
+def test_x1_without_continuation():
+    bad = with_header(episode(DEC="01/06/2023", REC="X1"))
+    assert rule_rows(bad, "PERM-X1") == [2] and bad.rejected_rows == {}
+    good = with_header(episode(DEC="01/06/2023", REC="X1"), episode(decom="01/06/2023", RNE="P"))
+    assert rule_rows(good, "PERM-X1") == []
+
+
+def test_431_chained_episode_with_rne_s():
+    out = with_header(episode(DEC="01/06/2023", REC="X1"), episode(decom="01/06/2023", RNE="S"))
+    assert rule_rows(out, "431") == [3]
+
+
+def test_432_433_new_period_must_start_with_s():
+    same_day = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="01/06/2023", RNE="P"))
+    assert rule_rows(same_day, "432") == [3] and rule_rows(same_day, "433") == []
+    later = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="05/06/2023", RNE="P"))
+    assert rule_rows(later, "433") == [3] and rule_rows(later, "432") == []
+    fine = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="05/06/2023", RNE="S"))
+    assert rule_rows(fine, "432") == rule_rows(fine, "433") == []
+
+
+@pytest.mark.parametrize(
+    "rne, ls, place, expected",
+    [
+        ("L", "C2", "U1", ["PERM-RNE-LS"]),  # L but legal status unchanged
+        ("L", "E1", "U4", ["PERM-RNE-L-PLACE"]),  # L but placement changed
+        ("L", "E1", "U1", []),
+        ("P", "E1", "U4", ["PERM-RNE-LS"]),  # P must keep the legal status (else B)
+        ("P", "C2", "U4", []),
+        ("T", "E1", "U4", ["PERM-RNE-LS"]),
+        ("T", "C2", "U4", []),
+        ("U", "C2", "U4", ["PERM-RNE-LS"]),  # U must change the legal status
+        ("U", "E1", "U4", []),
+        ("B", "C2", "K2", ["PERM-RNE-LS"]),
+        ("B", "E1", "K2", []),
+    ],
+)
+def test_rne_consistent_with_previous_episode(rne, ls, place, expected):
+    out = with_header(episode(DEC="01/06/2023", REC="X1"), episode(decom="01/06/2023", RNE=rne, LS=ls, PLACE=place))
+    assert [i.rule_code for i in out.issues] == expected
+    assert out.rejected_rows == {}
+
+
+def test_602_ad1_without_adoption():
+    ad1 = ef("ad1", [{"CHILD": "C1", "DOB": "01/01/2015"}])
+    bad = run(ef("header", [header()]), ef("episodes", [episode(DEC="01/06/2023", REC="E4A")]), ad1)
+    assert codes(bad, "ad1.csv") == [("602", 2, "CHILD")] and bad.rejected_rows == {}
+    good = run(ef("header", [header()]), ef("episodes", [episode(PLACE="A5", DEC="01/06/2023", REC="E11")]), ad1)
+    assert codes(good, "ad1.csv") == []
+
+
+def test_placed_adoption_without_adoptive_placement():
+    pa_ = ef("placed_adoption", [{"CHILD": "C1", "DOB": "01/01/2015", "DATE_PLACED": "01/04/2023"}])
+    bad = run(ef("header", [header()]), ef("episodes", [episode()]), pa_)
+    assert codes(bad, "placed_adoption.csv") == [("PERM-PA-NO-PLACEMENT", 2, "CHILD")]
+    good = run(ef("header", [header()]), ef("episodes", [episode(PLACE="A6", LS="E1")]), pa_)
+    assert codes(good, "placed_adoption.csv") == []
+
+
+def test_bad_dates_do_not_crash_cross_rules():
+    out = run(
+        ef("header", [header(DOB="31/02/2015")]),
+        ef("episodes", [episode(decom="bad", DEC="99/99/9999", REC="X1"), episode(decom="01/06/2023", DEC="x")]),
+    )
+    assert {i.rule_code for i in out.issues} == {"PERM-DATE"}
+
+
+def test_missing_column_skips_row_rules_but_reports_structure():
+    out = run(ef("header", [header()]), ef("episodes", [episode(RNE="??")], drop=("REC",)))
+    assert [i.rule_code for i in out.issues] == ["PERM-COLUMN-MISSING"]
+
+
+# ---- outcome ------------------------------------------------------------------------------
+
+
+def test_rejected_rows_and_bad_row_share():
+    out = run(
+        ef("header", [header("C1"), header("C2", SEX=None, DOB="31/02/2015")]),
+        ef("episodes", [episode("C1", DEC="01/06/2023", REC="X1"), episode("C3")]),
+    )
+    assert out.rejected_rows == {"header.csv": {3}, "episodes.csv": {3}}
+    assert out.rows_checked == 4
+    assert out.bad_row_share() == pytest.approx(2 / 4)
+    assert {i.severity for i in out.issues} == {"error", "warning"}
+    assert all(i.count == 1 for i in out.issues)
+    assert len(out.frame_issues()) == len(out.issues)
+
+
+def test_no_raw_value_reaches_an_issue_or_exception():
+    secret_child, secret_dob, secret_code = "SECRETCHILD9431", "31/02/2011", "QQZZ"
+    frames = [
+        ef("header", [
+            header(secret_child, DOB=secret_dob, ETHNIC=secret_code),
+            header(secret_child, DOB="07/03/2012"),
+        ]),
+        ef("episodes", [
+            episode(secret_child, "07/03/2011", DEC="06/03/2011", REC="X1", PLACE=secret_code),
+            episode("GHOST77123", "09/09/2023", RNE="T"),
+        ]),
+        ef("oc2", [{"CHILD": secret_child, "DOB": secret_dob, "SDQ_SCORE": "4.75"}]),
+    ]
+    out = validate_drop(frames, EXTRACT)
+    assert out.issues
+    secrets = [secret_child, secret_dob, secret_code, "07/03/2012", "07/03/2011", "06/03/2011", "GHOST77123", "4.75"]
+    for issue in out.issues:
+        blob = " ".join(str(v) for v in issue.__dict__.values()) + issue.line()
+        assert not any(s in blob for s in secrets), issue
+    assert not any(s in out.frame_issues().to_csv() for s in secrets)
+
+    # A failure inside validation must not carry values either.
+    import validations.row_rules as rr
+
+    class Boom(Exception):
+        pass
+
+    def explode(*a, **k):
+        raise Boom(f"value {secret_child} {secret_dob}")
+
+    original = rr._schema_for
+    rr._schema_for = lambda ef_: type("S", (), {"validate": staticmethod(explode)})()
+    try:
+        with pytest.raises(rr.RowValidationFailed) as info:
+            validate_drop(frames, EXTRACT)
+    finally:
+        rr._schema_for = original
+    text = str(info.value) + repr(info.value)
+    assert not any(s in text for s in secrets)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+# ---- scale --------------------------------------------------------------------------------
+
+
+def _big_drop(n_episodes: int) -> list[ExtractFrame]:
+    """Children with 3 chained episodes each, a few errors sprinkled in; built vectorised."""
+    n_children = n_episodes // 3
+    child = np.char.add("C", np.arange(n_children).astype(str))
+    start = pd.Timestamp("2015-04-01") + pd.to_timedelta(np.arange(n_children) % 3000, unit="D")
+    starts = [start, start + pd.Timedelta(days=100), start + pd.Timedelta(days=200)]
+    fmt = [s.strftime("%d/%m/%Y").to_numpy(dtype=object) for s in starts]
+    ep = pd.DataFrame({
+        "CHILD": np.repeat(child, 3).astype(object),
+        "DECOM": np.column_stack(fmt).ravel(),
+        "RNE": np.tile(np.array(["S", "P", "L"], dtype=object), n_children),
+        "LS": np.tile(np.array(["C2", "C2", "E1"], dtype=object), n_children),
+        "CIN": "N1",
+        "PLACE": np.tile(np.array(["U1", "U4", "U4"], dtype=object), n_children),
+        "PLACE_PROVIDER": "PR1",
+        "DEC": np.column_stack([fmt[1], fmt[2], np.full(n_children, None, dtype=object)]).ravel(),
+        "REC": np.tile(np.array(["X1", "X1", None], dtype=object), n_children),
+        "REASON_PLACE_CHANGE": None, "HOME_POST": None, "PL_POST": None, "URN": None,
+    })
+    ep.loc[::1000, "PLACE"] = "ZZ"  # bad codes
+    ep.loc[1::1000, "DEC"] = "31/02/2020"  # bad dates
+    ep[ROW] = np.arange(2, len(ep) + 2, dtype="int64")
+    hd = pd.DataFrame({
+        "CHILD": child.astype(object), "SEX": "M", "DOB": "01/01/2010", "ETHNIC": "WBRI",
+        "UPN": None, "MOTHER": None, "MC_DOB": None,
+    })
+    hd[ROW] = np.arange(2, len(hd) + 2, dtype="int64")
+    return [ExtractFrame(table("header"), "header.csv", hd), ExtractFrame(table("episodes"), "episodes.csv", ep)]
+
+
+def test_moderate_volume_finds_the_planted_errors():
+    # Speed is measured by the benchmark harness, not asserted here.
+    frames = _big_drop(30_000)
+    out = validate_drop(frames, EXTRACT)
+    assert rule_rows(out, "PERM-CODE") and rule_rows(out, "PERM-DATE")
+
+
+@pytest.mark.slow
+def test_one_and_a_half_million_episodes(capsys):
+    frames = _big_drop(1_500_000)
+    t0 = time.perf_counter()
+    out = validate_drop(frames, EXTRACT)
+    elapsed = time.perf_counter() - t0
+    with capsys.disabled():
+        print(f"\n1.5M episodes + {frames[0].rows} header rows validated in {elapsed:.1f}s, {len(out.issues)} issues")
+    assert out.rows_checked == 2_000_000
+    assert rule_rows(out, "PERM-CODE") and rule_rows(out, "PERM-DATE")
