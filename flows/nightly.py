@@ -86,7 +86,7 @@ def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
 
 
 def ingest(settings: Settings, key: bytes, source: str, la_code: str, as_at: dt.date | None) -> Ingested:
-    run = pipeline.begin(settings, source, la_code, as_at)
+    run = pipeline.begin(source, la_code, as_at)
     run = pull(settings, run)
     if run.status == "skipped":
         return run
@@ -128,6 +128,8 @@ def region(
     key = _key(settings)
     logger = get_run_logger()
     with exclusive(settings.warehouse_path):
+        for load_id in pipeline.prepare(settings):
+            logger.warning("load %s had been killed part way: its rows were discarded", load_id)
         runs = [ingest(settings, key, source, la, as_at) for source, la in drops]
         transform(settings, runs, as_at)
         published = publish(settings, runs)

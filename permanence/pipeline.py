@@ -58,10 +58,14 @@ def new_load_id(la_code: str) -> str:
     return f"{dt.datetime.now():%Y%m%dT%H%M%S}-{la_code}-{secrets.token_hex(3)}"
 
 
-def begin(settings: Settings, source: str, la_code: str, as_at: dt.date | None) -> Ingested:
+def prepare(settings: Settings) -> list[str]:
+    """Once per run, holding the warehouse lock: create what is missing, clear up killed runs."""
     with warehouse.connect(settings.warehouse_path) as con:
         warehouse.create_schema(con)
-        warehouse.recover_unfinished(con)
+        return warehouse.recover_unfinished(con)
+
+
+def begin(source: str, la_code: str, as_at: dt.date | None) -> Ingested:
     return Ingested(new_load_id(la_code), la_code, source, dt.datetime.now(), as_at)
 
 

@@ -147,9 +147,9 @@ def read_xml_file(path: Path) -> tuple[list[ExtractFrame], list[Issue]]:
     frames = []
     for table, recs in rows.items():
         t = contract.table(table)
-        df = pd.DataFrame.from_records(recs)
-        cols = [c for c in t.column_names if c in df.columns]
-        frames.append(ExtractFrame(t, path.name, _normalise(df[cols + [ROW]].copy(), t)))
+        # XML leaves an empty field out rather than sending an empty column: absent means blank.
+        df = pd.DataFrame.from_records(recs).reindex(columns=t.column_names + [ROW])
+        frames.append(ExtractFrame(t, path.name, _normalise(df, t)))
     return frames, []
 
 

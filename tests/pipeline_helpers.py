@@ -15,8 +15,9 @@ from permanence.config import Settings
 def run_drops(settings: Settings, drops: list[tuple[str, str]], key: bytes = b"test-key",
               as_at: dt.date | None = None) -> list[pipeline.Ingested]:
     runs = []
+    pipeline.prepare(settings)
     for source, la in drops:
-        run = pipeline.begin(settings, source, la, as_at)
+        run = pipeline.begin(source, la, as_at)
         run = f.pull.fn(settings, run)
         if run.status != "skipped":
             run = f.validate.fn(settings, run)

@@ -97,6 +97,12 @@ def test_empty_file_is_structural():
     assert out.bad_row_share() == 0.0
 
 
+def test_header_only_file_of_an_optional_table_is_a_warning():
+    out = run(ef("ad1", []))
+    assert out.structural == []
+    assert [(i.rule_code, i.severity) for i in out.issues] == [("PERM-NO-ROWS", "warning")]
+
+
 def test_two_files_for_one_table_is_structural():
     out = run(ef("header", [header()], "a.csv"), ef("header", [header()], "b.csv"))
     assert sorted((i.rule_code, i.file_name) for i in out.structural) == [

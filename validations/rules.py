@@ -21,6 +21,7 @@ _RULES = [
     # Structural: the drop cannot be trusted, it is quarantined.
     Rule("PERM-COLUMN-MISSING", "structural", "required column missing from the file"),
     Rule("PERM-EMPTY", "structural", "file has no data rows"),
+    Rule("PERM-NO-ROWS", "warning", "file has a header but no rows (allowed for this table)"),
     Rule("PERM-TABLE-TWICE", "structural", "two files in the drop hold the same table"),
     # Raised while reading a drop (permanence.readers, permanence.sources), before any model runs.
     Rule("PERM-ENCODING", "structural", "file is not UTF-8 text"),

@@ -32,7 +32,8 @@ def structural_issues(frames: list[ExtractFrame]) -> list[Issue]:
             if col not in ef.frame.columns
         ]
         if ef.rows == 0:
-            issues.append(_issue(ef, "PERM-EMPTY"))
+            # No adoptions or missing episodes this year is normal; no children or no episodes is not.
+            issues.append(_issue(ef, "PERM-NO-ROWS" if ef.table.may_be_empty else "PERM-EMPTY"))
     for same in by_table.values():
         if len(same) > 1:
             # Every file is named: which one is right is the data team's call, not ours.

@@ -42,6 +42,7 @@ class Table:
     key: tuple[str, ...]
     year_from: str | None = None
     first_year: str | None = None
+    may_be_empty: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -115,6 +116,7 @@ def tables() -> dict[str, Table]:
                 key=tuple(spec["key"]),
                 year_from=spec.get("year_from"),
                 first_year=spec.get("first_year"),
+                may_be_empty=bool(spec.get("may_be_empty", True)),
             )
     return out
 

@@ -1,0 +1,35 @@
+"""One real Prefect flow run end to end (the harness starts a local Prefect API: ~25 s)."""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_nightly_flow_run_end_to_end(tmp_path, monkeypatch, caplog):
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.nightly import nightly
+    from permanence.synth import generate_region
+
+    [drop] = generate_region(tmp_path / "in", las=1, children=40, years=2, seed=11)
+    monkeypatch.setenv("PERMANENCE_HMAC_KEY", "flow-test-key")
+    warehouse = tmp_path / "wh" / "permanence.duckdb"
+    caplog.set_level(logging.INFO)
+    with prefect_test_harness(server_startup_timeout=120):
+        state = nightly(source=str(drop.path), la_code=drop.la_code, warehouse=str(warehouse),
+                        data_dir=str(tmp_path / "data"), return_state=True)
+        assert state.is_completed(), state.message
+        summary = state.result()
+    assert summary.status == "published"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from staging.stg_ssda903__episodes").fetchone()[0] > 0
+        steps = {r[0] for r in con.execute("select step from audit.load_steps").fetchall()}
+    assert {"pull", "validate", "pseudonymise", "load", "transform", "publish"} <= steps
+    child_ids = {line.split(",")[0] for p in drop.path.glob("*.csv") for line in p.read_text(encoding="utf-8-sig").splitlines()[1:] if line}
+    logged = caplog.text
+    assert not [c for c in child_ids if c and c in logged]
