@@ -57,17 +57,18 @@ def _print_outputs(settings, summaries) -> None:
 
     from permanence.progress import console
 
-    t = Table(title="Loads")
-    for col in ("LA", "load id", "status", "rows in", "loaded", "rejected", "report"):
-        t.add_column(col)
+    t = Table(title="Loads", title_justify="left")
+    for col in ("LA", "status", "rows in", "loaded", "rejected"):
+        t.add_column(col, no_wrap=True)
     for s in summaries:
-        t.add_row(s.la_code, s.load_id, s.status, str(s.rows_in), str(s.rows_loaded), str(s.rows_rejected),
-                  f"{s.report}/validation.md" if s.report else "-")
+        t.add_row(s.la_code, s.status, str(s.rows_in), str(s.rows_loaded), str(s.rows_rejected))
     console.print(t)
-    console.print(f"warehouse (writer):  {settings.warehouse_path}")
-    console.print(f"published (readers): {settings.published_dir / settings.warehouse_path.name}")
-    console.print(f"archive:             {settings.archive_dir}")
-    console.print(f"reports:             {settings.reports_dir}")
+    console.print(f"warehouse (writer):  {settings.warehouse_path}", soft_wrap=True)
+    console.print(f"published (readers): {settings.published_dir / settings.warehouse_path.name}", soft_wrap=True)
+    console.print(f"archive:             {settings.archive_dir}", soft_wrap=True)
+    for s in summaries:
+        if s.report:
+            console.print(f"validation report:   {s.report}/validation.md  (LA {s.la_code}, load {s.load_id})", soft_wrap=True)
 
 
 @app.command()

@@ -293,12 +293,16 @@ def test_602_ad1_without_adoption():
     assert codes(good, "ad1.csv") == []
 
 
-def test_placed_adoption_without_adoptive_placement():
-    pa_ = ef("placed_adoption", [{"CHILD": "C1", "DOB": "01/01/2015", "DATE_PLACED": "01/04/2023"}])
-    bad = run(ef("header", [header()]), ef("episodes", [episode()]), pa_)
-    assert codes(bad, "placed_adoption.csv") == [("PERM-PA-NO-PLACEMENT", 2, "CHILD")]
-    good = run(ef("header", [header()]), ef("episodes", [episode(PLACE="A6", LS="E1")]), pa_)
+def test_placed_adoption_says_adopted_without_adoption_exit():
+    pa_ = ef("placed_adoption", [{"CHILD": "C1", "DOB": "01/01/2015", "DATE_PLACED": "01/04/2023",
+                                  "DATE_PLACED_CEASED": "01/06/2023", "REASON_PLACED_CEASED": "E11"}])
+    bad = run(ef("header", [header()]), ef("episodes", [episode(PLACE="A5", LS="E1")]), pa_)
+    assert codes(bad, "placed_adoption.csv") == [("PERM-PA-NO-ADOPTION", 2, "REASON_PLACED_CEASED")]
+    good = run(ef("header", [header()]), ef("episodes", [episode(PLACE="A5", LS="E1", DEC="01/06/2023", REC="E11")]), pa_)
     assert codes(good, "placed_adoption.csv") == []
+    # a decision to place with no placement yet is normal
+    open_decision = ef("placed_adoption", [{"CHILD": "C1", "DOB": "01/01/2015", "DATE_PLACED": "01/04/2023"}])
+    assert codes(run(ef("header", [header()]), ef("episodes", [episode()]), open_decision), "placed_adoption.csv") == []
 
 
 def test_bad_dates_do_not_crash_cross_rules():

@@ -101,9 +101,11 @@ _RULES = [
              SELECT child FROM episodes WHERE rec IN ('E11', 'E12') AND child IS NOT NULL)""",
     ),
     CrossRule(
-        "PERM-PA-NO-PLACEMENT", "placed_adoption", "CHILD", ("placed_adoption", "episodes"),
-        """SELECT row FROM placed_adoption WHERE child IS NOT NULL AND child NOT IN (
-             SELECT child FROM episodes WHERE place IN ('A3', 'A4', 'A5', 'A6') AND child IS NOT NULL)""",
+        "PERM-PA-NO-ADOPTION", "placed_adoption", "REASON_PLACED_CEASED", ("placed_adoption", "episodes"),
+        # PlacedAdoption records the decision to place, so a row without an adoptive placement is
+        # normal (not yet placed, or reversed); a row that says the child was adopted is not.
+        """SELECT row FROM placed_adoption WHERE child IS NOT NULL AND reason_placed_ceased IN ('E11', 'E12')
+             AND child NOT IN (SELECT child FROM episodes WHERE rec IN ('E11', 'E12') AND child IS NOT NULL)""",
     ),
 ]
 
@@ -136,9 +138,9 @@ def _relations(by_table: dict[str, ExtractFrame]) -> dict[str, pd.DataFrame]:
         hd = _relation(by_table["header"], ["CHILD", "DOB"], dates=("DOB",))
         if hd is not None:
             rel["header"] = hd
-    for name in ("ad1", "placed_adoption"):
+    for name, columns in (("ad1", ["CHILD"]), ("placed_adoption", ["CHILD", "REASON_PLACED_CEASED"])):
         if name in by_table:
-            r = _relation(by_table[name], ["CHILD"])
+            r = _relation(by_table[name], columns)
             if r is not None:
                 rel[name] = r
     return rel

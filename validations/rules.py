@@ -56,7 +56,7 @@ _RULES = [
     Rule("PERM-RNE-LS", "warning", "RNE disagrees with whether the legal status changed"),
     Rule("PERM-RNE-L-PLACE", "warning", "RNE L (legal status change only) but the placement changed"),
     Rule("602", "warning", "AD1 row but the episodes do not show an adoption (REC E11/E12)", "602"),
-    Rule("PERM-PA-NO-PLACEMENT", "warning", "PlacedAdoption row but no episode placed for adoption (A3-A6)"),
+    Rule("PERM-PA-NO-ADOPTION", "warning", "PlacedAdoption says adopted (E11/E12) but no episode ended in adoption"),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}
