@@ -21,6 +21,9 @@ from permanence.readers import read_drop
 from permanence.sources import ArchivedDrop, pull
 
 
+MIN_ROWS_FOR_FILE_SHARE = 50
+
+
 class DropQuarantined(RuntimeError):
     """Raised after a quarantine is recorded; its message is the one line a user needs."""
 
@@ -119,14 +122,23 @@ def validate_step(settings: Settings, run: Ingested) -> Ingested:
     structural = [i for i in run.issues if i.severity == "structural"]
     if structural:
         return quarantine(settings, run, run.issues, structural[0].line())
-    share = outcome.bad_row_share()
-    if share > settings.bad_row_threshold:
-        first = next(i for i in run.issues if i.severity == "error")
+    # Judged per file as well as overall: a tenth of the episodes bad is serious even when the
+    # reviews dwarf them; files too small for a share to mean much count only towards the whole.
+    shares = {
+        f: len(rows) / run.rows_per_file[f]
+        for f, rows in run.rejected_rows.items()
+        if run.rows_per_file.get(f, 0) >= MIN_ROWS_FOR_FILE_SHARE
+    }
+    shares["the drop"] = outcome.bad_row_share()
+    worst = max(shares, key=shares.get)
+    if shares[worst] > settings.bad_row_threshold:
+        first = next(i for i in run.issues if i.severity == "error" and worst in (i.file_name, "the drop"))
         return quarantine(
             settings,
             run,
             run.issues,
-            f"{share:.1%} of rows rejected, above the {settings.bad_row_threshold:.0%} threshold; first: {first.line()}",
+            f"{shares[worst]:.1%} of the rows of {worst} rejected, above the "
+            f"{settings.bad_row_threshold:.0%} threshold; first: {first.line()}",
         )
     return run
 
