@@ -1,0 +1,90 @@
+-- Repaired episodes numbered into periods of care, placements (carer level) and legal status
+-- spans (primer section 4), with the start date of each. One row per episode.
+--   period: continues iff the previous episode has REC X1 and its end date = this start date
+--   placement: new at the first episode of a period and at each RNE P or B (L, T, U continue)
+--   legal status span: new at the first episode of a period and at each change of LS
+with episodes as (
+
+    select * from {{ ref('int_episodes__repaired') }}
+
+),
+
+with_previous as (
+
+    select
+        *,
+        lag(reason_episode_ceased) over w as previous_reason_ceased,
+        lag(episode_end_date) over w as previous_end_date,
+        lag(legal_status) over w as previous_legal_status
+    from episodes
+    window w as (partition by la_code, child_id order by episode_start_date)
+
+),
+
+flags as (
+
+    select
+        *,
+        case
+            when previous_reason_ceased = 'X1' and previous_end_date = episode_start_date then 0
+            else 1
+        end as starts_period
+    from with_previous
+
+),
+
+flags2 as (
+
+    select
+        *,
+        case when starts_period = 1 or reason_new_episode in ('P', 'B') then 1 else 0 end as starts_placement,
+        case
+            when starts_period = 1 or coalesce(legal_status, '') <> coalesce(previous_legal_status, '') then 1
+            else 0
+        end as starts_legal_status_span
+    from flags
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(starts_period) over w as period_number,
+        sum(starts_placement) over w as placement_number,
+        sum(starts_legal_status_span) over w as legal_status_span_number
+    from flags2
+    window w as (
+        partition by la_code, child_id order by episode_start_date
+        rows between unbounded preceding and current row
+    )
+
+)
+
+select
+    la_code,
+    child_id,
+    episode_start_date,
+    episode_end_date,
+    reason_new_episode,
+    legal_status,
+    category_of_need,
+    placement_type,
+    placement_provider,
+    reason_episode_ceased,
+    repair_type,
+    cast(period_number as integer) as period_number,
+    cast(placement_number as integer) as placement_number,
+    cast(legal_status_span_number as integer) as legal_status_span_number,
+    min(episode_start_date) over (partition by la_code, child_id, period_number) as period_start,
+    min(episode_start_date) over (partition by la_code, child_id, placement_number) as placement_start,
+    min(episode_start_date) over (partition by la_code, child_id, legal_status_span_number) as legal_status_span_start,
+    cast(row_number() over (
+        partition by la_code, child_id, period_number order by episode_start_date
+    ) as integer) as episode_in_period,
+    cast(row_number() over (
+        partition by la_code, child_id, period_number order by episode_start_date desc
+    ) = 1 as boolean) as is_last_in_period,
+    load_id,
+    source_row
+from numbered

@@ -1,0 +1,58 @@
+-- One row per period of care (primer section 4), periods starting on or before D.
+with episodes as (
+
+    select * from {{ ref('int_episodes__sequenced') }}
+
+),
+
+reporting as (
+
+    select * from {{ ref('int_la__reporting_dates') }}
+
+),
+
+periods as (
+
+    select
+        la_code,
+        child_id,
+        period_number,
+        min(episode_start_date) as period_start,
+        count(*) as episodes,
+        sum(case when legal_status in ('V3', 'V4') then 0 else 1 end) as episodes_not_short_break
+    from episodes
+    group by la_code, child_id, period_number
+
+),
+
+last_episodes as (
+
+    select la_code, child_id, period_number, episode_end_date, reason_episode_ceased
+    from episodes
+    where is_last_in_period
+
+)
+
+select
+    periods.la_code,
+    periods.child_id,
+    periods.period_number,
+    periods.period_start,
+    last_episodes.episode_end_date as period_end,
+    last_episodes.reason_episode_ceased as reason_ceased,
+    {{ exit_route('last_episodes.reason_episode_ceased', 'last_episodes.episode_end_date') }} as exit_route,
+    {{ days_between('periods.period_start', 'coalesce(last_episodes.episode_end_date, reporting.as_at_date)') }} as days_in_care,
+    cast(periods.episodes as integer) as episodes,
+    cast(periods.episodes_not_short_break = 0 as boolean) as is_short_break,
+    {{ collection_year_start('periods.period_start') }} as start_year,
+    case when last_episodes.episode_end_date is not null
+         then {{ collection_year_start('last_episodes.episode_end_date') }} end as end_year,
+    reporting.as_at_date
+from periods
+inner join last_episodes
+    on last_episodes.la_code = periods.la_code
+   and last_episodes.child_id = periods.child_id
+   and last_episodes.period_number = periods.period_number
+inner join reporting
+    on reporting.la_code = periods.la_code
+where periods.period_start <= reporting.as_at_date

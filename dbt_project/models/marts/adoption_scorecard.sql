@@ -1,0 +1,66 @@
+-- Adoption scorecard per LA and collection year of adoption (primer section 5): A1, A2, A10 means
+-- over children with a value, A3 = share of A1 children with A1 < 426 days, and the same pooled
+-- over all children adopted in the three collection years ending with the year.
+with timeliness as (
+
+    select * from {{ ref('adoption_timeliness') }}
+
+),
+
+years as (
+
+    select distinct la_code, collection_year_start, collection_year from timeliness
+
+),
+
+yearly as (
+
+    select
+        la_code,
+        collection_year_start,
+        count(*) as children_adopted,
+        avg(cast(a1_days as double precision)) as a1_mean,
+        avg(cast(a2_days as double precision)) as a2_mean,
+        avg(cast(a10_days as double precision)) as a10_mean,
+        avg(case when a1_days is null then null when a1_days < 426 then 1.0 else 0.0 end) as a3_share
+    from timeliness
+    group by la_code, collection_year_start
+
+),
+
+rolling as (
+
+    select
+        years.la_code,
+        years.collection_year_start,
+        count(*) as children_adopted_3yr,
+        avg(cast(timeliness.a1_days as double precision)) as a1_mean_3yr,
+        avg(cast(timeliness.a2_days as double precision)) as a2_mean_3yr,
+        avg(cast(timeliness.a10_days as double precision)) as a10_mean_3yr,
+        avg(case when timeliness.a1_days is null then null when timeliness.a1_days < 426 then 1.0 else 0.0 end) as a3_share_3yr
+    from years
+    inner join timeliness
+        on timeliness.la_code = years.la_code
+       and timeliness.collection_year_start between years.collection_year_start - 2 and years.collection_year_start
+    group by years.la_code, years.collection_year_start
+
+)
+
+select
+    cast(years.la_code as varchar) as la_code,
+    cast(years.collection_year as varchar) as collection_year,
+    cast(yearly.children_adopted as bigint) as children_adopted,
+    cast(yearly.a1_mean as double precision) as a1_mean,
+    cast(yearly.a2_mean as double precision) as a2_mean,
+    cast(yearly.a10_mean as double precision) as a10_mean,
+    cast(yearly.a3_share as double precision) as a3_share,
+    cast(rolling.children_adopted_3yr as bigint) as children_adopted_3yr,
+    cast(rolling.a1_mean_3yr as double precision) as a1_mean_3yr,
+    cast(rolling.a2_mean_3yr as double precision) as a2_mean_3yr,
+    cast(rolling.a10_mean_3yr as double precision) as a10_mean_3yr,
+    cast(rolling.a3_share_3yr as double precision) as a3_share_3yr
+from years
+inner join yearly
+    on yearly.la_code = years.la_code and yearly.collection_year_start = years.collection_year_start
+inner join rolling
+    on rolling.la_code = years.la_code and rolling.collection_year_start = years.collection_year_start

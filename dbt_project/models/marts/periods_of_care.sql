@@ -1,0 +1,18 @@
+-- One row per child period of care (primer section 4). Complete: short-break periods are kept
+-- and flagged (is_short_break); the measures leave them out.
+select
+    cast(la_code as varchar) as la_code,
+    cast(child_id as varchar) as child_id,
+    cast(period_number as integer) as period_number,
+    cast(period_start as date) as period_start,
+    cast(period_end as date) as period_end,
+    cast(reason_ceased as varchar) as reason_ceased,
+    cast(exit_route as varchar) as exit_route,
+    cast(days_in_care as integer) as days_in_care,
+    cast(period_end is null as boolean) as is_open,
+    cast(is_short_break as boolean) as is_short_break,
+    cast(episodes as integer) as episodes,
+    cast({{ collection_year_label('start_year') }} as varchar) as collection_year_started,
+    cast(case when end_year is not null then {{ collection_year_label('end_year') }} end as varchar) as collection_year_ended,
+    cast(as_at_date as date) as as_at_date
+from {{ ref('int_periods_of_care') }}

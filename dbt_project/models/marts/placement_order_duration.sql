@@ -1,0 +1,15 @@
+-- Children on a placement order (LS E1) on D: one row per child with an open E1 legal status
+-- span, how long it has run and whether the child is placed with adopters (primer sections 2, 5).
+select
+    cast(children.la_code as varchar) as la_code,
+    cast(children.reporting_date as date) as as_at_date,
+    cast(children.child_id as varchar) as child_id,
+    cast(children.legal_status_span_start as date) as placement_order_span_start,
+    cast({{ days_between('children.legal_status_span_start', 'children.reporting_date') }} as integer) as days_on_placement_order,
+    cast({{ whole_months_between('children.legal_status_span_start', 'children.reporting_date') }} as integer) as months_on_placement_order,
+    cast(children.placement_type as varchar) as placement_type,
+    cast(children.placement_type in ('A5', 'A6') as boolean) as placed_with_adopters,
+    cast({{ longer_than_months('children.legal_status_span_start', var('placement_order_months'), 'children.reporting_date') }} as boolean) as over_threshold
+from {{ ref('int_children__on_date') }} as children
+where children.is_current
+  and children.legal_status = 'E1'
