@@ -26,6 +26,9 @@ def _quiet_third_parties() -> None:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "GX_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
+        # The rich progress lines say what each step did; Prefect's own INFO lines would bury them
+        # (and its temporary-server shutdown line would follow the one error line). Override to see them.
+        "PREFECT_LOGGING_LEVEL": "WARNING",
     }.items():
         os.environ.setdefault(var, value)
 

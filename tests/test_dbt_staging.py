@@ -86,7 +86,7 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dbt_ok")
     wh = tmp / "warehouse.duckdb"
     two_loads(wh)
-    outcome = run_dbt("build", warehouse=wh, artifacts_dir=tmp / "dbt")
+    outcome = run_dbt("build", warehouse=wh, select="staging", artifacts_dir=tmp / "dbt")
     return wh, outcome, tmp
 
 
