@@ -1,0 +1,203 @@
+"""`make bench`: the nightly run at three scales, per stage, against the floor of reading the CSVs.
+
+    python -m bench.harness [--scales la,region,national] [--repeat 3] [--out docs/performance.md]
+
+For each scale it generates seeded synthetic drops once (kept under bench/.data), then runs the
+real flow `--repeat` times, each in a fresh process and a fresh data directory, and reports the
+median of each figure. Per-stage wall time, CPU time and peak memory come from the audit table
+`audit.load_steps` that every run writes; the floor is DuckDB reading every CSV of the drops once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "bench" / ".data"
+STAGES = ["pull", "validate", "pseudonymise", "load", "transform", "checks", "publish"]
+# Stages that run once per run (for every load together) are recorded against each load.
+SHARED_STAGES = {"transform", "checks", "publish"}
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    las: int
+    children: int
+    years: int
+    target: str
+
+
+SCALES = {
+    "la": Scale("one LA", 1, 1000, 10, "whole run <= 20 s, not counting a Prefect server start"),
+    "region": Scale("region (11 LAs)", 11, 700, 10, "-"),
+    "national": Scale("national (153 LAs)", 153, 650, 10, "<= 120 s and <= 4 GB peak memory"),
+}
+
+
+def generate(key: str, scale: Scale, seed: int = 2025) -> Path:
+    from permanence.synth import generate_region
+
+    out = WORK / f"{key}-{scale.las}x{scale.children}x{scale.years}-s{seed}"
+    if not (out / ".complete").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        generate_region(out, las=scale.las, children=scale.children, years=scale.years, seed=seed)
+        (out / ".complete").touch()
+    return out
+
+
+def floor_seconds(drops: Path) -> tuple[float, int]:
+    """DuckDB reading every CSV of the drops once: the least any pipeline must spend on input."""
+    files = sorted(str(p) for p in drops.glob("*/*.csv"))
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    rows = 0
+    for f in files:
+        rows += con.execute("select count(*) from read_csv(?, all_varchar = true, header = true)", [f]).fetchone()[0]
+    return time.perf_counter() - t0, rows
+
+
+def stage_figures(warehouse: Path) -> dict[str, dict[str, float]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            """select step, load_id, epoch(finished_at) - epoch(started_at), cpu_seconds, peak_rss_mb,
+                      epoch(started_at), epoch(finished_at)
+               from audit.load_steps"""
+        ).fetchall()
+    out: dict[str, dict[str, float]] = {}
+    seen_shared: set[tuple[str, float]] = set()
+    for step, _load, wall, cpu, rss, start, _end in rows:
+        if step in SHARED_STAGES:
+            if (step, start) in seen_shared:
+                continue
+            seen_shared.add((step, start))
+        s = out.setdefault(step, {"wall": 0.0, "cpu": 0.0, "rss": 0.0})
+        s["wall"] += wall
+        s["cpu"] += cpu or 0.0
+        s["rss"] = max(s["rss"], rss or 0.0)
+    return out
+
+
+def one_run(drops: Path, run_dir: Path) -> dict:
+    shutil.rmtree(run_dir, ignore_errors=True)
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "PERMANENCE_HMAC_KEY": "benchmark-key",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "GX_ANALYTICS_ENABLED": "false"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run_once", "--drops", str(drops), "--data-dir", str(run_dir)],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark run failed:\n{proc.stderr[-3000:]}")
+    process = json.loads(proc.stdout.strip().splitlines()[-1])
+    warehouse = run_dir / "warehouse" / "permanence.duckdb"
+    stages = stage_figures(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows_in = con.execute("select sum(rows_in) from audit.loads where status = 'published'").fetchone()[0] or 0
+    return {
+        "process": process,
+        "stages": stages,
+        "pipeline_wall": sum(s["wall"] for s in stages.values()),
+        "pipeline_cpu": sum(s["cpu"] for s in stages.values()),
+        "rows_in": rows_in,
+        "warehouse_mb": warehouse.stat().st_size / 2**20,
+        "published_mb": sum(p.stat().st_size for p in (run_dir / "published").rglob("*") if p.is_file()) / 2**20,
+    }
+
+
+def median(values):
+    return statistics.median(values) if values else 0.0
+
+
+def machine() -> str:
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem_gb:.0f} GiB memory, {platform.machine()}, Python {platform.python_version()}"
+
+
+def report(results: dict, repeat: int, command: str) -> str:
+    lines = [
+        "# Performance",
+        "",
+        f"Measured {dt.date.today():%d %B %Y} on {machine()}, with:",
+        "",
+        f"    {command}",
+        "",
+        f"Each figure is the median of {repeat} runs, each in a fresh process and data directory. Stage",
+        "figures come from `audit.load_steps` (every run records them). *Pipeline* is the sum of the",
+        "stages; *process* adds Python imports and starting Prefect's temporary API server. Peak memory",
+        "is the run process's high-water RSS (Prefect's temporary server runs in a process of its own).",
+        "The *floor* is DuckDB reading every CSV of the drops once (`read_csv`, all columns as text).",
+        "",
+    ]
+    for key, r in results.items():
+        scale: Scale = r["scale"]
+        runs = r["runs"]
+        lines += [f"## {scale.name}: {scale.las} LA(s), ~{scale.children} children each, {scale.years} years", ""]
+        lines += [f"Rows read: {runs[0]['rows_in']:,}. Target: {scale.target}.", ""]
+        lines += ["| stage | wall s | CPU s | peak RSS MB | rows/s |", "|---|---:|---:|---:|---:|"]
+        for stage in STAGES:
+            if not any(stage in run["stages"] for run in runs):
+                continue
+            w = median([run["stages"].get(stage, {}).get("wall", 0) for run in runs])
+            c = median([run["stages"].get(stage, {}).get("cpu", 0) for run in runs])
+            m = median([run["stages"].get(stage, {}).get("rss", 0) for run in runs])
+            rps = runs[0]["rows_in"] / w if w else 0
+            lines.append(f"| {stage} | {w:.2f} | {c:.2f} | {m:.0f} | {rps:,.0f} |")
+        pw = median([run["pipeline_wall"] for run in runs])
+        pc = median([run["pipeline_cpu"] for run in runs])
+        lines.append(f"| **pipeline** | **{pw:.2f}** | **{pc:.2f}** | "
+                     f"{median([max(s['rss'] for s in run['stages'].values()) for run in runs]):.0f} | "
+                     f"{runs[0]['rows_in'] / pw if pw else 0:,.0f} |")
+        pr = median([run["process"]["wall_seconds"] for run in runs])
+        lines.append(f"| process (incl. imports, Prefect server) | {pr:.2f} | "
+                     f"{median([run['process']['cpu_seconds'] for run in runs]):.2f} | "
+                     f"{median([run['process']['peak_rss_mb'] for run in runs]):.0f} | |")
+        lines += [
+            "",
+            f"- floor (DuckDB reads the CSVs once): {r['floor']:.2f} s; pipeline = {pw / r['floor']:.0f} x the floor",
+            f"- warehouse file: {median([run['warehouse_mb'] for run in runs]):.0f} MB; "
+            f"published copy: {median([run['published_mb'] for run in runs]):.0f} MB",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", default="la,region,national")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
+    args = ap.parse_args()
+    command = "make bench" if args.scales == "la,region,national" and args.repeat == 3 else \
+        f"python -m bench.harness --scales {args.scales} --repeat {args.repeat}"
+    results = {}
+    for key in args.scales.split(","):
+        scale = SCALES[key]
+        print(f"[bench] {scale.name}: generating", flush=True)
+        drops = generate(key, scale)
+        fl, _ = floor_seconds(drops)
+        runs = []
+        for i in range(args.repeat):
+            print(f"[bench] {scale.name}: run {i + 1}/{args.repeat}", flush=True)
+            runs.append(one_run(drops, WORK / "runs" / key))
+            print(f"[bench]   pipeline {runs[-1]['pipeline_wall']:.1f} s, process {runs[-1]['process']['wall_seconds']:.1f} s", flush=True)
+        results[key] = {"scale": scale, "runs": runs, "floor": fl}
+    args.out.write_text(report(results, args.repeat, command) + "\n")
+    print(f"[bench] wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""One measured nightly run, in its own process so peak memory is this run's alone.
+
+    python -m bench.run_once --drops DIR --data-dir DIR
+
+Runs the real `region` flow (Prefect in ephemeral mode) over every drop folder in DIR and prints
+one JSON line: wall time of the whole process's run and its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--drops", type=Path, required=True)
+    ap.add_argument("--data-dir", type=Path, required=True)
+    args = ap.parse_args()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PERMANENCE_HMAC_KEY", "benchmark-key")
+    t0 = time.perf_counter()
+    from flows.nightly import region
+
+    drops = []
+    for folder in sorted(p for p in args.drops.iterdir() if p.is_dir()):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        drops.append((str(folder), manifest["la_code"]))
+    imported = time.perf_counter()
+    region(drops=drops, data_dir=str(args.data_dir))
+    done = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "wall_seconds": done - t0,
+        "import_seconds": imported - t0,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
