@@ -9,12 +9,15 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup demo test test-fast lock docs clean help
+.PHONY: setup demo test test-fast bench serve stop lock docs clean help
 
 help:
 	@echo "make demo       set up, generate a synthetic region, run the nightly load on DuckDB"
 	@echo "make test       set up and run the whole test suite (what CI runs)"
 	@echo "make test-fast  the tests without the slow integration ones"
+	@echo "make bench      time the nightly run at LA, region and national scale -> docs/performance.md"
+	@echo "make serve      Prefect server on loopback + worker + deployments (nightly 01:30 Europe/London)"
+	@echo "make stop       stop what make serve started (worker first, then server)"
 	@echo "make docs       dbt docs site for the warehouse models"
 	@echo "make lock       re-pin requirements.lock from pyproject.toml"
 
@@ -36,6 +39,15 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: setup
+	$(BIN)/python -m bench.harness
+
+serve: setup
+	$(BIN)/permanence serve
+
+stop:
+	@test -x $(BIN)/permanence && $(BIN)/permanence stop || true
 
 docs: setup
 	cd dbt_project && PERMANENCE_WAREHOUSE=$(CURDIR)/data/demo/warehouse/permanence.duckdb ../$(BIN)/dbt docs generate --profiles-dir .

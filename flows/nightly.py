@@ -1,7 +1,7 @@
 """The nightly load as Prefect flows. Read top to bottom, it is the pipeline diagram:
 
     pull -> validate -> pseudonymise -> load      (each drop)
-                                   -> transform -> publish   (once, for everything loaded)
+                                   -> transform -> checks -> publish   (once, for everything loaded)
 
 `nightly` takes one LA's drop; `region` takes several (a consortium's warehouse, or the demo).
 The steps themselves live in permanence.pipeline so they can be tested without Prefect.
@@ -16,7 +16,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from permanence import pipeline
+from permanence import notify, pipeline
 from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
@@ -76,6 +76,18 @@ def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None) -
             pipeline.record_step(settings, r, timing)
 
 
+@task(**TASK)
+def checks(settings: Settings, runs: list[Ingested]) -> Path | None:
+    """Great Expectations suites on the marts; a failure fails the loads and stops the publish."""
+    with step("checks", "mart checks (Great Expectations)") as timing:
+        loaded = [r for r in runs if r.status == "loaded"]
+        try:
+            return pipeline.checks_step(settings, runs)
+        finally:
+            for r in loaded:
+                pipeline.record_step(settings, r, timing)
+
+
 @task(retries=2, retry_delay_seconds=5, **TASK)
 def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
     with step("publish", "publish") as timing:
@@ -83,6 +95,17 @@ def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
             if r.status == "loaded":
                 pipeline.record_step(settings, r, timing)
         return pipeline.publish_step(settings, runs)
+
+
+@task(**TASK)
+def tracker(settings: Settings, published: Path | None) -> Path | None:
+    """The SPG tracker workbook (pseudonyms only) beside the published copy, after each publish."""
+    if published is None:
+        return None
+    from permanence.tracker import write_tracker
+
+    with step("tracker", "SPG tracker workbook"):
+        return write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
 
 
 def ingest(settings: Settings, key: bytes, source: str, la_code: str, as_at: dt.date | None) -> Ingested:
@@ -116,7 +139,7 @@ def _summaries(runs: list[Ingested]) -> list[RunSummary]:
     ]
 
 
-@flow(name="region-load", log_prints=False)
+@flow(name="region-load", log_prints=False, on_failure=[notify.on_failure], on_crashed=[notify.on_crashed])
 def region(
     drops: list[tuple[str, str]],
     as_at: dt.date | None = None,
@@ -127,12 +150,14 @@ def region(
     settings = _settings(warehouse, data_dir)
     key = _key(settings)
     logger = get_run_logger()
-    with exclusive(settings.warehouse_path):
+    with exclusive(settings):
         for load_id in pipeline.prepare(settings):
             logger.warning("load %s had been killed part way: its rows were discarded", load_id)
         runs = [ingest(settings, key, source, la, as_at) for source, la in drops]
         transform(settings, runs, as_at)
+        checks(settings, runs)
         published = publish(settings, runs)
+        tracker(settings, published)
     for r in runs:
         logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
     if published:
@@ -143,7 +168,7 @@ def region(
     return _summaries(runs)
 
 
-@flow(name="nightly-load", log_prints=False)
+@flow(name="nightly-load", log_prints=False, on_failure=[notify.on_failure], on_crashed=[notify.on_crashed])
 def nightly(
     source: str,
     la_code: str,

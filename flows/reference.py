@@ -58,7 +58,7 @@ def reference_refresh(sources: list[str], warehouse: str | None = None, data_dir
     overrides = {k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v}
     settings = Settings(**overrides)
     logger = get_run_logger()
-    with exclusive(settings.warehouse_path):
+    with exclusive(settings):
         files = load_reference(sources, str(settings.warehouse_path))
         summary = build_benchmarks(str(settings.warehouse_path), str(settings.dbt_target_dir / "reference"))
     for f in files:

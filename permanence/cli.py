@@ -161,5 +161,201 @@ def demo(
     _print_outputs(settings, summaries)
 
 
+reference_app = typer.Typer(help="Published reference data (DfE, ONS) for benchmarking.", no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("load")
+def reference_load(
+    sources: Annotated[list[str], typer.Argument(metavar="PATH_OR_URL...", help="Published files or folders: paths or fsspec URLs")],
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file to load into")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Archive, reports and published copy")] = None,
+    build: Annotated[bool, typer.Option(help="Rebuild the benchmark and targets marts after loading")] = True,
+) -> None:
+    """Load published files, recognised by their columns, then rebuild benchmark and targets."""
+    _quiet_third_parties()
+    from permanence.config import Settings
+    from permanence.progress import console
+    from permanence.transform import DbtError
+
+    settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
+    try:
+        if build:
+            from flows.reference import reference_refresh
+
+            files = _run_flow(reference_refresh, sources=sources, warehouse=str(settings.warehouse_path),
+                              data_dir=str(settings.data_dir))
+        else:
+            from flows.reference import load_reference
+            from permanence.warehouse import exclusive
+
+            with exclusive(settings):
+                files = load_reference.fn(sources, str(settings.warehouse_path))
+    except DbtError as exc:
+        _fail(str(exc))
+    for f in files:
+        what = f"{f['family']} -> reference.{f['table']}: {f['rows']} rows" if f["family"] else "[yellow]not recognised[/]"
+        console.print(f"{f['file']}: {what}", soft_wrap=True)
+    console.print(f"warehouse: {settings.warehouse_path}", soft_wrap=True)
+
+
+def _settings(warehouse: Optional[Path], data_dir: Optional[Path]):
+    from permanence.config import Settings
+
+    return Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
+
+
+@app.command()
+def tracker(
+    out: Annotated[Optional[Path], typer.Option(help="Workbook to write; default data_dir/published/spg-tracker-<date>.xlsx")] = None,
+    la: Annotated[Optional[str], typer.Option(help="Only this LA (default: every LA in the warehouse)")] = None,
+    reveal_ids: Annotated[bool, typer.Option("--reveal-ids", help="Add the CMS child id (needs --key and --ids-from): personal data")] = False,
+    key: Annotated[Optional[str], typer.Option(help="Pseudonymisation key (default: PERMANENCE_HMAC_KEY / key file)")] = None,
+    ids_from: Annotated[Optional[Path], typer.Option(help="The drop folder whose CHILD ids are re-hashed to map pseudonyms back")] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file to read; default the published copy")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Write the SPG tracker workbook (one sheet per cohort and a summary against targets)."""
+    from permanence.progress import console
+    from permanence.tracker import reveal_map, write_tracker
+
+    settings = _settings(None, data_dir)
+    db = warehouse or settings.published_dir / settings.warehouse_path.name
+    if not db.exists():
+        _fail(f"{db}: no published warehouse yet; run the nightly load first")
+    reveal = None
+    if reveal_ids:
+        if not (ids_from and la):
+            _fail("--reveal-ids needs --ids-from DROP_FOLDER and --la (the drop's LA)")
+        from permanence.pseudonymise import resolve_key
+
+        k, _where = resolve_key(key or settings.hmac_key, settings.hmac_key_block, settings.hmac_key_file)
+        reveal = reveal_map(k, ids_from, la)
+        console.print("[bold yellow]warning:[/] the workbook will hold CMS child identifiers: personal data. "
+                      "Keep it on the secure network and share it only with the SPG.", soft_wrap=True)
+    out = out or settings.published_dir / f"spg-tracker-{dt.date.today():%Y-%m-%d}.xlsx"
+    path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db))
+    console.print(f"SPG tracker: {path}", soft_wrap=True)
+
+
+@app.command()
+def report(
+    quarter: Annotated[str, typer.Option(help="Calendar quarter, e.g. 2024-Q4 (October-December 2024)")],
+    la: Annotated[Optional[str], typer.Option(help="LA code (needed when the warehouse holds several)")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option(help="Folder to write into; default data_dir/reports/quarterly")] = None,
+    pdf: Annotated[bool, typer.Option(help="Also print to PDF when Chromium is installed")] = True,
+    warehouse: Annotated[Optional[Path], typer.Option(help="The writer's DuckDB file (data-quality section, read-only)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Write the quarterly scrutiny report (self-contained HTML, PDF where Chromium is installed)."""
+    from permanence.progress import console
+    from permanence.report import build_report
+
+    settings = _settings(warehouse, data_dir)
+    published = settings.published_dir / settings.warehouse_path.name
+    if not published.exists():
+        _fail(f"{published}: no published warehouse yet; run the nightly load first")
+    try:
+        html_path, pdf_path = build_report(published, quarter, out_dir or settings.reports_dir / "quarterly",
+                                           la_code=la, warehouse=settings.warehouse_path, pdf=pdf)
+    except ValueError as exc:
+        _fail(str(exc))
+    console.print(f"report: {html_path}", soft_wrap=True)
+    console.print(f"pdf:    {pdf_path}" if pdf_path else "pdf:    not written (no Chromium found)", soft_wrap=True)
+
+
+@app.command()
+def audit(
+    load: Annotated[str, typer.Option("--load", help="Load id (audit.loads)")],
+    html: Annotated[Optional[Path], typer.Option(help="HTML file to write; default data_dir/reports/<load>/audit.html")] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(help="The writer's DuckDB file")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Print (and write as HTML) the evidence chain of one load: files, rows, rules, expectations, marts."""
+    import duckdb
+
+    from permanence.audit_trail import UnknownLoad, audit_trail, print_trail, write_html
+    from permanence.progress import console
+
+    settings = _settings(warehouse, data_dir)
+    try:
+        trail = audit_trail(settings.warehouse_path, load)
+    except UnknownLoad as exc:
+        _fail(str(exc))
+    except duckdb.Error as exc:
+        _fail(f"{settings.warehouse_path}: cannot open read-only ({type(exc).__name__}); is a nightly run writing it?")
+    print_trail(trail, console)
+    path = write_html(trail, html or settings.reports_dir / load / "audit.html")
+    console.print(f"audit trail (HTML): {path}", soft_wrap=True)
+
+
+@app.command()
+def serve(
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory; Prefect's home and database go in DATA_DIR/prefect")] = None,
+    port: Annotated[int, typer.Option(help="Loopback port for the Prefect server (ignored with PREFECT_API_URL)")] = 4200,
+    run_now: Annotated[bool, typer.Option(help="Also trigger one nightly run now")] = False,
+) -> None:
+    """Start a Prefect server on loopback, the `permanence` work pool and a worker; deploy prefect.yaml.
+
+    With PREFECT_API_URL set, uses that server instead of starting one. Without PERMANENCE_SOURCE,
+    serves a synthetic demo drop (and a demo key) so a fresh clone has something to run."""
+    _quiet_third_parties()
+    from permanence import serve as ops
+    from permanence.config import Settings
+    from permanence.progress import console
+
+    data_dir = (data_dir or Settings().data_dir).resolve()
+    if not os.environ.get("PERMANENCE_SOURCE"):
+        from permanence.pseudonymise import resolve_key
+        from permanence.synth import generate_region
+
+        incoming = data_dir / "incoming"
+        drops = sorted(p for p in incoming.glob("*_*") if p.is_dir()) if incoming.exists() else []
+        if not drops:
+            drops = [d.path for d in generate_region(incoming, las=1, children=300, years=5, seed=42)]
+        os.environ["PERMANENCE_SOURCE"] = str(drops[0])
+        os.environ.setdefault("PERMANENCE_LA_CODE", drops[0].name.split("_")[0])
+        if not (os.environ.get("PERMANENCE_HMAC_KEY") or os.environ.get("PERMANENCE_HMAC_KEY_BLOCK")):
+            key_file = Path(os.environ.get("PERMANENCE_HMAC_KEY_FILE") or data_dir / "keys" / "hmac.key")
+            resolve_key(None, None, key_file, create=True)
+            os.environ["PERMANENCE_HMAC_KEY_FILE"] = str(key_file.resolve())
+        console.print(f"no PERMANENCE_SOURCE: serving the synthetic demo drop {drops[0]}", soft_wrap=True)
+    if not os.environ.get("PERMANENCE_LA_CODE"):
+        _fail("set PERMANENCE_LA_CODE (the LA whose drop PERMANENCE_SOURCE is)")
+    try:
+        stack = ops.serve(data_dir, port=port)
+    except ops.ServeError as exc:
+        _fail(str(exc))
+    if stack.server_pid:
+        console.print(f"Prefect server: {stack.api_url.removesuffix('/api')}  (pid {stack.server_pid}, log {stack.prefect_dir / 'server.log'})", soft_wrap=True)
+    else:
+        console.print(f"Prefect server: {stack.api_url} (PREFECT_API_URL; not started here)", soft_wrap=True)
+    console.print(f"worker on pool '{ops.POOL}': pid {stack.worker_pid}, log {stack.prefect_dir / 'worker.log'}", soft_wrap=True)
+    console.print(f"deployed: {', '.join(stack.deployments)}", soft_wrap=True)
+    for name in stack.skipped:
+        console.print(f"[yellow]not deployed[/] {name}", soft_wrap=True)
+    if run_now:
+        p = ops.subprocess.run(ops._prefect("deployment", "run", "nightly-load/nightly"), env=stack.env,
+                               capture_output=True, text=True)
+        console.print("nightly run triggered" if p.returncode == 0 else f"[red]could not trigger a run:[/] {p.stderr.strip()[-200:]}")
+    console.print(f"stop with `permanence stop{' --data-dir ' + str(data_dir) if data_dir != Path('data').resolve() else ''}` or `make stop`", soft_wrap=True)
+
+
+@app.command()
+def stop(
+    data_dir: Annotated[Optional[Path], typer.Option(help="The data directory `serve` used")] = None,
+) -> None:
+    """Stop what `permanence serve` started: the worker first, then the Prefect server."""
+    from permanence import serve as ops
+    from permanence.config import Settings
+    from permanence.progress import console
+
+    info = ops.stop(data_dir or Settings().data_dir)
+    if not info:
+        console.print("nothing running (no live processes in the pid file)")
+        return
+    console.print(f"stopped worker {info.get('worker')} and server {info.get('server') or '(external)'}")
+
+
 if __name__ == "__main__":
     app()

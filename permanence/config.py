@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +20,41 @@ class Settings(BaseSettings):
     hmac_key_block: str | None = Field(None, description="Name of a Prefect Secret block holding the key, used when hmac_key is unset")
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
     timezone: str = "Europe/London"
+    notify_webhook: str | None = Field(None, description="Webhook URL(s), comma-separated, POSTed a JSON message when a run fails or crashes")
+    target: Literal["duckdb", "postgres"] = Field(
+        "duckdb", description="Warehouse backend: the embedded DuckDB file, or a shared PostgreSQL database"
+    )
+    # PostgreSQL connection (target postgres); the same variables the dbt profile reads.
+    pg_host: str = Field("localhost", description="PostgreSQL host (PERMANENCE_PG_HOST)")
+    pg_port: int = Field(5432, description="PostgreSQL port (PERMANENCE_PG_PORT)")
+    pg_user: str = Field("permanence", description="PostgreSQL loader role (PERMANENCE_PG_USER)")
+    pg_password: SecretStr = Field(SecretStr(""), description="Its password (PERMANENCE_PG_PASSWORD); empty for trust/peer/.pgpass")
+    pg_dbname: str = Field("permanence", description="PostgreSQL database (PERMANENCE_PG_DBNAME)")
+
+    def pg_conninfo(self) -> dict:
+        """Keyword arguments for psycopg2.connect; an empty password is left to libpq (.pgpass)."""
+        info = {"host": self.pg_host, "port": self.pg_port, "user": self.pg_user, "dbname": self.pg_dbname,
+                "application_name": "permanence"}
+        if self.pg_password.get_secret_value():
+            info["password"] = self.pg_password.get_secret_value()
+        return info
+
+    @property
+    def warehouse_label(self) -> str:
+        """Where the run writes, for messages: the DuckDB file, or postgresql://user@host:port/db (no password)."""
+        if self.target == "postgres":
+            return f"postgresql://{self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_dbname}"
+        return str(self.warehouse_path)
+
+    def pg_env(self) -> dict[str, str]:
+        """The PERMANENCE_PG_* variables for dbt's postgres profile."""
+        return {
+            "PERMANENCE_PG_HOST": self.pg_host,
+            "PERMANENCE_PG_PORT": str(self.pg_port),
+            "PERMANENCE_PG_USER": self.pg_user,
+            "PERMANENCE_PG_PASSWORD": self.pg_password.get_secret_value(),
+            "PERMANENCE_PG_DBNAME": self.pg_dbname,
+        }
 
     @cached_property
     def warehouse_path(self) -> Path:

@@ -1,24 +1,170 @@
-"""Publish the built warehouse as a copy that readers open, replaced atomically.
+"""Publish the built warehouse for readers: a separate, read-only DuckDB file plus Parquet exports.
 
-DuckDB allows one writer or many readers, never both: BI tools read the published copy, never the
-file the nightly run writes. The copy is written beside its final name and renamed over it, so a
-reader sees the old copy or the new one, never half of either.
+DuckDB allows one writer or many readers, never both: a BI tool holding the writer's file open
+would block the nightly build, and the build would block it. So readers never open the writer's
+file. After every successful build and checks, `publish_warehouse`:
+
+1. writes a fresh DuckDB file beside the published one (`.permanence.duckdb.<pid>.tmp`) holding only
+   the `marts` and `reference` schemas (no raw, staging, intermediate or audit data), by ATTACHing it
+   from the writer's connection and copying table by table;
+2. fsyncs it, makes it read-only (0444) and `os.replace`s it over the published path, then fsyncs
+   the folder. A reader sees the old copy or the new one, never half of one; a reader holding the
+   old file open keeps reading the old inode, undisturbed, until it reconnects.
+
+`export_parquet` then writes each mart as Parquet into `parquet/<YYYY-MM-DD>/` (for Power BI,
+Tableau, Excel) and points `parquet/latest` at it: `latest` is a symlink to the dated folder,
+replaced atomically, and `parquet/LATEST` is a one-line text file with the same date for tools and
+file shares that do not follow symlinks (Windows SMB clients). See docs/bi.md.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 
-def publish_copy(warehouse: Path, published_dir: Path) -> Path:
+PUBLISHED_SCHEMAS = ("marts", "reference")
+
+
+@dataclass
+class Publication:
+    path: Path
+    tables: dict[str, int] = field(default_factory=dict)  # "marts.x" -> rows
+    parquet_dir: Path | None = None
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def published_path(warehouse: Path, published_dir: Path) -> Path:
+    return published_dir / warehouse.name
+
+
+def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+                      con: duckdb.DuckDBPyConnection | None = None) -> Publication:
+    """Write the published copy (marts and reference only) and replace the previous one atomically."""
     published_dir.mkdir(parents=True, exist_ok=True)
-    target = published_dir / warehouse.name
+    target = published_path(warehouse, published_dir)
     tmp = published_dir / f".{warehouse.name}.{os.getpid()}.tmp"
-    shutil.copyfile(warehouse, tmp)
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    own = con is None
+    con = con or duckdb.connect(str(warehouse))
+    tables: dict[str, int] = {}
+    try:
+        con.execute(f"ATTACH '{tmp}' AS pub")
+        try:
+            found = con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_catalog = current_database() and table_schema in (select unnest(?)) "
+                "order by 1, 2",
+                [list(schemas)],
+            ).fetchall()
+            for schema in schemas:
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS pub."{schema}"')
+            for schema, table in found:
+                con.execute(f'CREATE TABLE pub."{schema}"."{table}" AS SELECT * FROM "{schema}"."{table}"')
+                tables[f"{schema}.{table}"] = con.execute(
+                    f'select count(*) from pub."{schema}"."{table}"').fetchone()[0]
+            con.execute("CHECKPOINT pub")
+        finally:
+            con.execute("DETACH pub")
+    finally:
+        if own:
+            con.close()
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     tmp.chmod(0o444)
     os.replace(tmp, target)
-    return target
+    _fsync_dir(published_dir)
+    return Publication(target, tables)
+
+
+def export_parquet(published: Path, out_dir: Path, run_date: dt.date | None = None,
+                   schemas: tuple[str, ...] = ("marts",)) -> Path:
+    """Each mart of the published copy as <out_dir>/<run date>/<mart>.parquet; `latest` points at it.
+
+    A second run on the same day replaces that day's folder whole (written aside, then swapped).
+    """
+    run_date = run_date or dt.date.today()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    day = out_dir / run_date.isoformat()
+    staging = out_dir / f".{run_date.isoformat()}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    with duckdb.connect(str(published), read_only=True) as con:
+        found = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in (select unnest(?)) order by 1, 2", [list(schemas)]).fetchall()
+        for schema, table in found:
+            name = table if schema == "marts" else f"{schema}.{table}"
+            con.execute(f"""COPY "{schema}"."{table}" TO '{staging / (name + ".parquet")}' (FORMAT parquet)""")
+    if day.exists():
+        old = out_dir / f".{run_date.isoformat()}.{os.getpid()}.old"
+        day.rename(old)
+        staging.rename(day)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(day)
+    _point_latest(out_dir, run_date.isoformat())
+    return day
+
+
+def _point_latest(out_dir: Path, name: str) -> None:
+    link_tmp = out_dir / f".latest.{os.getpid()}.tmp"
+    link_tmp.unlink(missing_ok=True)
+    try:
+        link_tmp.symlink_to(name, target_is_directory=True)
+        os.replace(link_tmp, out_dir / "latest")
+    except OSError:  # file systems without symlinks: the LATEST file is the pointer
+        link_tmp.unlink(missing_ok=True)
+    text_tmp = out_dir / f".LATEST.{os.getpid()}.tmp"
+    text_tmp.write_text(name + "\n", encoding="utf-8")
+    os.replace(text_tmp, out_dir / "LATEST")
+    _fsync_dir(out_dir)
+
+
+def latest_parquet(out_dir: Path) -> Path:
+    """The dated folder `latest` points at (through the LATEST file, which works everywhere)."""
+    return out_dir / (out_dir / "LATEST").read_text(encoding="utf-8").strip()
+
+
+PUBLISHED_DDL = "load_id VARCHAR, published_at TIMESTAMP, published_path VARCHAR, table_name VARCHAR, rows BIGINT, parquet_dir VARCHAR"
+
+
+def record_publication(con, load_ids: list[str], pub: Publication) -> None:
+    """audit.published_marts: which tables (and how many rows) each load published, and where."""
+    import pandas as pd
+
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+    con.execute(f"CREATE TABLE IF NOT EXISTS audit.published_marts ({PUBLISHED_DDL})")
+    now = dt.datetime.now()
+    df = pd.DataFrame([
+        {"load_id": lid, "published_at": now, "published_path": str(pub.path), "table_name": t, "rows": n,
+         "parquet_dir": str(pub.parquet_dir) if pub.parquet_dir else None}
+        for lid in load_ids for t, n in pub.tables.items()
+    ], columns=["load_id", "published_at", "published_path", "table_name", "rows", "parquet_dir"])
+    if df.empty:
+        return
+    con.register("incoming_published", df)
+    con.execute("insert into audit.published_marts select * from incoming_published")
+    con.unregister("incoming_published")
+
+
+def publish_copy(warehouse: Path, published_dir: Path) -> Path:
+    """Backwards-compatible entry point: publish marts and reference only, return the path."""
+    return publish_warehouse(warehouse, published_dir).path

@@ -113,6 +113,7 @@ def run_dbt(
     exclude: str | None = None,
     full_refresh: bool = False,
     raise_on_failure: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> DbtOutcome:
     """Invoke `dbt <command>` on the project; raise DbtError (one line) when it fails.
 
@@ -121,6 +122,7 @@ def run_dbt(
         connection comes from PERMANENCE_PG_* env vars, see dbt_project/profiles.yml).
     artifacts_dir: dbt's target/ and logs/ go under it (default: dbt_project/target and
         dbt_project/logs). Give each concurrent run its own.
+    extra_env: environment set for the invocation only, e.g. Settings.pg_env() for target postgres.
     """
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt is actually run
 
@@ -135,7 +137,7 @@ def run_dbt(
     else:
         target_path, log_path = Path(artifacts_dir) / "target", Path(artifacts_dir) / "logs"
 
-    env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PERMANENCE_DBT_TARGET": target}
+    env = {**(extra_env or {}), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PERMANENCE_DBT_TARGET": target}
     if target == "duckdb":
         if warehouse is None:
             raise ValueError("run_dbt: warehouse (the DuckDB file) is required for target duckdb")

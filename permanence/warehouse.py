@@ -1,8 +1,11 @@
-"""The DuckDB warehouse: raw and audit schemas, the typed load, and one writer at a time.
+"""The warehouse: raw and audit schemas, the typed load, and one writer at a time.
 
 Raw tables are append-only and keep every extract (load_id and source file hash on every row) so
 an auditor can trace a figure to its extract; `raw.current_load` says which load per LA the models
 read. Audit tables are append-only too: a load's status is its latest row in `audit.loads`.
+
+The warehouse is a DuckDB file (default) or a PostgreSQL database (Settings.target == "postgres");
+the functions here are written once against permanence.backends (`?` parameters on both).
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from permanence import contract
+from permanence.backends import DuckDBBackend, PostgresBackend
 from permanence.extract import ISSUE_COLUMNS, ROW, ExtractFrame
+
+if TYPE_CHECKING:
+    from permanence.config import Settings
 
 RAW_TYPES = {
     "child_id": "VARCHAR",
@@ -56,9 +63,30 @@ class WarehouseBusy(RuntimeError):
     pass
 
 
+Backend = DuckDBBackend | PostgresBackend
+
+
+def _is_postgres(target) -> bool:
+    return getattr(target, "target", "duckdb") == "postgres"
+
+
 @contextlib.contextmanager
-def exclusive(warehouse: Path) -> Iterator[None]:
-    """One run at a time per warehouse: an OS lock beside the file, released if the process dies."""
+def exclusive(target: Settings | Path) -> Iterator[None]:
+    """One run at a time per warehouse, released if the process dies.
+
+    target: Settings (dispatches on .target) or the DuckDB file's Path. DuckDB: an OS lock beside
+    the file. PostgreSQL: a session advisory lock keyed on the database, tried without waiting.
+    """
+    if _is_postgres(target):
+        with connect(target) as con, con.advisory_lock("permanence.warehouse:") as got:
+            if not got:
+                raise WarehouseBusy(
+                    f"postgres database {target.pg_dbname} on {target.pg_host}: another run holds this "
+                    "warehouse; try again when it ends"
+                )
+            yield
+        return
+    warehouse = getattr(target, "warehouse_path", target)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     lock_path = warehouse.with_name(warehouse.name + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -72,9 +100,11 @@ def exclusive(warehouse: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(warehouse))
+def connect(target: Settings | Path) -> Backend:
+    """Settings (dispatches on .target) or the DuckDB file's Path -> a backend connection."""
+    if _is_postgres(target):
+        return PostgresBackend(**target.pg_conninfo())
+    return DuckDBBackend(getattr(target, "warehouse_path", target))
 
 
 def raw_columns(t: contract.Table) -> dict[str, str]:
@@ -82,16 +112,16 @@ def raw_columns(t: contract.Table) -> dict[str, str]:
     return {**cols, **META_COLUMNS}
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+def create_schema(con: Backend) -> None:
     """Every raw table exists, empty if never loaded, so dbt sources never meet a missing table."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     for t in contract.tables().values():
-        cols = ", ".join(f'"{n}" {ty}' for n, ty in raw_columns(t).items())
+        cols = ", ".join(f'"{n}" {con.ddl_type(ty)}' for n, ty in raw_columns(t).items())
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{t.name} ({cols})")
     con.execute("CREATE TABLE IF NOT EXISTS raw.current_load (la_code VARCHAR, load_id VARCHAR, extract_date DATE)")
     for name, ddl in AUDIT_DDL.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({ddl})")
+        con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({con.ddl_type(ddl)})")
 
 
 def published_load(con, la_code: str, drop_sha256: str) -> str | None:
@@ -126,7 +156,7 @@ def _typed(ef: ExtractFrame, rejected: set[int], meta: dict) -> pd.DataFrame:
 
 
 def load_frames(
-    con: duckdb.DuckDBPyConnection,
+    con: Backend,
     frames: list[ExtractFrame],
     rejected_rows: dict[str, set[int]],
     *,
@@ -151,11 +181,7 @@ def load_frames(
                 "source_sha256": file_hashes.get(ef.file_name),
             }
             df = _typed(ef, rejected_rows.get(ef.file_name, set()), meta)
-            cols = list(raw_columns(ef.table))
-            con.register("incoming", df)
-            col_list = ", ".join(f'"{c}"' for c in cols)
-            con.execute(f"INSERT INTO raw.{ef.table.name} ({col_list}) SELECT {col_list} FROM incoming")
-            con.unregister("incoming")
+            con.insert_frame(f"raw.{ef.table.name}", df, list(raw_columns(ef.table)))
             loaded[ef.file_name] = loaded.get(ef.file_name, 0) + len(df)
         set_current_load(con, la_code, load_id, extract_date)
         con.execute("COMMIT")
@@ -186,7 +212,7 @@ def discard_load(con, load_id: str) -> None:
                     row_number() over (partition by la_code order by extract_date desc, finished_at desc) as rn
              from audit.loads where status = 'published'
                and la_code not in (select la_code from raw.current_load)
-           ) where rn = 1""",
+           ) latest where rn = 1""",
     )
 
 
@@ -215,16 +241,10 @@ def record_issues(con, load_id: str, issues: pd.DataFrame) -> None:
     df = issues[ISSUE_COLUMNS].copy()
     df.insert(0, "load_id", load_id)
     df["row_number"] = df["row_number"].astype("Int64")
-    con.register("incoming_issues", df)
-    con.execute("insert into audit.validation_results select * from incoming_issues")
-    con.unregister("incoming_issues")
+    con.insert_frame("audit.validation_results", df)
 
 
 def record_rows(con, table: str, rows: list[dict]) -> None:
     if not rows:
         return
-    df = pd.DataFrame(rows)
-    cols = ", ".join(df.columns)
-    con.register("incoming_rows", df)
-    con.execute(f"insert into audit.{table} ({cols}) select {cols} from incoming_rows")
-    con.unregister("incoming_rows")
+    con.insert_frame(f"audit.{table}", pd.DataFrame(rows))

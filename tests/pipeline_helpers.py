@@ -26,5 +26,6 @@ def run_drops(settings: Settings, drops: list[tuple[str, str]], key: bytes = b"t
             run = f.load.fn(settings, run)
         runs.append(run)
     f.transform.fn(settings, runs, as_at)
+    f.checks.fn(settings, runs)
     f.publish.fn(settings, runs)
     return runs

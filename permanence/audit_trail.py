@@ -1,0 +1,152 @@
+"""The auditor's evidence for one load: `permanence audit --load LOAD_ID`.
+
+Reconstructs the chain from the warehouse's audit schema (read-only): the load and its status
+history; the source files and their sha256; rows in, loaded and rejected per file and table, and the
+rows of that load still in raw per table; every validation rule that fired and on how many rows; the
+Great Expectations results on the marts; and which marts (with row counts) the load published, where.
+No values: rule findings are counts by rule, never the offending data.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from permanence import contract
+
+
+class UnknownLoad(LookupError):
+    pass
+
+
+@dataclass
+class AuditTrail:
+    load_id: str
+    history: pd.DataFrame
+    files: pd.DataFrame
+    raw_rows: pd.DataFrame
+    rules: pd.DataFrame
+    expectations: pd.DataFrame
+    published: pd.DataFrame
+    steps: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return str(self.history["status"].iloc[-1]) if not self.history.empty else "unknown"
+
+
+def _has(con, table: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'audit' "
+                            "and table_name = ?", [table]).fetchone()[0])
+
+
+def audit_trail(warehouse: Path, load_id: str) -> AuditTrail:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        history = con.execute("select * from audit.loads where load_id = ? order by finished_at nulls first",
+                              [load_id]).df()
+        if history.empty:
+            raise UnknownLoad(f"no load {load_id} in {warehouse} (see audit.loads)")
+        files = con.execute("""select file_name, table_name, sha256, bytes, rows_in, rows_loaded, rows_rejected
+                               from audit.load_files where load_id = ? order by file_name""", [load_id]).df()
+        counts = []
+        for t in contract.tables():
+            n = con.execute(f"select count(*) from raw.{t} where load_id = ?", [load_id]).fetchone()[0]
+            if n:
+                counts.append({"table": f"raw.{t}", "rows_in_raw": n})
+        raw_rows = pd.DataFrame(counts, columns=["table", "rows_in_raw"])
+        rules = con.execute("""select file_name, table_name, rule_code, rule, severity,
+                                      count(*) as findings, sum(coalesce(count, 1)) as rows
+                               from audit.validation_results where load_id = ?
+                               group by all order by severity, rows desc, rule_code""", [load_id]).df()
+        notes = []
+        if _has(con, "expectation_results"):
+            expectations = con.execute("""select suite, expectation, columns, success, checked_at, docs_path
+                                          from audit.expectation_results where load_id = ?
+                                          order by success, suite, expectation""", [load_id]).df()
+        else:
+            expectations = pd.DataFrame(columns=["suite", "expectation", "columns", "success"])
+        if _has(con, "published_marts"):
+            published = con.execute("""select table_name, rows, published_at, published_path, parquet_dir
+                                       from audit.published_marts where load_id = ? order by table_name""",
+                                    [load_id]).df()
+        else:
+            published = pd.DataFrame(columns=["table_name", "rows"])
+        steps = con.execute("""select step, status, started_at, finished_at, round(cpu_seconds, 2) as cpu_seconds
+                               from audit.load_steps where load_id = ? order by started_at""", [load_id]).df()
+    status = str(history["status"].iloc[-1])
+    if status == "published" and raw_rows.empty:
+        notes.append("raw rows of this load have since been replaced or discarded")
+    if status != "published" and published.empty:
+        notes.append(f"status {status}: this load published nothing; the previous published copy stayed")
+    return AuditTrail(load_id, history, files, raw_rows, rules, expectations, published, steps, notes)
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "<p><em>none</em></p>"
+    return df.to_html(index=False, escape=True, na_rep="", border=0)
+
+
+def to_html(trail: AuditTrail) -> str:
+    h = trail.history.iloc[-1]
+    e = trail.expectations
+    passed = int(e["success"].sum()) if not e.empty else 0
+    sections = [
+        ("Load and status history (audit.loads)", _html_table(trail.history)),
+        ("Steps (audit.load_steps)", _html_table(trail.steps)),
+        ("Source files and sha256 (audit.load_files)", _html_table(trail.files)),
+        ("Rows of this load in raw, per table", _html_table(trail.raw_rows)),
+        ("Validation rules that fired (audit.validation_results; counts, no values)", _html_table(trail.rules)),
+        (f"Expectations on the marts (audit.expectation_results): {passed} of {len(e)} passed", _html_table(e)),
+        ("Marts published by this load (audit.published_marts)", _html_table(trail.published)),
+    ]
+    css = ("body{font-family:Arial,sans-serif;margin:1.5rem;color:#1b1b1b}table{border-collapse:collapse;font-size:.85rem}"
+           "th,td{border:1px solid #bbb;padding:2px 6px;text-align:left}th{background:#deebf7}h2{color:#1f4e79}")
+    notes = "".join(f"<p><strong>Note:</strong> {html.escape(n)}</p>" for n in trail.notes)
+    body = "".join(f"<h2>{html.escape(t)}</h2>{s}" for t, s in sections)
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Audit trail {html.escape(trail.load_id)}"
+            f"</title><style>{css}</style></head><body><h1>Audit trail of load {html.escape(trail.load_id)}</h1>"
+            f"<p>LA {html.escape(str(h['la_code']))}, extract date {html.escape(str(h['extract_date']))}, drop sha256 "
+            f"<code>{html.escape(str(h['drop_sha256']))}</code>, final status <strong>{html.escape(trail.status)}</strong>."
+            f"</p>{notes}{body}</body></html>")
+
+
+def print_trail(trail: AuditTrail, console) -> None:
+    from rich.table import Table
+
+    def show(title: str, df: pd.DataFrame, cols: list[str] | None = None) -> None:
+        t = Table(title=title, title_justify="left")
+        cols = cols or list(df.columns)
+        for c in cols:
+            t.add_column(c, overflow="fold")
+        for _, r in df.iterrows():
+            t.add_row(*["" if pd.isna(r[c]) else str(r[c]) for c in cols])
+        if df.empty:
+            console.print(f"[bold]{title}[/]: none")
+        else:
+            console.print(t)
+
+    h = trail.history.iloc[-1]
+    console.print(f"[bold]load {trail.load_id}[/] LA {h['la_code']} extract {h['extract_date']} status "
+                  f"[bold]{trail.status}[/]: {h['message']}", soft_wrap=True)
+    show("status history", trail.history, ["status", "started_at", "finished_at", "rows_in", "rows_loaded", "rows_rejected"])
+    show("source files", trail.files)
+    show("rows in raw", trail.raw_rows)
+    show("validation rules fired", trail.rules, ["file_name", "rule_code", "severity", "findings", "rows", "rule"])
+    e = trail.expectations
+    show(f"expectations: {int(e['success'].sum()) if not e.empty else 0} of {len(e)} passed",
+         e, ["suite", "expectation", "columns", "success"] if not e.empty else None)
+    show("marts published", trail.published, ["table_name", "rows", "published_at"] if not trail.published.empty else None)
+    for n in trail.notes:
+        console.print(f"note: {n}", soft_wrap=True)
+
+
+def write_html(trail: AuditTrail, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(to_html(trail), encoding="utf-8")
+    return out

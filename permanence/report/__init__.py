@@ -1,0 +1,345 @@
+"""The quarterly scrutiny report for councillors: one self-contained HTML file (PDF when Chromium is there).
+
+    from permanence.report import build_report
+    out = build_report(published_db, quarter="2024-Q4", out_dir=Path("reports"), la_code="894",
+                       warehouse=writer_db)   # writer_db only for the data-quality section (read-only)
+
+Quarters are calendar quarters: 2024-Q4 is 1 October to 31 December 2024 (Q3 of collection year
+2024-25). Every chart is inline SVG drawn by matplotlib, titled with its definition and source, and
+sits beside a table of the same numbers; no script, style or font is loaded from the network.
+The marts come from the published copy (never blocks the nightly build); the data-quality summary
+reads the audit schema of the writer's file read-only and says "not available" when it is busy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from permanence.report import charts
+
+A1_THRESHOLD, A2_THRESHOLD = 426, 121
+CSS = """
+@page{size:A4;margin:14mm}
+body{font-family:"Segoe UI",Arial,Helvetica,sans-serif;color:#1b1b1b;max-width:1050px;margin:0 auto;padding:12px 20px;line-height:1.35}
+h1{color:#1f4e79;margin-bottom:2px} h2{color:#1f4e79;border-bottom:2px solid #1f4e79;padding-bottom:2px;margin-top:26px;break-after:avoid}
+.sub{color:#555;margin-top:0} figure{margin:8px 0;break-inside:avoid} figcaption{font-size:.85em;color:#444}
+.chart-title{font-weight:600;margin:6px 0 2px} .pair{display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap;break-inside:avoid}
+.pair figure{flex:1 1 560px} .pair .numbers{flex:1 1 300px}
+table{border-collapse:collapse;font-size:.82em;margin:6px 0} th,td{border:1px solid #bfbfbf;padding:2px 6px;text-align:right}
+th{background:#deebf7} td:first-child,th:first-child{text-align:left}
+.rag{font-weight:700;text-align:center} .green{background:#c6efce;color:#006100} .amber{background:#ffeb9c;color:#7f6000}
+.red{background:#ffc7ce;color:#9c0006} .na{color:#777;font-style:italic}
+svg{max-width:100%;height:auto} .note{font-size:.85em;color:#444}
+"""
+
+
+@dataclass
+class Quarter:
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @property
+    def collection_year(self) -> str:
+        y = self.end.year if self.end.month >= 4 else self.end.year - 1
+        return f"{y}-{str(y + 1)[2:]}"
+
+
+def parse_quarter(text: str) -> Quarter:
+    m = re.fullmatch(r"(\d{4})-?Q([1-4])", text.strip().upper())
+    if not m:
+        raise ValueError(f"quarter '{text}': expected YYYY-QN, e.g. 2024-Q4")
+    y, q = int(m.group(1)), int(m.group(2))
+    start = dt.date(y, 3 * q - 2, 1)
+    end = (dt.date(y + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - dt.timedelta(days=1))
+    return Quarter(f"{y}-Q{q}", start, end)
+
+
+def _e(v) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def _fmt(v, digits: int = 1) -> str:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return '<span class="na">–</span>'
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}" if not v.is_integer() or digits == 0 else f"{v:,.0f}"
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return pd.Timestamp(v).strftime("%d/%m/%Y")
+    return _e(v)
+
+
+def table(df: pd.DataFrame, digits: int = 1, rag: str | None = None) -> str:
+    if df.empty:
+        return '<p class="na">No rows.</p>'
+    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
+    body = []
+    for _, r in df.iterrows():
+        cells = []
+        for c in df.columns:
+            if c == rag:
+                cls = str(r[c]).lower() if str(r[c]).lower() in ("green", "amber", "red") else "na"
+                cells.append(f'<td class="rag {cls}">{_e(r[c])}</td>')
+            else:
+                cells.append(f"<td>{_fmt(r[c], digits)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def figure(title: str, definition: str, source: str, svg: str, numbers: str) -> str:
+    return (f'<div class="pair"><figure><div class="chart-title">{_e(title)}</div>{svg}'
+            f"<figcaption>{_e(definition)} Source: {_e(source)}.</figcaption></figure>"
+            f'<div class="numbers">{numbers}</div></div>')
+
+
+def not_available(what: str, why: str) -> str:
+    return f'<p class="na">{_e(what)}: not available ({_e(why)}).</p>'
+
+
+class _Data:
+    def __init__(self, db: Path):
+        self.con = duckdb.connect(str(db), read_only=True)
+        self.marts = {r[0] for r in self.con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+
+    def df(self, sql: str, params=None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+
+def _cohorts(d: _Data, la: str, q: Quarter) -> str:
+    df = d.df("""select as_at_date, cohort_id, cohort_name, children from marts.spg_cohort_summary
+                 where la_code = ? and as_at_date <= ? order by as_at_date, cohort_id""", [la, q.end])
+    if df.empty:
+        return not_available("Cohort sizes", "no cohort summary on or before the quarter end")
+    wide = df.pivot_table(index="as_at_date", columns="cohort_id", values="children", aggfunc="sum").sort_index()
+    names = df.drop_duplicates("cohort_id").set_index("cohort_id")["cohort_name"]
+    series = {f"{c} {names[c]}": wide[c].tolist() for c in wide.columns}
+    svg = charts.line_chart("SPG cohort sizes", [pd.Timestamp(x) for x in wide.index], series, "children")
+    ends = [x for x in wide.index if pd.Timestamp(x).month in (3, 6, 9, 12)][-5:]
+    tab = wide.loc[ends].T
+    tab.columns = [pd.Timestamp(c).strftime("%b %Y") for c in tab.columns]
+    tab.insert(0, "Cohort", [f"{c} {names[c]}" for c in tab.index])
+    return figure("SPG priority cohorts: children in each cohort at each month end",
+                  "Children looked after on the date in each Securing Permanence Group cohort (primer sections 2 "
+                  "and 5; a child can be in several cohorts).", "marts.spg_cohort_summary", svg, table(tab, 0))
+
+
+def _exits(d: _Data, la: str, q: Quarter) -> str:
+    df = d.df("""select collection_year, exit_route, children from marts.exits_by_year
+                 where la_code = ? and collection_year <= ? order by collection_year""", [la, q.collection_year])
+    if df.empty:
+        return not_available("Exit routes", "no exits recorded")
+    wide = df.pivot_table(index="collection_year", columns="exit_route", values="children", aggfunc="sum").fillna(0)
+    wide = wide.iloc[-5:]
+    svg = charts.bar_chart("Exit routes", list(wide.index), {c: wide[c].tolist() for c in wide.columns},
+                           "children", stacked=True)
+    tab = wide.T.astype(int)
+    tab.insert(0, "Exit route", tab.index)
+    return figure("Children leaving care by exit route and collection year",
+                  "Each child counted once a year by the last period of care ended in the year (April-March); "
+                  f"short breaks left out. Figures as at the warehouse's reporting date: {q.collection_year} may run past the quarter.", "marts.exits_by_year", svg,
+                  table(tab, 0))
+
+
+def _adoption(d: _Data, la: str, q: Quarter) -> str:
+    df = d.df("""select collection_year, children_adopted, a1_mean, a2_mean, a3_share, a1_mean_3yr, a2_mean_3yr
+                 from marts.adoption_scorecard where la_code = ? and collection_year <= ? order by collection_year""",
+              [la, q.collection_year]).iloc[-5:]
+    if df.empty:
+        return not_available("Adoption timeliness", "no adoptions")
+    svg = charts.bar_chart("Adoption timeliness", df["collection_year"].tolist(),
+                           {"A1 mean days (entry to moving in with adopters)": df["a1_mean"].tolist(),
+                            "A2 mean days (court authority to match)": df["a2_mean"].tolist()},
+                           "days", hlines={f"A1 threshold {A1_THRESHOLD}": A1_THRESHOLD,
+                                           f"A2 threshold {A2_THRESHOLD}": A2_THRESHOLD})
+    df = df.assign(a3_share=100 * df["a3_share"])
+    tab = df.rename(columns={"collection_year": "Year", "children_adopted": "Adopted", "a1_mean": "A1 mean days",
+                             "a2_mean": "A2 mean days", "a3_share": "A3 % under 426 days",
+                             "a1_mean_3yr": "A1 3-yr", "a2_mean_3yr": "A2 3-yr"})
+    return figure("Adoption timeliness against the 426-day (A1) and 121-day (A2) thresholds",
+                  "A1: days from entering care to moving in with the adoptive family; A2: days from court authority "
+                  "to place to the match; means over children adopted in the year; dashed lines are the thresholds.",
+                  "marts.adoption_scorecard", svg, table(tab, 0))
+
+
+def _stability(d: _Data, la: str, q: Quarter) -> str:
+    df = d.df("""select collection_year, cla_at_31_march, three_plus_placements, long_term_eligible, long_term_stable
+                 from marts.placement_stability where la_code = ? and year_end_date <= ? order by collection_year""",
+              [la, q.end]).iloc[-5:]
+    if df.empty:
+        return not_available("Placement stability", "no year end on or before the quarter end")
+    df["3+ placements %"] = 100 * df["three_plus_placements"] / df["cla_at_31_march"].where(df["cla_at_31_march"] > 0)
+    df["long-term stable %"] = 100 * df["long_term_stable"] / df["long_term_eligible"].where(df["long_term_eligible"] > 0)
+    svg = charts.line_chart("Placement stability", df["collection_year"].tolist(),
+                            {"3 or more placements in the year (%)": df["3+ placements %"].tolist(),
+                             "Long-term stable (%)": df["long-term stable %"].tolist()}, "% of children")
+    tab = df.rename(columns={"collection_year": "Year", "cla_at_31_march": "CLA 31 March",
+                             "three_plus_placements": "3+ placements", "long_term_eligible": "LT eligible",
+                             "long_term_stable": "LT stable"})
+    return figure("Placement stability at 31 March",
+                  "Short-term: children looked after at 31 March with 3 or more placements in the year. Long-term: "
+                  "children under 16 in care 2.5 years or more, in the same placement for 2 years.",
+                  "marts.placement_stability", svg, table(tab, 1))
+
+
+def _benchmark(d: _Data, la: str, q: Quarter) -> str:
+    if "benchmark" not in d.marts:
+        return not_available("Comparison with statistical neighbours and England", "marts.benchmark is not built")
+    df = d.df("""select measure, period, source, value, neighbour_mean, england_value, rank_in_group, group_size
+                 from marts.benchmark where la_code = ? and value is not null
+                 qualify row_number() over (partition by measure order by period desc,
+                                            case source when 'computed' then 0 else 1 end) = 1
+                 order by measure""", [la])
+    if df.empty:
+        return not_available("Comparison with statistical neighbours and England", "no benchmark rows for this LA")
+    idx = df[df["england_value"].notna() & (df["england_value"] != 0)]
+    svg = charts.bar_chart("Benchmark", idx["measure"].tolist(),
+                           {"our LA": (100 * idx["value"] / idx["england_value"]).tolist(),
+                            "statistical neighbours (mean)": (100 * idx["neighbour_mean"] / idx["england_value"]).tolist()},
+                           "index, England = 100", hlines={"England": 100})
+    return figure("Our LA against its statistical neighbours and England",
+                  "Latest period of each measure, indexed to England = 100 (the table gives the values). Rank 1 is "
+                  "best by the measure's polarity within the LA and its neighbours.", "marts.benchmark", svg,
+                  table(df, 1))
+
+
+def _targets(d: _Data, la: str, q: Quarter) -> str:
+    if "targets" not in d.marts:
+        return not_available("Targets", "marts.targets is not built")
+    df = d.df("""select measure, period, direction, target, actual, gap, status, note from marts.targets
+                 where la_code = ? order by measure, period""", [la])
+    if df.empty:
+        return not_available("Targets", "no targets set for this LA")
+    df = df.rename(columns={"status": "RAG"})
+    counts = df["RAG"].value_counts().to_dict()
+    line = ", ".join(f"{k}: {v}" for k, v in counts.items())
+    return (f'<p>{_e(line)}. Green: met; amber: missed by no more than 10% of the target; red: missed by more; '
+            f'no data: no actual yet. Source: marts.targets (targets from the seed la_targets).</p>' + table(df, 1, rag="RAG"))
+
+
+def _quality(warehouse: Path | None, la: str, q: Quarter) -> str:
+    if warehouse is None or not Path(warehouse).exists():
+        return not_available("Data-quality summary", "the warehouse's audit tables were not given")
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return not_available("Data-quality summary", "the warehouse is busy with a nightly run; try again later")
+    with con:
+        params = [la, q.start, q.end]
+        loads = con.execute("""
+            with latest as (select * from audit.loads qualify row_number() over (partition by load_id order by finished_at desc) = 1)
+            select status, count(*) as loads, sum(rows_in) as rows_in, sum(rows_loaded) as rows_loaded,
+                   sum(rows_rejected) as rows_rejected
+            from latest where la_code = ? and cast(started_at as date) between ? and ? group by status order by status""",
+            params).df()
+        rules = con.execute("""
+            select v.severity, v.rule_code, v.rule, count(*) as findings, sum(coalesce(v.count, 1)) as rows
+            from audit.validation_results v join (select distinct load_id, la_code, started_at from audit.loads) l using (load_id)
+            where l.la_code = ? and cast(l.started_at as date) between ? and ?
+            group by all order by rows desc limit 10""", params).df()
+        has_exp = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
+                              "and table_name='expectation_results'").fetchone()[0]
+        exp = pd.DataFrame()
+        if has_exp:
+            exp = con.execute("""
+                select count(distinct e.load_id) as loads_checked, count(*) as expectations_run,
+                       sum(case when e.success then 1 else 0 end) as passed
+                from audit.expectation_results e join (select distinct load_id, la_code, started_at from audit.loads) l using (load_id)
+                where l.la_code = ? and cast(l.started_at as date) between ? and ?""", params).df()
+    out = [f"<p>Loads of the quarter ({_fmt(q.start)} to {_fmt(q.end)}) by final status. Source: audit.loads.</p>",
+           table(loads, 0) if not loads.empty else '<p class="na">No loads in the quarter.</p>',
+           "<p>Validation rules that fired most (rows rejected or warned; no values). Source: audit.validation_results.</p>",
+           table(rules, 0) if not rules.empty else '<p class="na">No validation findings in the quarter.</p>']
+    if not exp.empty and exp["expectations_run"].iloc[0]:
+        out += ["<p>Great Expectations checks on the marts after each build. Source: audit.expectation_results.</p>",
+                table(exp, 0)]
+    return "".join(out)
+
+
+def render_html(published: Path, quarter: str, la_code: str | None = None, warehouse: Path | None = None,
+                la_name: str | None = None) -> tuple[str, str]:
+    q = parse_quarter(quarter)
+    d = _Data(published)
+    try:
+        las = [r[0] for r in d.con.execute("select distinct la_code from marts.spg_cohort_summary order by 1").fetchall()]
+        if la_code is None:
+            if len(las) != 1:
+                raise ValueError(f"the warehouse holds LAs {', '.join(las)}: choose one with --la")
+            la_code = las[0]
+        if la_code not in las:
+            raise ValueError(f"LA {la_code} is not in the published marts (LAs: {', '.join(las)})")
+        sections = [
+            ("Children in the SPG priority cohorts", _cohorts(d, la_code, q)),
+            ("How children leave care", _exits(d, la_code, q)),
+            ("Adoption timeliness", _adoption(d, la_code, q)),
+            ("Placement stability", _stability(d, la_code, q)),
+            ("Our LA against statistical neighbours and England", _benchmark(d, la_code, q)),
+            ("Targets", _targets(d, la_code, q)),
+            ("Data quality of the quarter's loads", _quality(warehouse, la_code, q)),
+        ]
+    finally:
+        d.con.close()
+    title = f"Permanence for children in care: quarterly scrutiny report {q.label}"
+    who = f"{la_name} ({la_code})" if la_name else f"LA {la_code}"
+    body = "".join(f"<section><h2>{_e(h)}</h2>{s}</section>" for h, s in sections)
+    page = (f'<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
+            f"<h1>{_e(title)}</h1><p class=sub>{_e(who)}. Quarter {_fmt(q.start)} to {_fmt(q.end)} (collection year "
+            f"{q.collection_year}). Generated {dt.datetime.now():%d/%m/%Y %H:%M} from the published warehouse.</p>"
+            '<p class="note">Measures follow the project\'s definitions (docs/marts.md, primer section 5). Figures '
+            "describe children looked after by the council; small numbers can move a lot from quarter to quarter.</p>"
+            f"{body}</body></html>")
+    return page, la_code
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def chromium(args: list[str], timeout: int = 120) -> None:
+    exe = find_chromium()
+    if exe is None:
+        raise FileNotFoundError("no Chromium found (apt-get install chromium)")
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-extensions", "--hide-scrollbars",
+               f"--user-data-dir={profile}", *args]
+        subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def to_pdf(html_path: Path, pdf_path: Path) -> Path:
+    chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()])
+    return pdf_path
+
+
+def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 4000) -> Path:
+    chromium([f"--window-size={width},{height}", f"--screenshot={png_path}", html_path.resolve().as_uri()])
+    return png_path
+
+
+def build_report(published: Path, quarter: str, out_dir: Path, la_code: str | None = None,
+                 warehouse: Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
+    """Write report-<LA>-<quarter>.html (and .pdf when Chromium is installed and pdf=True)."""
+    page, la = render_html(published, quarter, la_code, warehouse)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    q = parse_quarter(quarter)
+    html_path = out_dir / f"report-{la}-{q.label}.html"
+    html_path.write_text(page, encoding="utf-8")
+    pdf_path = None
+    if pdf and find_chromium():
+        pdf_path = to_pdf(html_path, out_dir / f"report-{la}-{q.label}.pdf")
+    return html_path, pdf_path

@@ -1,0 +1,57 @@
+"""`permanence audit --load` reconstructs a run: files and sha256, rows, rules fired, expectations, marts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from permanence.audit_trail import audit_trail
+from permanence.cli import app
+from permanence.config import Settings
+from permanence.synth import generate_region, write_defective_drop
+from tests.pipeline_helpers import run_drops
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("audit")
+    [drop] = generate_region(tmp / "region", las=1, children=50, years=2, seed=4)
+    bad = write_defective_drop(drop.path, tmp / "bad", "bad_code")
+    settings = Settings(data_dir=tmp / "data")
+    [run] = run_drops(settings, [(str(bad), drop.la_code)])
+    assert run.status == "published", run.message
+    return settings, bad, run
+
+
+def test_trail_reconstructs_the_load(built):
+    settings, bad, run = built
+    t = audit_trail(settings.warehouse_path, run.load_id)
+    assert t.status == "published"
+    archived = {f.name: f.sha256 for f in run.drop.files}
+    assert dict(zip(t.files["file_name"], t.files["sha256"])) == archived
+    assert int(t.files["rows_in"].sum()) == run.rows_in
+    assert int(t.raw_rows["rows_in_raw"].sum()) == run.rows_loaded
+    defect = json.loads((bad / "manifest.json").read_text())["defect"]
+    assert defect["file"] in set(t.rules["file_name"]) and (t.rules["severity"] == "error").any()
+    assert len(t.expectations) > 10 and t.expectations["success"].all()
+    assert "marts.spg_cohort_children" in set(t.published["table_name"])
+    assert {"pull", "validate", "load", "transform", "checks", "publish"} <= set(t.steps["step"])
+
+
+def test_cli_prints_and_writes_html(built, tmp_path):
+    settings, _bad, run = built
+    out = tmp_path / "audit.html"
+    res = CliRunner().invoke(app, ["audit", "--load", run.load_id, "--data-dir", str(settings.data_dir),
+                                   "--html", str(out)], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "expectations:" in res.output and "marts published" in res.output
+    page = out.read_text()
+    for f in run.drop.files:
+        assert f.sha256 in page
+    assert "spg_cohort_summary" in page and "Validation rules that fired" in page
+    res = CliRunner().invoke(app, ["audit", "--load", "nope", "--data-dir", str(settings.data_dir)])
+    assert res.exit_code == 1 and "no load nope" in res.output

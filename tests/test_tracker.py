@@ -1,0 +1,120 @@
+"""The SPG tracker workbook: no formulas ever, dates as dates, frozen header, filters, CMS id only on request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import duckdb
+import openpyxl
+import pytest
+
+from permanence.config import Settings
+from permanence.synth import generate_region
+from permanence.tracker import COHORT_SHEETS, reveal_map, write_tracker
+from tests.pipeline_helpers import run_drops
+
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("tracker")
+    [drop] = generate_region(tmp / "region", las=1, children=60, years=2, seed=9)
+    settings = Settings(data_dir=tmp / "data")
+    [run] = run_drops(settings, [(str(drop.path), drop.la_code)])
+    assert run.status == "published"
+    return settings, drop, settings.published_dir / settings.warehouse_path.name
+
+
+@pytest.fixture
+def hostile_db(built, tmp_path):
+    _settings, _drop, published = built
+    db = tmp_path / "hostile.duckdb"
+    shutil.copyfile(published, db)
+    db.chmod(0o644)
+    with duckdb.connect(str(db)) as con:
+        ids = [r[0] for r in con.execute("select rowid from marts.spg_cohort_children order by rowid limit 5").fetchall()]
+        for rid, text in zip(ids, HOSTILE):
+            con.execute("update marts.spg_cohort_children set cohort_detail = ?, permanence_plan = ?, legal_status = ? "
+                        "where rowid = ?", [text, text, text, rid])
+    return db
+
+
+def _cells(wb):
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            yield from row
+
+
+@pytest.mark.slow
+def test_no_formulas_hostile_text_stays_text(hostile_db, tmp_path):
+    out = write_tracker(hostile_db, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Summary", *COHORT_SHEETS.values()]
+    cells = list(_cells(wb))
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert set(HOSTILE) <= texts
+    for c in cells:
+        if c.value in HOSTILE:
+            assert c.data_type == "s"
+    # and in the file itself: no <f> formula element anywhere
+    import zipfile
+
+    with zipfile.ZipFile(out) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name)
+
+
+@pytest.mark.slow
+def test_layout_dates_frozen_filters_and_pseudonyms_only(built, tmp_path):
+    settings, drop, published = built
+    out = write_tracker(published, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(out)
+    with duckdb.connect(str(published), read_only=True) as con:
+        expected = dict(con.execute("select cohort_id, count(*) from marts.spg_cohort_children group by 1").fetchall())
+    for cid, title in COHORT_SHEETS.items():
+        ws = wb[title]
+        assert ws.freeze_panes == "B2"
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+        assert ws.max_row - 1 == expected.get(cid, 0)
+        assert ws.column_dimensions["A"].width >= 15
+        header = [c.value for c in ws[1]]
+        assert "CMS id" not in header
+        if ws.max_row > 1:
+            col = header.index("In condition since") + 1
+            v = ws.cell(row=2, column=col)
+            assert isinstance(v.value, dt.datetime) and v.is_date
+            days = ws.cell(row=2, column=header.index("Days in condition") + 1).value
+            assert isinstance(days, int) and days >= 0
+    summary = wb["Summary"]
+    assert [c.value for c in summary[1]][:5] == ["LA", "As at", "Cohort", "Cohort name", "Children"]
+    assert summary.max_row >= 7
+
+
+@pytest.mark.slow
+def test_cms_ids_only_when_revealed(built, tmp_path):
+    settings, drop, published = built
+    mapping = reveal_map(b"test-key", drop.path, drop.la_code)
+    out = write_tracker(published, tmp_path / "t.xlsx", la_code=drop.la_code, reveal=mapping)
+    wb = openpyxl.load_workbook(out)
+    ws = wb["4 Foster carers 12m+"]
+    header = [c.value for c in ws[1]]
+    assert header[1] == "CMS id"
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows and all(r[1] == mapping[r[0]] for r in rows)
+    assert any("personal data" in str(c.value) for c in wb["Summary"]["A"])
+
+
+def test_cli_refuses_reveal_without_drop(tmp_path):
+    from typer.testing import CliRunner
+
+    from permanence.cli import app
+
+    db = tmp_path / "data" / "published" / "permanence.duckdb"
+    db.parent.mkdir(parents=True)
+    duckdb.connect(str(db)).close()
+    res = CliRunner().invoke(app, ["tracker", "--reveal-ids", "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 1 and "--ids-from" in res.output
