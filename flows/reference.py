@@ -1,7 +1,7 @@
 """Reference data as a Prefect flow (own deployment, quarterly): load the published DfE/ONS files
 the user configures (paths or URLs), then rebuild the benchmark and targets marts.
 
-    load (retried: files come over the network) -> dbt build benchmark + targets
+    load (retried: files come over the network) -> dbt build benchmark + targets -> publish
 
 Runs under the same warehouse lock as the nightly flow (permanence.warehouse.exclusive).
 """
@@ -52,6 +52,19 @@ def build_benchmarks(warehouse: str, dbt_dir: str) -> str:
     return outcome.summary()
 
 
+@task(retries=2, retry_delay_seconds=5, **TASK)
+def publish(settings: Settings) -> Path | None:
+    """Replace the published copy so readers see the new reference data and benchmarks."""
+    if settings.target != "duckdb":
+        return None  # PostgreSQL: readers query the database itself
+    from permanence.publish import export_parquet, publish_warehouse
+
+    with step("publish", "publish"):
+        pub = publish_warehouse(settings.warehouse_path, settings.published_dir)
+        export_parquet(pub.path, settings.published_dir / "parquet")
+    return pub.path
+
+
 @flow(name="reference-refresh", log_prints=False)
 def reference_refresh(sources: list[str], warehouse: str | None = None, data_dir: str | None = None) -> list[dict]:
     """Load published reference files (paths, folders or URLs) and rebuild benchmark and targets."""
@@ -61,6 +74,7 @@ def reference_refresh(sources: list[str], warehouse: str | None = None, data_dir
     with exclusive(settings):
         files = load_reference(sources, str(settings.warehouse_path))
         summary = build_benchmarks(str(settings.warehouse_path), str(settings.dbt_target_dir / "reference"))
+        publish(settings)
     for f in files:
         if f["family"]:
             logger.info("%s: %s, %d rows", f["file"], f["family"], f["rows"])

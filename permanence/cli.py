@@ -17,6 +17,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# The project's sample of published DfE/ONS files, beside the checkout (never copied into it).
+SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
 DateOpt = Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
 
 
@@ -31,6 +34,9 @@ def _quiet_third_parties() -> None:
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }.items():
         os.environ.setdefault(var, value)
+    import logging
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -66,12 +72,21 @@ def _print_outputs(settings, summaries) -> None:
     for s in summaries:
         t.add_row(s.la_code, s.status, str(s.rows_in), str(s.rows_loaded), str(s.rows_rejected))
     console.print(t)
-    console.print(f"warehouse (writer):  {settings.warehouse_path}", soft_wrap=True)
-    console.print(f"published (readers): {settings.published_dir / settings.warehouse_path.name}", soft_wrap=True)
-    console.print(f"archive:             {settings.archive_dir}", soft_wrap=True)
-    for s in summaries:
-        if s.report:
-            console.print(f"validation report:   {s.report}/validation.md  (LA {s.la_code}, load {s.load_id})", soft_wrap=True)
+    lines = [("warehouse (writer)", settings.warehouse_label)]
+    if settings.target == "duckdb":
+        pub = settings.published_dir
+        lines += [
+            ("published (readers)", pub / settings.warehouse_path.name),
+            ("parquet (latest)", pub / "parquet" / "latest"),
+            ("SPG tracker", pub / "spg-tracker.xlsx"),
+        ]
+    lines.append(("archive", settings.archive_dir))
+    loaded = [s for s in summaries if s.status == "published"]
+    if loaded:
+        lines.append(("data docs", settings.reports_dir / "data-docs" / loaded[0].load_id / "index.html"))
+    lines += [("validation report", f"{s.report}/validation.md  (LA {s.la_code})") for s in summaries if s.report]
+    for label, value in lines:
+        console.print(f"{label + ':':21}{value}", soft_wrap=True)
 
 
 @app.command()
@@ -134,6 +149,8 @@ def demo(
     children: int = 300,
     years: int = 5,
     seed: int = 42,
+    reference: Annotated[Optional[Path], typer.Option(
+        help="Published DfE/ONS files to benchmark against; default ../shared/reference when present")] = None,
 ) -> None:
     """Generate a synthetic region and run the nightly load for every LA in it."""
     _quiet_third_parties()
@@ -158,6 +175,13 @@ def demo(
         warehouse=str(settings.warehouse_path),
         data_dir=str(settings.data_dir),
     )
+    reference = reference or SHARED_REFERENCE
+    if reference.is_dir():
+        from flows.reference import reference_refresh
+
+        console.print(f"benchmarks: loading published reference files from {reference}", soft_wrap=True)
+        _run_flow(reference_refresh, sources=[str(reference)], warehouse=str(settings.warehouse_path),
+                  data_dir=str(settings.data_dir))
     _print_outputs(settings, summaries)
 
 

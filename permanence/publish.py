@@ -164,7 +164,3 @@ def record_publication(con, load_ids: list[str], pub: Publication) -> None:
     con.execute("insert into audit.published_marts select * from incoming_published")
     con.unregister("incoming_published")
 
-
-def publish_copy(warehouse: Path, published_dir: Path) -> Path:
-    """Backwards-compatible entry point: publish marts and reference only, return the path."""
-    return publish_warehouse(warehouse, published_dir).path

@@ -166,3 +166,11 @@ def test_demo_region_computed_beside_published(tmp_path):
         assert con.execute("select count(*) from marts.targets where actual_source = 'computed'").fetchone()[0] > 0
     finally:
         con.close()
+
+    # the refresh republishes, so readers of the published copy see the reference data too
+    from flows.reference import publish
+
+    published = publish.fn(settings)
+    with duckdb.connect(str(published), read_only=True) as pub:
+        assert pub.execute("select count(*) from marts.benchmark where neighbour_mean is not null").fetchone()[0] > 0
+        assert pub.execute("select count(*) from information_schema.tables where table_schema = 'reference'").fetchone()[0] > 0
