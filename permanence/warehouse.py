@@ -113,7 +113,8 @@ def raw_columns(t: contract.Table) -> dict[str, str]:
 
 
 def create_schema(con: Backend) -> None:
-    """Every raw table exists, empty if never loaded, so dbt sources never meet a missing table."""
+    """Every raw, audit and reference table exists, empty if never loaded, so dbt sources never
+    meet a missing table."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     for t in contract.tables().values():
@@ -122,6 +123,9 @@ def create_schema(con: Backend) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS raw.current_load (la_code VARCHAR, load_id VARCHAR, extract_date DATE)")
     for name, ddl in AUDIT_DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({con.ddl_type(ddl)})")
+    from permanence.reference.store import create_reference_schema
+
+    create_reference_schema(con)
 
 
 def published_load(con, la_code: str, drop_sha256: str) -> str | None:

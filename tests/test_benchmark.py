@@ -39,8 +39,8 @@ def test_benchmark_and_targets_unit_tests(tmp_path):
     assert outcome.success and outcome.counts.get("pass") == 2
 
 
-def test_reference_staging_builds_without_reference_tables(tmp_path):
-    wh = _empty_warehouse(tmp_path / "wh.duckdb")  # raw/audit only: no reference schema at all
+def test_reference_staging_builds_on_a_warehouse_never_given_reference_data(tmp_path):
+    wh = _empty_warehouse(tmp_path / "wh.duckdb")  # create_schema makes the reference tables, empty
     outcome = run_dbt("build", warehouse=wh, select="path:models/staging/reference int_benchmark__measures "
                       "int_benchmark__las", artifacts_dir=tmp_path / "dbt")
     assert outcome.success

@@ -179,39 +179,3 @@ def test_staging_yaml_covers_the_contract():
         assert key_test["arguments"]["combination_of_columns"][0] == "la_code"
         assert len(key_test["arguments"]["combination_of_columns"]) == len(t.key) + 1
 
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not __import__("os").environ.get("PERMANENCE_TEST_PG_DBNAME"),
-    reason="set PERMANENCE_TEST_PG_DBNAME to a SCRATCH Postgres database (schemas raw/audit/staging are dropped)",
-)
-def test_build_on_postgres(tmp_path, monkeypatch):
-    import os
-
-    import psycopg2
-
-    db = os.environ["PERMANENCE_TEST_PG_DBNAME"]
-    monkeypatch.setenv("PERMANENCE_PG_DBNAME", db)
-    con = psycopg2.connect(
-        host=os.environ.get("PERMANENCE_PG_HOST", "localhost"), port=int(os.environ.get("PERMANENCE_PG_PORT", "5432")),
-        user=os.environ.get("PERMANENCE_PG_USER", "permanence"), password=os.environ.get("PERMANENCE_PG_PASSWORD", ""),
-        dbname=db,
-    )
-    con.autocommit = True
-    cur = con.cursor()
-    cur.execute("drop schema if exists raw cascade; drop schema if exists audit cascade;"
-                " drop schema if exists staging cascade; create schema raw; create schema audit")
-    pg = {"VARCHAR": "text", "DATE": "date", "INTEGER": "integer"}
-    for name, t in tables().items():
-        cols = ", ".join(f"{c.warehouse_name} {pg[_TYPES.get(c.kind, 'VARCHAR')]}" for c in t.columns if c.loaded)
-        cur.execute(f"create table raw.{name} ({cols}, {META.replace('VARCHAR', 'text')})")
-    cur.execute("create table raw.current_load (la_code text, load_id text, extract_date date)")
-    cur.execute(
-        "insert into raw.episodes (child, decom, rne, ls, cin, place, load_id, la_code, extract_date, source_row)"
-        " values (%s, '2024-01-10', 'S', 'C2', 'N1', 'U4', 'L1', '999', '2025-03-31', 1),"
-        " (%s, '2024-01-10', 'S', 'C2', 'N1', 'U4', 'L2', '999', '2025-06-30', 1)", [C1, C1])
-    cur.execute("insert into raw.current_load values ('999', 'L2', '2025-06-30')")
-    assert run_dbt("build", target="postgres", artifacts_dir=tmp_path / "dbt").success
-    cur.execute("select child_id, load_id from staging.stg_ssda903__episodes")
-    assert cur.fetchall() == [(C1, "L2")]
-    con.close()

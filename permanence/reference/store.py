@@ -30,12 +30,16 @@ AUDIT_DDL = ("file VARCHAR, sha256 VARCHAR, family VARCHAR, table_name VARCHAR, 
 
 
 def create_reference_schema(con) -> None:
-    """Every reference table exists, empty until loaded, so dbt sources never meet a missing table."""
+    """Every reference table exists, empty until loaded, so dbt sources never meet a missing table.
+
+    `con` is a warehouse backend (which maps the DuckDB types for PostgreSQL) or a DuckDB connection.
+    """
+    ddl_type = getattr(con, "ddl_type", lambda ddl: ddl)
     con.execute("CREATE SCHEMA IF NOT EXISTS reference")
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     for name, ddl in REFERENCE_DDL.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS reference.{name} ({ddl}, {SOURCE_COLUMNS})")
-    con.execute(f"CREATE TABLE IF NOT EXISTS audit.reference_loads ({AUDIT_DDL})")
+        con.execute(f"CREATE TABLE IF NOT EXISTS reference.{name} ({ddl_type(ddl)}, {ddl_type(SOURCE_COLUMNS)})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS audit.reference_loads ({ddl_type(AUDIT_DDL)})")
 
 
 def _columns(table: str) -> list[str]:

@@ -489,7 +489,6 @@ def _adoption(ctx, child: Child, p: PeriodSpec, adopt_day: int, foster_care: boo
 
 
 def _no_pr(ctx, child: Child, p: PeriodSpec, ls_days, adopt_day: int, closed: bool) -> None:
-    E = ctx.extract_day
     if p.route == RELINQ:
         end = adopt_day if adopt_day > 0 else (p.end if closed else None)
         ctx.add("no_parental_responsibility", (child.id, "RELINQUISHED", fmt(p.start), fmt(end)))
@@ -499,7 +498,7 @@ def _no_pr(ctx, child: Child, p: PeriodSpec, ls_days, adopt_day: int, closed: bo
 
 def _social_workers(ctx, child: Child, s: int, end_seen: int, closed: bool) -> None:
     # Social worker episodes exist from 2023-24 only; the writer drops the table before then.
-    st, E = ctx.st, ctx.extract_day
+    st = ctx.st
     day = s
     while day < end_seen:
         nxt = day + max(30, int(st.lognorm(270, 0.6)))

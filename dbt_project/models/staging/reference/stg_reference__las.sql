@@ -1,8 +1,4 @@
--- reference.las: renames and casts only. An empty typed relation when the table has never been
--- created (a warehouse without reference data), so the nightly build does not need it.
-{%- set src = source('reference', 'las') -%}
-{%- set found = adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier) if execute else true -%}
-{% if found %}
+-- reference.las: renames and casts only.
 select
     cast(la_code as varchar) as la_code,
     cast(ons_code as varchar) as ons_code,
@@ -10,14 +6,4 @@ select
     cast(region_code as varchar) as region_code,
     cast(status as varchar) as status,
     cast(date_of_termination as date) as date_of_termination
-from {{ src }}
-{% else %}
-select
-    cast(null as varchar) as la_code,
-    cast(null as varchar) as ons_code,
-    cast(null as varchar) as la_name,
-    cast(null as varchar) as region_code,
-    cast(null as varchar) as status,
-    cast(null as date) as date_of_termination
-where 1 = 0
-{% endif %}
+from {{ source('reference', 'las') }}
