@@ -64,3 +64,13 @@ def test_renders_in_headless_chromium(built, tmp_path):
     png = screenshot(html_path, tmp_path / "report.png", height=2400)
     assert png.stat().st_size > 50_000  # a page with charts, not a blank
     assert pdf is not None and pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_report_flow_defaults_to_the_quarter_just_ended():
+    import datetime as dt
+
+    from flows.report import previous_quarter
+
+    assert previous_quarter(dt.date(2025, 1, 5)) == "2024-Q4"
+    assert previous_quarter(dt.date(2025, 4, 1)) == "2025-Q1"
+    assert previous_quarter(dt.date(2025, 12, 31)) == "2025-Q3"
