@@ -79,22 +79,24 @@ def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None) -
 @task(**TASK)
 def checks(settings: Settings, runs: list[Ingested]) -> Path | None:
     """Great Expectations suites on the marts; a failure fails the loads and stops the publish."""
-    with step("checks", "mart checks (Great Expectations)") as timing:
-        loaded = [r for r in runs if r.status == "loaded"]
-        try:
+    loaded = [r for r in runs if r.status == "loaded"]
+    try:
+        with step("checks", "mart checks (Great Expectations)") as timing:
             return pipeline.checks_step(settings, runs)
-        finally:
-            for r in loaded:
-                pipeline.record_step(settings, r, timing)
+    finally:
+        # recorded once the step has closed, so its CPU time and memory are measured
+        for r in loaded:
+            pipeline.record_step(settings, r, timing)
 
 
 @task(retries=2, retry_delay_seconds=5, **TASK)
 def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
+    loaded = [r for r in runs if r.status == "loaded"]
     with step("publish", "publish") as timing:
-        for r in runs:
-            if r.status == "loaded":
-                pipeline.record_step(settings, r, timing)
-        return pipeline.publish_step(settings, runs)
+        published = pipeline.publish_step(settings, runs)
+    for r in loaded:
+        pipeline.record_step(settings, r, timing)
+    return published
 
 
 @task(**TASK)
