@@ -94,3 +94,15 @@ def test_broken_mart_fails_the_checks_and_blocks_publish(built, tmp_path):
     failed = q(settings, "select suite from audit.expectation_results where load_id = ? and not success", [run.load_id])
     assert ("recon_cohort_summary_equals_tracker",) in failed
     assert q(settings, "select count(*) from raw.episodes where load_id = ?", [run.load_id])[0][0] == 0
+
+
+def test_data_docs_with_a_relative_data_dir(built, tmp_path, monkeypatch):
+    # `make demo` runs with data_dir "data/demo": GX's site store needs an absolute path
+    from pathlib import Path
+
+    from validations.expectations import run_mart_checks
+
+    settings, _drops, _runs = built
+    monkeypatch.chdir(tmp_path)
+    outcome = run_mart_checks(settings.warehouse_path, Path("data") / "docs", run_name="relative")
+    assert outcome.success and (tmp_path / "data" / "docs" / "index.html").exists()

@@ -227,6 +227,7 @@ def run_mart_checks(warehouse: Path, docs_dir: Path | None = None, run_name: str
         pass
     site = None
     if docs_dir is not None:
+        docs_dir = docs_dir.resolve()  # GX's site store refuses a relative base directory
         docs_dir.mkdir(parents=True, exist_ok=True)
         site = "offline"
         context.add_data_docs_site(site_name=site, site_config={
