@@ -26,41 +26,34 @@ def _date(text: str | None) -> dt.date | None:
     return None
 
 
-def _las(table: Table, file_name: str) -> Converted:
+def _per_la(table: Table, fields) -> Converted:
+    """One row per LA with a usable 3-digit code; rows like '940 / 941' or 'x' are counted as skipped."""
     rows, skipped = [], 0
     for r in table.rows:
         code = la_code(r.get("old_la_code"))
         if code is None:
             skipped += 1
             continue
-        rows.append({
-            "la_code": code,
-            "ons_code": r.get("new_la_code") or None,
-            "la_name": r.get("la_name") or None,
-            "region_code": r.get("parent_geography_code") or None,
-            "status": (r.get("status") or "").lower() or None,
-            "date_of_operation": _date(r.get("date_of_operation")),
-            "date_of_termination": _date(r.get("date_of_termination")),
-            "entity_code": r.get("entity_code") or None,
-        })
+        rows.append({"la_code": code, "ons_code": r.get("new_la_code") or None,
+                     "la_name": r.get("la_name") or None, **fields(r)})
     return Converted(rows, skipped=skipped)
+
+
+def _las(table: Table, file_name: str) -> Converted:
+    return _per_la(table, lambda r: {
+        "region_code": r.get("parent_geography_code") or None,
+        "status": (r.get("status") or "").lower() or None,
+        "date_of_operation": _date(r.get("date_of_operation")),
+        "date_of_termination": _date(r.get("date_of_termination")),
+        "entity_code": r.get("entity_code") or None,
+    })
 
 
 def _hierarchy(table: Table, file_name: str) -> Converted:
-    rows, skipped = [], 0
-    for r in table.rows:
-        code = la_code(r.get("old_la_code"))
-        if code is None:
-            skipped += 1
-            continue
-        rows.append({
-            "la_code": code,
-            "ons_code": r.get("new_la_code") or None,
-            "la_name": r.get("la_name") or None,
-            "region_code": r.get("region_code") or None,
-            "region_name": r.get("region_name") or None,
-        })
-    return Converted(rows, skipped=skipped)
+    return _per_la(table, lambda r: {
+        "region_code": r.get("region_code") or None,
+        "region_name": r.get("region_name") or None,
+    })
 
 
 def _regions(table: Table, file_name: str) -> Converted:
