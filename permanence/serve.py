@@ -71,6 +71,9 @@ def prefect_env(data_dir: Path, api_url: str | None = None, port: int = 4200,
     home = data_dir / "prefect"
     env = dict(os.environ if base is None else base)
     env.update(QUIET)
+    # The CLI quiets Prefect's INFO lines on its own terminal; the server and worker must not inherit
+    # that, or flow runs would send only warnings to the Prefect UI. PERMANENCE_RUN_LOG_LEVEL overrides.
+    env["PREFECT_LOGGING_LEVEL"] = env.get("PERMANENCE_RUN_LOG_LEVEL", "INFO")
     env["PREFECT_HOME"] = str(home)
     env["PREFECT_API_URL"] = api_url or f"http://127.0.0.1:{port}/api"
     env.setdefault("PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{home / 'prefect.db'}")

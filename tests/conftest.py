@@ -15,6 +15,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _isolated_environment():
+    """Commands run in-process (CliRunner) set environment variables: keep them in their test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture
 def write_drop(tmp_path):
     """Write a drop folder from {file_name: text}; returns its path."""

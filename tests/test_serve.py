@@ -37,6 +37,8 @@ def test_prefect_env_keeps_prefect_under_the_data_dir(tmp_path):
     assert env["PREFECT_HOME"] == str((tmp_path / "data" / "prefect").resolve())
     assert env["PREFECT_API_DATABASE_CONNECTION_URL"].endswith(f"{tmp_path}/data/prefect/prefect.db")
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    # the CLI's quiet terminal must not silence the flow runs' logs in the Prefect UI
+    assert serve.prefect_env(tmp_path, base={"PREFECT_LOGGING_LEVEL": "WARNING"})["PREFECT_LOGGING_LEVEL"] == "INFO"
     team = serve.prefect_env(tmp_path, api_url="https://prefect.example/api", base={})
     assert team["PREFECT_API_URL"] == "https://prefect.example/api"
 
