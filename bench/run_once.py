@@ -23,6 +23,8 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PERMANENCE_HMAC_KEY", "benchmark-key")
+    for off in ("PREFECT_SERVER_ANALYTICS_ENABLED", "DBT_SEND_ANONYMOUS_USAGE_STATS", "GX_ANALYTICS_ENABLED"):
+        os.environ.setdefault(off, "false")
     t0 = time.perf_counter()
     from flows.nightly import region
 

@@ -1,10 +1,12 @@
 """The nightly load as Prefect flows. Read top to bottom, it is the pipeline diagram:
 
-    pull -> validate -> pseudonymise -> load      (each drop)
-                                   -> transform -> checks -> publish   (once, for everything loaded)
+    pull -> clean (read, validate, pseudonymise) -> load      (each drop)
+                             -> transform -> checks -> publish   (once, for everything loaded)
 
 `nightly` takes one LA's drop; `region` takes several (a consortium's warehouse, or the demo).
-The steps themselves live in permanence.pipeline so they can be tested without Prefect.
+Several drops are cleaned at once in worker processes (permanence.workers); each is recorded and
+loaded here, in order, over one warehouse connection. The steps themselves live in
+permanence.pipeline so they can be tested without Prefect.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
 from permanence.pseudonymise import resolve_key
-from permanence.warehouse import exclusive
+from permanence.warehouse import exclusive, held
+from permanence.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
 TASK = dict(cache_policy=NO_CACHE, persist_result=False)
@@ -53,13 +56,10 @@ def pull(settings: Settings, run: Ingested) -> Ingested:
 
 
 @task(**TASK)
-def validate(settings: Settings, run: Ingested) -> Ingested:
-    return _timed(settings, run, "validate", "read and validate", pipeline.validate_step, settings, run)
-
-
-@task(**TASK)
-def pseudonymise(settings: Settings, run: Ingested, key: bytes) -> Ingested:
-    return _timed(settings, run, "pseudonymise", "pseudonymise", pipeline.pseudonymise_step, run, key)
+def cleaned(settings: Settings, run: Ingested) -> Ingested:
+    """Record a cleaned drop (read, validated, pseudonymised by permanence.workers, perhaps in a
+    worker process): its validate and pseudonymise step figures, and a quarantine with its report."""
+    return pipeline.record_clean(settings, run)
 
 
 @task(retries=1, retry_delay_seconds=10, **TASK)
@@ -71,9 +71,7 @@ def load(settings: Settings, run: Ingested) -> Ingested:
 def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None) -> None:
     with step("transform", "dbt build") as timing:
         pipeline.transform_step(settings, runs, as_at)
-    for r in runs:
-        if r.status == "loaded":
-            pipeline.record_step(settings, r, timing)
+    pipeline.record_steps(settings, [r for r in runs if r.status == "loaded"], timing)
 
 
 @task(**TASK)
@@ -85,8 +83,7 @@ def checks(settings: Settings, runs: list[Ingested]) -> Path | None:
             return pipeline.checks_step(settings, runs)
     finally:
         # recorded once the step has closed, so its CPU time and memory are measured
-        for r in loaded:
-            pipeline.record_step(settings, r, timing)
+        pipeline.record_steps(settings, loaded, timing)
 
 
 @task(retries=2, retry_delay_seconds=5, **TASK)
@@ -94,8 +91,7 @@ def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
     loaded = [r for r in runs if r.status == "loaded"]
     with step("publish", "publish") as timing:
         published = pipeline.publish_step(settings, runs)
-    for r in loaded:
-        pipeline.record_step(settings, r, timing)
+    pipeline.record_steps(settings, loaded, timing)
     return published
 
 
@@ -110,16 +106,17 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
         return write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
 
 
-def ingest(settings: Settings, key: bytes, source: str, la_code: str, as_at: dt.date | None) -> Ingested:
-    run = pipeline.begin(source, la_code, as_at)
-    run = pull(settings, run)
-    if run.status == "skipped":
-        return run
-    run = validate(settings, run)
-    if run.status == "quarantined":
-        return run
-    run = pseudonymise(settings, run, key)
-    return load(settings, run)
+def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[Ingested]:
+    pulled = [pull(settings, pipeline.begin(source, la, as_at)) for source, la in drops]
+    runs = []
+    with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(pulled))) as cleaner:
+        for run in cleaner.clean(pulled):
+            if run.status != "skipped":
+                run = cleaned(settings, run)
+            if run.status == "cleaned":
+                run = load(settings, run)
+            runs.append(run)
+    return runs
 
 
 def _settings(warehouse: str | None, data_dir: str | None) -> Settings:
@@ -155,7 +152,8 @@ def region(
     with exclusive(settings):
         for load_id in pipeline.prepare(settings):
             logger.warning("load %s had been killed part way: its rows were discarded", load_id)
-        runs = [ingest(settings, key, source, la, as_at) for source, la in drops]
+        with held(settings):
+            runs = ingest(settings, key, drops, as_at)
         transform(settings, runs, as_at)
         checks(settings, runs)
         published = publish(settings, runs)

@@ -3,7 +3,7 @@
 permanence.warehouse is written once against this small interface:
 
     con.execute(sql, params)      # `?` placeholders on both; returns something with fetchone/fetchall
-    con.insert_frame(table, df)   # append a pandas frame (DuckDB: register + insert; PG: COPY ... CSV)
+    con.insert_frame(table, df)   # append a pandas frame or Arrow table (DuckDB: register + insert; PG: COPY ... CSV)
     con.ddl_type("DOUBLE")        # the backend's name for a DuckDB column type
     with con: ...                 # closes the connection on exit (as duckdb's own connection does)
 
@@ -25,6 +25,19 @@ from typing import Any
 import pandas as pd
 
 
+class _Fetched:
+    """A statement's rows, already read: fetchone / fetchall as on a DB-API cursor."""
+
+    def __init__(self, rows: list[tuple]):
+        self._rows = iter(rows)
+
+    def fetchone(self) -> tuple | None:
+        return next(self._rows, None)
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._rows)
+
+
 class DuckDBBackend:
     """A thin wrapper over a duckdb connection; anything else is passed through to it."""
 
@@ -36,11 +49,15 @@ class DuckDBBackend:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.raw = duckdb.connect(str(path))
 
-    def execute(self, sql: str, params: Any = None):
-        return self.raw.execute(sql, params) if params is not None else self.raw.execute(sql)
+    def execute(self, sql: str, params: Any = None) -> _Fetched:
+        # Fetched whole: a result left half-read (fetchone) would block the next statement on a
+        # connection held for a whole run (warehouse.held).
+        cur = self.raw.execute(sql, params) if params is not None else self.raw.execute(sql)
+        return _Fetched(cur.fetchall() if cur.description else [])
 
     def insert_frame(self, table: str, df: pd.DataFrame, columns: list[str] | None = None) -> None:
-        cols = ", ".join(f'"{c}"' for c in (columns or list(df.columns)))
+        names = columns or (df.column_names if hasattr(df, "column_names") else list(df.columns))
+        cols = ", ".join(f'"{c}"' for c in names)
         self.raw.register("_incoming_frame", df)
         try:
             self.raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming_frame")
@@ -50,6 +67,13 @@ class DuckDBBackend:
     @staticmethod
     def ddl_type(duckdb_type: str) -> str:
         return duckdb_type
+
+    def expect_many_writes(self) -> None:
+        # DuckDB checkpoints the WAL into the file every 16 MB by default: every other drop at
+        # national scale, each checkpoint costing more than the drop's insert. 256 MB bounds the
+        # WAL (and the memory its rows hold) while checkpointing a few times a run; closing
+        # the connection checkpoints the rest.
+        self.raw.execute("SET checkpoint_threshold = '256MB'")
 
     def close(self) -> None:
         self.raw.close()
@@ -92,6 +116,8 @@ class PostgresBackend:
         return cur
 
     def insert_frame(self, table: str, df: pd.DataFrame, columns: list[str] | None = None) -> None:
+        if not isinstance(df, pd.DataFrame):  # an Arrow table: DATEs come back as datetime.date
+            df = df.to_pandas()
         cols = columns or list(df.columns)
         if df.empty:
             return
@@ -102,6 +128,9 @@ class PostgresBackend:
         col_list = ", ".join(f'"{c}"' for c in cols)
         with self.raw.cursor() as cur:
             cur.copy_expert(f"COPY {table} ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
+
+    def expect_many_writes(self) -> None:
+        pass  # the server manages its own WAL and checkpoints
 
     @staticmethod
     def ddl_type(duckdb_type: str) -> str:

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     hmac_key_file: Path | None = Field(None, description="File holding the key (the demo generates one here)")
     hmac_key_block: str | None = Field(None, description="Name of a Prefect Secret block holding the key, used when hmac_key is unset")
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
+    workers: int = Field(
+        0, ge=0, description="Processes cleaning drops at once in a run of several drops (0: one per CPU core; 1: none, all in the run's own process)"
+    )
     timezone: str = "Europe/London"
     notify_webhook: str | None = Field(None, description="Webhook URL(s), comma-separated, POSTed a JSON message when a run fails or crashes")
     target: Literal["duckdb", "postgres"] = Field(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from permanence.contract import Table
@@ -35,10 +36,22 @@ class ExtractFrame:
     table: Table
     file_name: str
     frame: pd.DataFrame
+    # Parsed date columns, by column name, in the frame's row order. Row rules, cross-file rules
+    # and the typed load all need the same parse; a national run would otherwise parse each date
+    # column four times.
+    parsed_dates: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rows(self) -> int:
         return len(self.frame)
+
+    def dates(self, column: str) -> np.ndarray:
+        """`column` as datetime64 (NaT where blank or not a valid dd/mm/yyyy), parsed once per file."""
+        if column not in self.parsed_dates:
+            from validations.dates import parse_dates
+
+            self.parsed_dates[column] = parse_dates(self.frame[column]).to_numpy()
+        return self.parsed_dates[column]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The nightly run's steps as plain functions; flows/nightly.py wires them into Prefect tasks.
 
-pull -> validate -> pseudonymise -> load (one drop at a time), then transform -> publish once
-for everything loaded. A drop that fails structurally, or has too many bad rows, is quarantined:
-recorded in the audit tables and the report, nothing of it loaded, the published warehouse kept.
+pull -> clean (read, validate, pseudonymise) -> load, one drop at a time, then transform ->
+checks -> publish once for everything loaded. `clean_drop` is pure (no warehouse, no files
+written) so that several drops can be cleaned at once in worker processes (permanence.workers);
+the run's own process records each outcome and loads, one drop at a time, in the order given.
+A drop that fails structurally, or has too many bad rows, is quarantined: recorded in the audit
+tables and the report, nothing of it loaded, the published warehouse kept.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from permanence import reports, warehouse
 from permanence.config import Settings
 from permanence.extract import ExtractFrame, Issue, StructuralError, issues_frame
-from permanence.progress import StepTiming
+from permanence.progress import StepTiming, show, step
 from permanence.pseudonymise import pseudonymise_frame
 from permanence.readers import read_drop
 from permanence.sources import ArchivedDrop, pull
@@ -44,8 +47,10 @@ class Ingested:
     started_at: dt.datetime
     as_at: dt.date | None = None
     drop: ArchivedDrop | None = None
-    status: str = "running"  # loaded | skipped | quarantined
+    status: str = "running"  # cleaned | loaded | published | skipped | quarantined | failed
     frames: list[ExtractFrame] = field(default_factory=list)
+    tables: list[warehouse.RawRows] = field(default_factory=list)  # cleaned rows, typed for raw
+    timings: list[StepTiming] = field(default_factory=list)  # measured where cleaned, recorded here
     issues: list[Issue] = field(default_factory=list)
     rejected_rows: dict[str, set[int]] = field(default_factory=dict)
     rows_in: int = 0
@@ -77,22 +82,25 @@ def begin(source: str, la_code: str, as_at: dt.date | None) -> Ingested:
 
 
 def record_step(settings: Settings, run: Ingested, timing: StepTiming) -> None:
+    record_steps(settings, [run], timing)
+
+
+def record_steps(settings: Settings, runs: list[Ingested], timing: StepTiming) -> None:
+    """One step's figures against each load it served (dbt, checks and publish serve every load)."""
+    rows = [
+        {
+            "load_id": run.load_id,
+            "step": timing.step,
+            "started_at": timing.started_at,
+            "finished_at": timing.finished_at or dt.datetime.now(),
+            "status": timing.status,
+            "cpu_seconds": timing.cpu_seconds,
+            "peak_rss_mb": timing.peak_rss_mb,
+        }
+        for run in runs
+    ]
     with warehouse.connect(settings) as con:
-        warehouse.record_rows(
-            con,
-            "load_steps",
-            [
-                {
-                    "load_id": run.load_id,
-                    "step": timing.step,
-                    "started_at": timing.started_at,
-                    "finished_at": timing.finished_at or dt.datetime.now(),
-                    "status": timing.status,
-                    "cpu_seconds": timing.cpu_seconds,
-                    "peak_rss_mb": timing.peak_rss_mb,
-                }
-            ],
-        )
+        warehouse.record_rows(con, "load_steps", rows)
 
 
 def pull_step(settings: Settings, run: Ingested) -> Ingested:
@@ -106,14 +114,42 @@ def pull_step(settings: Settings, run: Ingested) -> Ingested:
     return run
 
 
-def validate_step(settings: Settings, run: Ingested) -> Ingested:
+def clean_drop(run: Ingested, key: bytes, bad_row_threshold: float) -> Ingested:
+    """Read, validate and pseudonymise a pulled drop, and type its valid rows for raw.
+
+    Pure: it reads the archived files and returns the run, writing nothing, so it can run in a
+    worker process. Status becomes 'cleaned', or 'quarantined' with its one-line message;
+    `record_clean` then writes what happened to the audit tables.
+    """
+    with step("validate", f"read and validate ({run.la_code})") as timing:
+        _validate(run, bad_row_threshold)
+    run.timings.append(timing)
+    if run.status == "quarantined":
+        run.frames = []
+        return run
+    assert run.drop is not None
+    hashes = {f.name: f.sha256 for f in run.drop.files}
+    with step("pseudonymise", f"pseudonymise and type ({run.la_code})") as timing:
+        frames, run.frames = run.frames, []
+        known: dict[str, str] = {}  # a child's pseudonym, made once for all the drop's files
+        for ef in frames:
+            ef = pseudonymise_frame(ef, key, run.la_code, known)
+            meta = {"load_id": run.load_id, "la_code": run.la_code, "extract_date": run.drop.extract_date,
+                    "source_file": ef.file_name, "source_sha256": hashes.get(ef.file_name)}
+            run.tables.append(warehouse.raw_rows(ef, run.rejected_rows.get(ef.file_name, set()), meta))
+    run.timings.append(timing)
+    run.status = "cleaned"
+    return run
+
+
+def _validate(run: Ingested, bad_row_threshold: float) -> None:
     from validations import validate_drop  # imported here: pandera is slow to import and not always needed
 
     assert run.drop is not None
     try:
         frames, reader_issues = read_drop(run.drop.folder)
     except StructuralError as exc:
-        return quarantine(settings, run, [exc.issue], exc.issue.line())
+        return _quarantined(run, [exc.issue], exc.issue.line())
     outcome = validate_drop(frames, run.drop.extract_date)
     run.frames = frames
     run.issues = reader_issues + list(outcome.issues)
@@ -125,7 +161,7 @@ def validate_step(settings: Settings, run: Ingested) -> Ingested:
         run.tables_per_file[f.file_name] = f"{names},{f.table.name}" if names else f.table.name
     structural = [i for i in run.issues if i.severity == "structural"]
     if structural:
-        return quarantine(settings, run, run.issues, structural[0].line())
+        return _quarantined(run, run.issues, structural[0].line())
     # Judged per file as well as overall: a tenth of the episodes bad is serious even when the
     # reviews dwarf them; files too small for a share to mean much count only towards the whole.
     shares = {
@@ -135,50 +171,45 @@ def validate_step(settings: Settings, run: Ingested) -> Ingested:
     }
     shares["the drop"] = outcome.bad_row_share()
     worst = max(shares, key=shares.get)
-    if shares[worst] > settings.bad_row_threshold:
+    if shares[worst] > bad_row_threshold:
         first = next(i for i in run.issues if i.severity == "error" and worst in (i.file_name, "the drop"))
-        return quarantine(
-            settings,
+        _quarantined(
             run,
             run.issues,
             f"{shares[worst]:.1%} of the rows of {worst} rejected, above the "
-            f"{settings.bad_row_threshold:.0%} threshold; first: {first.line()}",
+            f"{bad_row_threshold:.0%} threshold; first: {first.line()}",
         )
-    return run
 
 
-def pseudonymise_step(run: Ingested, key: bytes) -> Ingested:
-    run.frames = [pseudonymise_frame(f, key, run.la_code) for f in run.frames]
+def _quarantined(run: Ingested, issues: list[Issue], line: str) -> None:
+    run.issues = issues
+    run.status = "quarantined"
+    run.message = f"drop quarantined: {line}"
+
+
+def record_clean(settings: Settings, run: Ingested) -> Ingested:
+    """Write a cleaned drop's step timings, and for a quarantined drop its issues, final status and report."""
+    for timing in run.timings:
+        show(timing)
+        record_step(settings, run, timing)
+    run.timings = []
+    if run.status == "quarantined":
+        with warehouse.connect(settings) as con:
+            warehouse.record_issues(con, run.load_id, issues_frame(run.issues))
+        finish(settings, run)
     return run
 
 
 def load_step(settings: Settings, run: Ingested) -> Ingested:
     assert run.drop is not None
-    hashes = {f.name: f.sha256 for f in run.drop.files}
     with warehouse.connect(settings) as con:
-        run.loaded_per_file = warehouse.load_frames(
-            con,
-            run.frames,
-            run.rejected_rows,
-            load_id=run.load_id,
-            la_code=run.la_code,
-            extract_date=run.drop.extract_date,
-            file_hashes=hashes,
+        run.loaded_per_file = warehouse.load_rows(
+            con, run.tables, load_id=run.load_id, la_code=run.la_code, extract_date=run.drop.extract_date
         )
         warehouse.record_issues(con, run.load_id, issues_frame(run.issues))
     run.rows_loaded = sum(run.loaded_per_file.values())
-    run.frames = []  # the rows are in the warehouse now; free the memory before dbt runs
+    run.tables = []  # the rows are in the warehouse now; free the memory before dbt runs
     run.status = "loaded"
-    return run
-
-
-def quarantine(settings: Settings, run: Ingested, issues: list[Issue], line: str) -> Ingested:
-    run.issues = issues
-    run.status = "quarantined"
-    run.message = f"drop quarantined: {line}"
-    with warehouse.connect(settings) as con:
-        warehouse.record_issues(con, run.load_id, issues_frame(issues))
-    finish(settings, run)
     return run
 
 
@@ -254,13 +285,13 @@ def _dbt_target(settings: Settings) -> dict:
 
 
 def fail(settings: Settings, runs: list[Ingested], message: str) -> None:
-    with warehouse.connect(settings) as con:
+    with warehouse.held(settings) as con:
         for r in runs:
             warehouse.discard_load(con, r.load_id)
-    for r in runs:
-        r.status = "failed"
-        r.message = message
-        finish(settings, r)
+        for r in runs:
+            r.status = "failed"
+            r.message = message
+            finish(settings, r)
 
 
 def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
@@ -303,8 +334,9 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
         pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
         with duckdb.connect(str(settings.warehouse_path)) as con:
             record_publication(con, [r.load_id for r in loaded], pub)
-    for r in loaded:
-        r.status = "published"
-        r.message = r.message or "loaded, built, checked and published"
-        finish(settings, r)
+    with warehouse.held(settings):
+        for r in loaded:
+            r.status = "published"
+            r.message = r.message or "loaded, built, checked and published"
+            finish(settings, r)
     return pub.path if pub else None

@@ -28,6 +28,8 @@ class StepTiming:
     peak_rss_mb: float = 0.0
     status: str = "running"
     detail: dict = field(default_factory=dict)
+    label: str = ""
+    shown: bool = False  # printed where it was measured (not in a quiet worker process)
 
 
 def _cpu() -> float:
@@ -41,7 +43,7 @@ def _peak_rss_mb() -> float:
 
 @contextlib.contextmanager
 def step(name: str, label: str | None = None) -> Iterator[StepTiming]:
-    timing = StepTiming(step=name, started_at=dt.datetime.now())
+    timing = StepTiming(step=name, started_at=dt.datetime.now(), label=label or name)
     t0, c0 = time.perf_counter(), _cpu()
     try:
         with console.status(f"[bold]{label or name}[/]…", spinner="dots"):
@@ -55,5 +57,13 @@ def step(name: str, label: str | None = None) -> Iterator[StepTiming]:
         timing.wall_seconds = time.perf_counter() - t0
         timing.cpu_seconds = _cpu() - c0
         timing.peak_rss_mb = _peak_rss_mb()
-        mark = "[green]✓[/]" if timing.status == "ok" else "[red]✗[/]"
-        console.print(f"{mark} {label or name} [dim]{timing.wall_seconds:.1f}s[/]")
+        show(timing)
+
+
+def show(timing: StepTiming) -> None:
+    """The one progress line of a finished step (once, wherever it was measured)."""
+    if console.quiet or timing.shown:
+        return
+    mark = "[green]✓[/]" if timing.status == "ok" else "[red]✗[/]"
+    console.print(f"{mark} {timing.label} [dim]{timing.wall_seconds:.1f}s[/]")
+    timing.shown = True

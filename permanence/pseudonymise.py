@@ -58,13 +58,18 @@ def resolve_key(
 
 
 def pseudonym(key: bytes, la_code: str, identifier: str) -> str:
-    return hmac.new(key, f"{la_code}:{identifier}".encode(), hashlib.sha256).hexdigest()
+    # hmac.digest is the one-shot C path: the same HMAC as hmac.new(...).hexdigest(), 4x faster.
+    return hmac.digest(key, f"{la_code}:{identifier}".encode(), hashlib.sha256).hex()
 
 
-def pseudonymise_series(key: bytes, la_code: str, values: pd.Series) -> pd.Series:
+def pseudonymise_series(key: bytes, la_code: str, values: pd.Series, known: dict[str, str] | None = None) -> pd.Series:
+    """`known`: pseudonyms already made for this key and LA (a drop's other tables), reused and added to."""
     # Hash each distinct id once: a child appears in many rows and tables.
-    mapping = {v: pseudonym(key, la_code, v) for v in values.dropna().unique()}
-    return values.map(mapping).astype(object)
+    known = {} if known is None else known
+    for v in values.dropna().unique():
+        if v not in known:
+            known[v] = pseudonym(key, la_code, v)
+    return values.map(known).astype(object)
 
 
 def month_start(values: pd.Series) -> pd.Series:
@@ -79,17 +84,20 @@ def postcode_district(values: pd.Series) -> pd.Series:
     return s.str.split(r"\s+", n=1, regex=True).str[0].astype(object).where(s.notna(), None)
 
 
-def pseudonymise_frame(ef: ExtractFrame, key: bytes, la_code: str) -> ExtractFrame:
+def pseudonymise_frame(ef: ExtractFrame, key: bytes, la_code: str, known: dict[str, str] | None = None) -> ExtractFrame:
+    """`known` as for pseudonymise_series: pass one dict for all of a drop's files."""
     df = ef.frame.copy()
     for col in ef.table.columns:
         if col.name not in df.columns:
             continue
         if col.kind in ("child_id", "staff_id"):
-            df[col.name] = pseudonymise_series(key, la_code, df[col.name])
+            df[col.name] = pseudonymise_series(key, la_code, df[col.name], known)
         elif col.kind == "dob":
             df[col.name] = month_start(df[col.name])
         elif col.kind == "postcode":
             df[col.name] = postcode_district(df[col.name])
         elif col.kind == "drop":
             df = df.drop(columns=col.name)
-    return ExtractFrame(table=ef.table, file_name=ef.file_name, frame=df)
+    # Dates already parsed for validation are the same rows: keep them, but not a month-rounded DOB.
+    kept = {c: v for c, v in ef.parsed_dates.items() if ef.table.column(c).kind == "date"}
+    return ExtractFrame(table=ef.table, file_name=ef.file_name, frame=df, parsed_dates=kept)

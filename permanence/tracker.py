@@ -96,113 +96,94 @@ def _read(db: Path, la_code: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd
     return children, summary, targets
 
 
-def _as_date(v):
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.to_pydatetime()
-    if isinstance(v, dt.datetime):
-        return v
-    if isinstance(v, dt.date):
-        return dt.datetime(v.year, v.month, v.day)
-    return None
-
-
-def _put(ws, row: int, col: int, value, kind: str):
-    """Write one cell with an explicit type: text never becomes a formula."""
-    cell = ws.cell(row=row, column=col)
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return cell
+def _values(s: pd.Series, kind: str) -> list:
+    """One column as plain Python values of its kind, None where blank (converted per column, not per cell)."""
     if kind == "date":
-        d = _as_date(value)
-        if d is not None:
-            cell.value = d
-            cell.number_format = DATE_FORMAT
-        return cell
-    if kind == "int":
-        cell.value = int(value)
-        return cell
-    if kind == "num":
-        cell.value = float(value)
-        return cell
-    cell.value = str(value)
-    cell.data_type = "s"  # openpyxl would otherwise read a leading '=' as a formula
-    return cell
+        # datetime64[us].tolist() yields datetime objects and None for NaT in one C pass
+        return pd.to_datetime(s, errors="coerce").to_numpy("datetime64[us]").tolist()
+    blank = s.isna().to_numpy()
+    if kind in ("int", "num"):
+        cast = int if kind == "int" else float
+        return [None if b else cast(v) for v, b in zip(pd.to_numeric(s, errors="coerce").tolist(), blank)]
+    return [None if b else str(v) for v, b in zip(s.tolist(), blank)]
 
 
-def _sheet(wb, title: str, headers: list[tuple[str, str, int]], rows: list[list]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title=title)
-    bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
-    for c, (name, _kind, width) in enumerate(headers, start=1):
-        cell = _put(ws, 1, c, name, "text")
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(c)].width = width
-    for r, values in enumerate(rows, start=2):
-        for c, ((_name, kind, _w), v) in enumerate(zip(headers, values), start=1):
-            _put(ws, r, c, v, kind)
-    ws.freeze_panes = "B2"
-    last = get_column_letter(len(headers))
-    ws.auto_filter.ref = f"A1:{last}{max(1, len(rows) + 1)}"
-    ws.row_dimensions[1].height = 32
+def _sheet(wb, title: str, headers: list[tuple[str, str, int]], columns: list[list]) -> int:
+    """Write one table sheet from column lists; returns the number of data rows."""
+    ws = wb.add_worksheet(title)
+    head = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79", "pattern": 1,
+                          "text_wrap": True, "valign": "top"})
+    date_fmt = wb.add_format({"num_format": DATE_FORMAT})
+    write_date = lambda r, c, v: ws.write_datetime(r, c, v, date_fmt)  # noqa: E731
+    # explicit per-kind writers: write() would turn a leading '=' into a formula
+    writers = [{"date": write_date, "int": ws.write_number, "num": ws.write_number}.get(kind, ws.write_string)
+               for _name, kind, _w in headers]
+    ws.set_row(0, 32)  # constant_memory flushes rows in order, so row settings come before the cells
+    for c, (name, _kind, width) in enumerate(headers):
+        ws.set_column(c, c, width)
+        ws.write_string(0, c, name, head)
+    n = 0
+    for n, values in enumerate(zip(*columns), start=1):
+        for c, (write, v) in enumerate(zip(writers, values)):
+            if v is not None:
+                write(n, c, v)
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, n, len(headers) - 1)
+    return n
 
 
 def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[str, str] | None = None,
                   run_label: str | None = None) -> Path:
     """Write the tracker workbook from the published copy (or any DuckDB file with the marts)."""
-    from openpyxl import Workbook
+    import xlsxwriter
 
     children, summary, targets = _read(db, la_code)
     children = children.copy()
-    children["days_in_condition"] = [
-        (pd.Timestamp(a) - pd.Timestamp(s)).days if pd.notna(a) and pd.notna(s) else None
-        for a, s in zip(children["as_at_date"], children["condition_start"])
-    ]
+    children["days_in_condition"] = (pd.to_datetime(children["as_at_date"])
+                                     - pd.to_datetime(children["condition_start"])).dt.days
     cols = list(COLUMNS)
     if reveal is not None:
         children["cms_id"] = children["child_id"].map(reveal)
         cols.insert(1, ("CMS id", "cms_id", "text", 14))
     headers = [(h, kind, w) for h, _c, kind, w in cols]
 
-    wb = Workbook()
-    wb.remove(wb.active)
     # Summary: children per cohort against targets (marts.targets, when issue 4's reference data is loaded)
     target_by = {}
     if targets is not None and not targets.empty:
-        for _, t in targets.sort_values("period").iterrows():
+        for t in targets.sort_values("period").to_dict("records"):
             cid = int(str(t["measure"]).split("_")[1])
             target_by[(str(t["la_code"]), cid)] = t
-    srows = []
-    for _, s in summary.iterrows():
-        t = target_by.get((str(s["la_code"]), int(s["cohort_id"])))
-        srows.append([
-            s["la_code"], s["as_at_date"], int(s["cohort_id"]), s["cohort_name"], int(s["children"]),
-            None if t is None or pd.isna(t["target"]) else float(t["target"]),
-            "not available" if t is None else str(t["period"]),
-            "not available" if t is None else str(t["status"]),
-        ])
-    _sheet(wb, "Summary", [("LA", "text", 6), ("As at", "date", 11), ("Cohort", "int", 7),
-                           ("Cohort name", "text", 38), ("Children", "int", 9), ("Target", "num", 8),
-                           ("Target date", "text", 11), ("Status (RAG)", "text", 12)], srows)
-    ws = wb["Summary"]
-    note_row = len(srows) + 3
+    found = [target_by.get((str(la), int(cid))) for la, cid in zip(summary["la_code"], summary["cohort_id"])]
+    summary_cols = [
+        _values(summary["la_code"], "text"), _values(summary["as_at_date"], "date"),
+        _values(summary["cohort_id"], "int"), _values(summary["cohort_name"], "text"),
+        _values(summary["children"], "int"),
+        [None if t is None or pd.isna(t["target"]) else float(t["target"]) for t in found],
+        ["not available" if t is None else str(t["period"]) for t in found],
+        ["not available" if t is None else str(t["status"]) for t in found],
+    ]
     notes = [
         f"SPG tracker generated {dt.datetime.now():%d/%m/%Y %H:%M}" + (f" from {run_label}" if run_label else ""),
         "Counts are children (a child can be in several cohorts). Source: marts.spg_cohort_summary / "
         "marts.spg_cohort_children; targets: marts.targets (seed la_targets), 'not available' when not loaded.",
         "Children are identified by pseudonym." if reveal is None else REVEAL_WARNING,
     ]
-    for i, n in enumerate(notes):
-        _put(ws, note_row + i, 1, n, "text")
-    for cid, title in COHORT_SHEETS.items():
-        sub = children[children["cohort_id"] == cid]
-        rows = [[r[c] for _h, c, _k, _w in cols] for _, r in sub.iterrows()]
-        _sheet(wb, title, headers, rows)
+
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    wb.save(tmp)
+    # constant_memory streams each row to disk: memory stays flat on a national warehouse.
+    # The strings_to_* options only guard write(); cells here go through typed writers anyway.
+    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    n = _sheet(wb, "Summary", [("LA", "text", 6), ("As at", "date", 11), ("Cohort", "int", 7),
+                               ("Cohort name", "text", 38), ("Children", "int", 9), ("Target", "num", 8),
+                               ("Target date", "text", 11), ("Status (RAG)", "text", 12)], summary_cols)
+    ws = wb.get_worksheet_by_name("Summary")
+    for i, note in enumerate(notes):
+        ws.write_string(n + 2 + i, 0, note)
+    for cid, title in COHORT_SHEETS.items():
+        sub = children[children["cohort_id"] == cid]
+        _sheet(wb, title, headers, [_values(sub[c], kind) for _h, c, kind, _w in cols])
+    wb.close()  # the file only appears here, so a failure above leaves neither tmp nor a half-written out
     tmp.replace(out)
     return out

@@ -15,9 +15,11 @@ import datetime as dt
 import fcntl
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from permanence import contract
@@ -25,6 +27,8 @@ from permanence.backends import DuckDBBackend, PostgresBackend
 from permanence.extract import ISSUE_COLUMNS, ROW, ExtractFrame
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from permanence.config import Settings
 
 RAW_TYPES = {
@@ -100,11 +104,65 @@ def exclusive(target: Settings | Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _identity(target: Settings | Path) -> tuple:
+    if _is_postgres(target):
+        return ("postgres", target.pg_host, target.pg_port, target.pg_dbname, target.pg_user)
+    return ("duckdb", str(Path(getattr(target, "warehouse_path", target)).resolve()))
+
+
+_HELD: dict[tuple, Backend] = {}
+
+
+class _Borrowed:
+    """The held connection, lent to a `with connect(...)` block that must not close it."""
+
+    def __init__(self, con: Backend):
+        self._con = con
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def connect(target: Settings | Path) -> Backend:
-    """Settings (dispatches on .target) or the DuckDB file's Path -> a backend connection."""
+    """Settings (dispatches on .target) or the DuckDB file's Path -> a backend connection.
+
+    Inside `held(target)` this is the held connection, and closing it is left to `held`."""
+    con = _HELD.get(_identity(target))
+    if con is not None:
+        return _Borrowed(con)  # type: ignore[return-value]
     if _is_postgres(target):
         return PostgresBackend(**target.pg_conninfo())
     return DuckDBBackend(getattr(target, "warehouse_path", target))
+
+
+@contextlib.contextmanager
+def held(target: Settings | Path) -> Iterator[Backend]:
+    """One connection for a stretch of many small writes (the per-drop steps of a run).
+
+    Opening a DuckDB file and checkpointing it on close cost more than recording a step or loading
+    a small drop: at national scale a connection per write spent a minute doing only that.
+    Release it before anything else opens the file (dbt, the publish copy)."""
+    key = _identity(target)
+    if key in _HELD:
+        yield _HELD[key]
+        return
+    con = connect(target)
+    con.expect_many_writes()
+    _HELD[key] = con
+    try:
+        yield con
+    finally:
+        del _HELD[key]
+        con.close()
 
 
 def raw_columns(t: contract.Table) -> dict[str, str]:
@@ -138,55 +196,65 @@ def published_load(con, la_code: str, drop_sha256: str) -> str | None:
     return row[0] if row else None
 
 
-def _typed(ef: ExtractFrame, rejected: set[int], meta: dict) -> pd.DataFrame:
-    df = ef.frame
-    if rejected:
-        df = df[~df[ROW].isin(rejected)]
-    out = pd.DataFrame(index=df.index)
+_ARROW_TYPES = {"VARCHAR": "string", "DATE": "date32", "INTEGER": "int64"}
+
+
+@dataclass
+class RawRows:
+    """One file's valid rows, typed for its raw table (meta columns included), ready to append.
+
+    Built where the drop was validated (a worker process, for a run of several drops) as an Arrow
+    table: it crosses the process boundary as buffers, and DuckDB appends it without a copy.
+    """
+
+    table: str
+    file_name: str
+    rows: pa.Table
+
+    @property
+    def count(self) -> int:
+        return self.rows.num_rows
+
+
+def raw_rows(ef: ExtractFrame, rejected: set[int], meta: dict) -> RawRows:
+    """The rows of `ef` not in `rejected` (line numbers), typed for raw.<table>, with `meta` on each."""
+    import pyarrow as pa
+
+    keep = ~ef.frame[ROW].isin(rejected).to_numpy() if rejected else np.ones(ef.rows, dtype=bool)
+    df = ef.frame[keep]
+    n = len(df)
+    columns: dict[str, pa.Array] = {}
     for col in ef.table.columns:
         if not col.loaded:
             continue
-        values = df[col.name] if col.name in df.columns else pd.Series(None, index=df.index, dtype=object)
-        if col.kind in ("date", "dob"):
-            out[col.warehouse_name] = pd.to_datetime(values, format="%d/%m/%Y", errors="coerce").dt.date
+        arrow_type = getattr(pa, _ARROW_TYPES[RAW_TYPES[col.kind]])()
+        if col.name not in df.columns:
+            arr = pa.nulls(n, arrow_type)
+        elif col.kind in ("date", "dob"):
+            arr = pa.array(ef.dates(col.name)[keep], from_pandas=True).cast(arrow_type)
         elif col.kind == "int":
-            out[col.warehouse_name] = pd.to_numeric(values, errors="coerce").astype("Int64")
+            arr = pa.array(pd.to_numeric(df[col.name], errors="coerce").astype("Int64"), type=arrow_type)
         else:
-            out[col.warehouse_name] = values.astype(object)
-    for k, v in meta.items():
-        out[k] = v
-    out["source_row"] = df[ROW].astype("int64")
-    return out
+            arr = pa.array(df[col.name].to_numpy(dtype=object), type=arrow_type, from_pandas=True)
+        columns[col.warehouse_name] = arr
+    for name, value in meta.items():
+        arrow_type = getattr(pa, _ARROW_TYPES[META_COLUMNS[name]])()
+        columns[name] = pa.array(np.full(n, value, dtype=object), type=arrow_type, from_pandas=True)
+    columns["source_row"] = pa.array(df[ROW].to_numpy(dtype="int64"))
+    return RawRows(ef.table.name, ef.file_name, pa.table(columns))
 
 
-def load_frames(
-    con: Backend,
-    frames: list[ExtractFrame],
-    rejected_rows: dict[str, set[int]],
-    *,
-    load_id: str,
-    la_code: str,
-    extract_date: dt.date,
-    file_hashes: dict[str, str],
-) -> dict[str, int]:
-    """Append the valid rows of every frame to raw, in one transaction, and make this load current.
+def load_rows(con: Backend, tables: list[RawRows], *, load_id: str, la_code: str, extract_date: dt.date) -> dict[str, int]:
+    """Append every file's typed rows to raw, in one transaction, and make this load current.
 
     Returns rows loaded per file. A crash mid-way rolls back: raw never holds half a load.
     """
     loaded: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        for ef in frames:
-            meta = {
-                "load_id": load_id,
-                "la_code": la_code,
-                "extract_date": extract_date,
-                "source_file": ef.file_name,
-                "source_sha256": file_hashes.get(ef.file_name),
-            }
-            df = _typed(ef, rejected_rows.get(ef.file_name, set()), meta)
-            con.insert_frame(f"raw.{ef.table.name}", df, list(raw_columns(ef.table)))
-            loaded[ef.file_name] = loaded.get(ef.file_name, 0) + len(df)
+        for t in tables:
+            con.insert_frame(f"raw.{t.table}", t.rows, t.rows.column_names)
+            loaded[t.file_name] = loaded.get(t.file_name, 0) + t.count
         set_current_load(con, la_code, load_id, extract_date)
         con.execute("COMMIT")
     except BaseException:

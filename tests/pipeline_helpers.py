@@ -1,30 +1,40 @@
-"""Run the nightly flow's tasks through `.fn`, in the flow's order, without a Prefect server.
+"""Run the nightly flow's steps without a Prefect server: its own `ingest`, with each task's `.fn`.
 
 One test per flow uses the real Prefect harness (tests/test_flow.py); everything else runs here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
+from unittest import mock
 
 from flows import nightly as f
-from permanence import pipeline
+from permanence import pipeline, warehouse
 from permanence.config import Settings
+
+
+@contextlib.contextmanager
+def plain_tasks() -> Iterator[None]:
+    """The flow's per-drop tasks as plain functions, so `nightly.ingest` runs outside a flow."""
+    with contextlib.ExitStack() as stack:
+        for name in ("pull", "cleaned", "load"):
+            stack.enter_context(mock.patch.object(f, name, getattr(f, name).fn))
+        yield
+
+
+def ingest(settings: Settings, drops: list[tuple[str, str]], key: bytes = b"test-key",
+           as_at: dt.date | None = None) -> list[pipeline.Ingested]:
+    """Pull, clean and load each drop as the flow does (workers per settings.workers), nothing after."""
+    pipeline.prepare(settings)
+    with plain_tasks(), warehouse.held(settings):
+        return f.ingest(settings, key, drops, as_at)
 
 
 def run_drops(settings: Settings, drops: list[tuple[str, str]], key: bytes = b"test-key",
               as_at: dt.date | None = None) -> list[pipeline.Ingested]:
-    runs = []
-    pipeline.prepare(settings)
-    for source, la in drops:
-        run = pipeline.begin(source, la, as_at)
-        run = f.pull.fn(settings, run)
-        if run.status != "skipped":
-            run = f.validate.fn(settings, run)
-        if run.status not in ("skipped", "quarantined"):
-            run = f.pseudonymise.fn(settings, run, key)
-            run = f.load.fn(settings, run)
-        runs.append(run)
+    runs = ingest(settings, drops, key, as_at)
     f.transform.fn(settings, runs, as_at)
     f.checks.fn(settings, runs)
     f.publish.fn(settings, runs)

@@ -12,7 +12,7 @@ from flows import nightly as f
 from permanence import pipeline
 from permanence.config import Settings
 from permanence.synth import generate_region
-from tests.pipeline_helpers import run_drops
+from tests.pipeline_helpers import ingest, run_drops
 from tests.test_pipeline import raw_ids
 from validations.datadocs import external_references, offline_html
 
@@ -75,12 +75,7 @@ def test_broken_mart_fails_the_checks_and_blocks_publish(built, tmp_path):
     settings, drops, _runs = built
     published = settings.published_dir / settings.warehouse_path.name
     before = published.read_bytes()
-    pipeline.prepare(settings)
-    run = pipeline.begin(str(drops[1].path), drops[1].la_code, None)
-    run = f.pull.fn(settings, run)
-    run = f.validate.fn(settings, run)
-    run = f.pseudonymise.fn(settings, run, b"test-key")
-    run = f.load.fn(settings, run)
+    [run] = ingest(settings, [(str(drops[1].path), drops[1].la_code)])
     f.transform.fn(settings, [run], None)
     with duckdb.connect(str(settings.warehouse_path)) as con:  # the summary no longer matches the tracker
         con.execute("update marts.spg_cohort_summary set children = children + 1 where is_current")

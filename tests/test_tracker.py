@@ -11,7 +11,7 @@ import pytest
 
 from permanence.config import Settings
 from permanence.synth import generate_region
-from permanence.tracker import COHORT_SHEETS, reveal_map, write_tracker
+from permanence.tracker import COHORT_SHEETS, COLUMNS, REVEAL_WARNING, reveal_map, write_tracker
 from tests.pipeline_helpers import run_drops
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1"]
@@ -41,6 +41,11 @@ def hostile_db(built, tmp_path):
     return db
 
 
+def _width(ws, col: int) -> float:
+    # adjacent equal widths are stored as one <col min max> range, which openpyxl keys by its first letter
+    return next(d.width for d in ws.column_dimensions.values() if d.min <= col <= d.max)
+
+
 def _cells(wb):
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -59,6 +64,7 @@ def test_no_formulas_hostile_text_stays_text(hostile_db, tmp_path):
     for c in cells:
         if c.value in HOSTILE:
             assert c.data_type == "s"
+    assert not list(tmp_path.glob(".*.tmp"))  # written beside out, then replaced atomically
     # and in the file itself: no <f> formula element anywhere
     import zipfile
 
@@ -82,16 +88,29 @@ def test_layout_dates_frozen_filters_and_pseudonyms_only(built, tmp_path):
         assert ws.max_row - 1 == expected.get(cid, 0)
         assert ws.column_dimensions["A"].width >= 15
         header = [c.value for c in ws[1]]
-        assert "CMS id" not in header
+        assert header == [h for h, _c, _k, _w in COLUMNS]
+        assert ws.auto_filter.ref == f"A1:W{ws.max_row}"
+        h = ws["A1"]
+        assert h.font.b and h.font.color.rgb[-6:] == "FFFFFF" and h.fill.fgColor.rgb[-6:] == "1F4E79" and h.alignment.wrap_text
+        assert ws.row_dimensions[1].height == pytest.approx(32, abs=0.5)
+        assert [_width(ws, i) for i in range(1, len(COLUMNS) + 1)] == pytest.approx([w for *_x, w in COLUMNS], abs=1)
         if ws.max_row > 1:
             col = header.index("In condition since") + 1
             v = ws.cell(row=2, column=col)
-            assert isinstance(v.value, dt.datetime) and v.is_date
+            assert isinstance(v.value, dt.datetime) and v.is_date and v.number_format == "dd/mm/yyyy"
             days = ws.cell(row=2, column=header.index("Days in condition") + 1).value
             assert isinstance(days, int) and days >= 0
+            assert isinstance(ws.cell(row=2, column=1).value, str)
+        # blanks stay empty cells, never "nan"/"None"/"NaT" text
+        assert not {c.value for row in ws.iter_rows(min_row=2) for c in row} & {"nan", "None", "NaT", "<NA>", ""}
     summary = wb["Summary"]
-    assert [c.value for c in summary[1]][:5] == ["LA", "As at", "Cohort", "Cohort name", "Children"]
-    assert summary.max_row >= 7
+    assert [c.value for c in summary[1]] == ["LA", "As at", "Cohort", "Cohort name", "Children", "Target",
+                                             "Target date", "Status (RAG)"]
+    assert summary.max_row >= 7 and summary.freeze_panes == "B2"
+    table_rows = int(summary.auto_filter.ref.split(":H")[1])
+    assert str(summary.cell(row=table_rows + 2, column=1).value).startswith("SPG tracker generated")
+    assert summary.cell(row=table_rows + 4, column=1).value == "Children are identified by pseudonym."
+    assert summary["B2"].is_date and isinstance(summary["C2"].value, int) and isinstance(summary["E2"].value, int)
 
 
 @pytest.mark.slow
@@ -105,7 +124,8 @@ def test_cms_ids_only_when_revealed(built, tmp_path):
     assert header[1] == "CMS id"
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert rows and all(r[1] == mapping[r[0]] for r in rows)
-    assert any("personal data" in str(c.value) for c in wb["Summary"]["A"])
+    assert REVEAL_WARNING in [c.value for c in wb["Summary"]["A"]]
+    assert _width(ws, 2) == pytest.approx(14, abs=1)
 
 
 def test_cli_refuses_reveal_without_drop(tmp_path):

@@ -20,6 +20,7 @@ import pandas as pd
 from pandera.extensions import register_check_method
 
 from permanence.contract import codelists
+from permanence.extract import ROW, ExtractFrame
 from validations.dates import parse_dates
 
 
@@ -27,6 +28,21 @@ from validations.dates import parse_dates
 class RowContext:
     extract_date: pd.Timestamp
     years: pd.Series  # collection-year label per row, indexed like the frame being validated
+    source: ExtractFrame | None = None  # the file being validated: its dates are parsed once
+
+    def dates(self, series: pd.Series) -> pd.Series:
+        """`series` parsed as dates, taken from the file's shared parse (ExtractFrame.dates).
+
+        pandera hands a check the column's non-null values only, indexed by line number, so the
+        parse is gathered by line; a series that cannot be matched line for line is parsed itself."""
+        ef = self.source
+        if ef is not None and series.name in ef.frame.columns:
+            lines = ef.frame[ROW].to_numpy()
+            wanted = series.index.to_numpy()
+            pos = np.searchsorted(lines, wanted).clip(0, max(len(lines) - 1, 0))
+            if len(lines) and np.array_equal(lines[pos], wanted):
+                return pd.Series(ef.dates(series.name)[pos], index=series.index)
+        return parse_dates(series)
 
     def year_codes(self, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
         """(per-row position into labels, distinct year labels), aligned to `index`."""
@@ -59,13 +75,13 @@ def _present(series: pd.Series) -> np.ndarray:
 
 @register_check_method(check_type="vectorized")
 def dd_mm_yyyy(series: pd.Series) -> pd.Series:
-    return pd.Series(~_present(series) | parse_dates(series).notna().to_numpy(), index=series.index)
+    return pd.Series(~_present(series) | _context().dates(series).notna().to_numpy(), index=series.index)
 
 
 @register_check_method(check_type="vectorized")
 def not_after_extract(series: pd.Series) -> pd.Series:
     # Unparseable dates pass here: PERM-DATE already reports them, once.
-    parsed = parse_dates(series)
+    parsed = _context().dates(series)
     ok = parsed.isna() | (parsed <= _context().extract_date)
     return pd.Series(ok.to_numpy(), index=series.index)
 

@@ -2,7 +2,7 @@
 
 Every rule is one SQL query over whole tables (window functions per child, anti-joins between
 files), never a Python loop per child: a region's 1.5 million episodes run in seconds.
-Dates are parsed once by validations.dates (the same strict parser as PERM-DATE), so a date
+Dates are parsed once per file (ExtractFrame.dates, the same strict parser as PERM-DATE), so a date
 that failed its row rule is NULL here and the rules that need it skip the row.
 A rule whose tables are not in the drop is skipped: every table is optional.
 """
@@ -15,7 +15,6 @@ import duckdb
 import pandas as pd
 
 from permanence.extract import ROW, ExtractFrame, Issue
-from validations.dates import parse_dates
 from validations.rules import rule
 
 _EPISODE_COLUMNS = ["CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC"]
@@ -123,7 +122,7 @@ def _relation(ef: ExtractFrame, columns: list[str], dates: tuple[str, ...] = ())
         return None
     out = pd.DataFrame({c.lower(): ef.frame[c] for c in columns})
     for c in dates:
-        out[c.lower()] = parse_dates(ef.frame[c]).astype("datetime64[us]")
+        out[c.lower()] = ef.dates(c).astype("datetime64[us]")
     out["row"] = ef.frame[ROW].to_numpy(dtype="int64")
     return out.reset_index(drop=True)
 

@@ -16,7 +16,7 @@ import pandera.pandas as pa
 from permanence.contract import collection_year
 from permanence.extract import ROW, ExtractFrame, Issue
 from validations.checks import RowContext, row_context
-from validations.dates import collection_years, parse_dates
+from validations.dates import collection_years
 from validations.rules import rule
 from validations.schemas import MODELS
 
@@ -62,9 +62,7 @@ def _row_years(ef: ExtractFrame, extract_date: dt.date, index: pd.Index) -> pd.S
     if year_col and year_col in ef.frame.columns:
         # A row whose year date does not parse falls back to the extract's year; its date is
         # reported by PERM-DATE, so the code check still runs rather than silently passing.
-        parsed = parse_dates(ef.frame[year_col])
-        parsed.index = index
-        return collection_years(parsed, default)
+        return collection_years(pd.Series(ef.dates(year_col), index=index), default)
     return pd.Series(default, index=index, dtype=object)
 
 
@@ -73,7 +71,7 @@ def row_issues(ef: ExtractFrame, extract_date: dt.date) -> list[Issue]:
         return []
     frame = ef.frame.copy(deep=False)
     frame.index = pd.Index(ef.frame[ROW].to_numpy(), name=None)  # failures report line numbers
-    ctx = RowContext(pd.Timestamp(extract_date), _row_years(ef, extract_date, frame.index))
+    ctx = RowContext(pd.Timestamp(extract_date), _row_years(ef, extract_date, frame.index), ef)
     try:
         with row_context(ctx):
             _schema_for(ef).validate(frame, lazy=True)
