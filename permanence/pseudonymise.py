@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from permanence.distinct import map_distinct
 from permanence.extract import ExtractFrame
 
 KEY_ENV = "PERMANENCE_HMAC_KEY"
@@ -66,22 +67,29 @@ def pseudonymise_series(key: bytes, la_code: str, values: pd.Series, known: dict
     """`known`: pseudonyms already made for this key and LA (a drop's other tables), reused and added to."""
     # Hash each distinct id once: a child appears in many rows and tables.
     known = {} if known is None else known
-    for v in values.dropna().unique():
-        if v not in known:
-            known[v] = pseudonym(key, la_code, v)
-    return values.map(known).astype(object)
+
+    def hashed(ids):
+        for v in ids:
+            if v not in known:
+                known[v] = pseudonym(key, la_code, v)
+        return [known[v] for v in ids]
+
+    return pd.Series(map_distinct(values, hashed), index=values.index, dtype=object)
 
 
 def month_start(values: pd.Series) -> pd.Series:
     """dd/mm/yyyy -> 01/mm/yyyy; the load step parses the file's date format as for any date."""
-    s = values.astype("string")
-    return ("01" + s.str.slice(2)).astype(object).where(s.notna(), None)
+    return pd.Series(map_distinct(values, lambda u: ["01" + str(v)[2:] for v in u]), index=values.index, dtype=object)
 
 
 def postcode_district(values: pd.Series) -> pd.Series:
     """'TF1 5AB' -> 'TF1'; an outward code alone is kept as it is."""
-    s = values.astype("string").str.upper().str.strip()
-    return s.str.split(r"\s+", n=1, regex=True).str[0].astype(object).where(s.notna(), None)
+    return pd.Series(map_distinct(values, lambda u: [_district(v) for v in u]), index=values.index, dtype=object)
+
+
+def _district(postcode) -> str | None:
+    parts = str(postcode).upper().split()
+    return parts[0] if parts else ""
 
 
 def pseudonymise_frame(ef: ExtractFrame, key: bytes, la_code: str, known: dict[str, str] | None = None) -> ExtractFrame:

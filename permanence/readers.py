@@ -18,6 +18,7 @@ import pandas as pd
 from lxml import etree
 
 from permanence import contract
+from permanence.distinct import map_distinct
 from permanence.extract import ROW, ExtractFrame, Issue, StructuralError
 from validations.rules import rule
 
@@ -54,16 +55,18 @@ def _decode(path: Path) -> str:
         raise _structural(path.name, "PERM-ENCODING") from None
 
 
+def _clean(value, upper: bool) -> str | None:
+    text = str(value).strip()
+    return (text.upper() if upper else text) or None
+
+
 def _normalise(df: pd.DataFrame, t: contract.Table) -> pd.DataFrame:
     """Strip cells, blank -> None, codes upper-case; drop rows that are entirely blank."""
     for name in df.columns:
         if name == ROW:
             continue
-        s = df[name].astype("string").str.strip()
-        s = s.mask(s == "")
-        if t.column(name).kind == "code":
-            s = s.str.upper()
-        df[name] = s.astype(object).where(s.notna(), None)
+        upper = t.column(name).kind == "code"
+        df[name] = map_distinct(df[name], lambda u, upper=upper: [_clean(v, upper) for v in u])
     data_cols = [c for c in df.columns if c != ROW]
     return df[df[data_cols].notna().any(axis=1)].reset_index(drop=True)
 

@@ -426,3 +426,17 @@ def test_one_and_a_half_million_episodes(capsys):
         print(f"\n1.5M episodes + {frames[0].rows} header rows validated in {elapsed:.1f}s, {len(out.issues)} issues")
     assert out.rows_checked == 2_000_000
     assert rule_rows(out, "PERM-CODE") and rule_rows(out, "PERM-DATE")
+
+
+def test_parse_dates_is_strict_and_its_process_cache_never_changes_an_answer(monkeypatch):
+    from validations import dates
+
+    values = pd.Series(["31/03/2025", "31/02/2024", "1/2/2024", None, "29/02/2024", "2024-02-29", "31/03/2025"])
+    want = pd.Series(pd.to_datetime(["2025-03-31", None, None, None, "2024-02-29", None, "2025-03-31"])).astype("datetime64[ns]")
+    monkeypatch.setattr(dates, "_PARSED", {})
+    first = dates.parse_dates(values)
+    pd.testing.assert_series_equal(first, want, check_dtype=False)
+    pd.testing.assert_series_equal(dates.parse_dates(values), want, check_dtype=False)  # all from the cache
+    monkeypatch.setattr(dates, "_KEEP", 2)  # over the bound: cleared, and still the same answer
+    pd.testing.assert_series_equal(dates.parse_dates(values), want, check_dtype=False)
+    assert len(dates._PARSED) <= 5

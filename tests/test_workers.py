@@ -1,0 +1,112 @@
+"""Cleaning drops in worker processes gives what cleaning them in the run's process gives, in order;
+the held connection serves every write of a stretch and is closed once."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from permanence import pipeline, warehouse
+from permanence.config import Settings
+from permanence.distinct import map_distinct
+from permanence.sources import pull
+from permanence.synth import generate_region, write_defective_drop
+from permanence.workers import Cleaner, worker_count
+from tests.pipeline_helpers import ingest
+
+
+@pytest.fixture(scope="module")
+def drops(tmp_path_factory):
+    out = tmp_path_factory.mktemp("drops")
+    region = generate_region(out, las=3, children=40, years=2, seed=11)
+    bad = write_defective_drop(region[1].path, out / "bad" / region[1].path.name, "mass_bad_rows")
+    return [(str(d.path), d.la_code) for d in region] + [(str(bad), region[1].la_code)]
+
+
+def _pulled(drops, archive):
+    runs = []
+    for source, la in drops:
+        run = pipeline.begin(source, la, None)
+        run.drop = pull(source, la, archive, None)
+        runs.append(run)
+    return runs
+
+
+def _content(run) -> tuple:
+    """What a cleaned run would load, without its (random) load id."""
+    return (
+        run.status,
+        run.message,
+        sorted((i.file_name, i.rule_code, i.row_number or 0) for i in run.issues),
+        [(t.table, t.file_name, t.rows.drop(["load_id"]).to_pylist()) for t in run.tables],
+    )
+
+
+def test_worker_processes_clean_as_the_run_process_does_and_keep_the_order(drops, tmp_path):
+    with Cleaner(b"k", 0.05, workers=1) as c:
+        alone = list(c.clean(_pulled(drops, tmp_path / "a1")))
+    with Cleaner(b"k", 0.05, workers=2) as c:
+        pooled = list(c.clean(_pulled(drops, tmp_path / "a2")))
+    assert [r.status for r in pooled] == ["cleaned", "cleaned", "cleaned", "quarantined"]
+    assert [(r.source, r.la_code) for r in pooled] == drops
+    assert [_content(r) for r in pooled] == [_content(r) for r in alone]
+    # measured in the worker, recorded by the run's process
+    assert all({t.step for t in r.timings} >= {"validate"} for r in pooled)
+    assert not any(r.frames for r in pooled)
+
+
+def test_skipped_drops_pass_through_uncleaned(drops, tmp_path):
+    runs = _pulled(drops[:2], tmp_path / "a")
+    runs[0].status = "skipped"
+    with Cleaner(b"k", 0.05, workers=2) as c:
+        out = list(c.clean(runs))
+    assert out[0] is runs[0] and out[0].timings == []
+    assert out[1].status == "cleaned"
+
+
+def test_a_run_of_several_drops_loads_them_all_through_workers(drops, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", workers=2)
+    runs = ingest(settings, drops)
+    assert [r.status for r in runs] == ["loaded", "loaded", "loaded", "quarantined"]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        steps = con.execute("select step, count(*) from audit.load_steps group by step order by step").fetchall()
+        loaded = con.execute("select count(*) from raw.episodes").fetchone()[0]
+    assert dict(steps) == {"pull": 4, "validate": 4, "pseudonymise": 3, "load": 3}
+    episodes = [n for r in runs for f, n in r.loaded_per_file.items() if r.tables_per_file[f] == "episodes"]
+    assert loaded == sum(episodes) > 0 and len(episodes) == 3
+
+
+def test_worker_count_follows_the_setting_and_the_drops():
+    assert worker_count(1, 50) == 1
+    assert worker_count(3, 2) == 2
+    assert worker_count(0, 1) == 1  # one drop: cleaned in the run's own process
+    assert 1 <= worker_count(0, 100)
+
+
+def test_held_connection_serves_every_connect_and_closes_once(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with warehouse.held(path) as con:
+        con.execute("create table t (x integer)")
+        with warehouse.connect(path) as inner:
+            inner.execute("insert into t values (1)")
+        # the inner `with` did not close it
+        assert con.execute("select count(*) from t").fetchone() == (1,)
+        with warehouse.held(path) as again:  # nested: the same connection
+            again.execute("insert into t values (2)")
+    with duckdb.connect(str(path), read_only=True) as ro:  # released: another process could open it now
+        assert ro.execute("select sum(x) from t").fetchone() == (3,)
+
+
+def test_map_distinct_gathers_one_result_per_row_and_keeps_nulls():
+    values = pd.Series(["b", None, "a", "b", np.nan, "a"])
+    calls = []
+
+    def upper(u):
+        calls.append(list(u))
+        return [v.upper() for v in u]
+
+    assert list(map_distinct(values, upper)) == ["B", None, "A", "B", None, "A"]
+    assert calls == [["b", "a"]]  # each distinct value once, nulls never
+    assert list(map_distinct(pd.Series([], dtype=object), upper)) == []
