@@ -36,11 +36,13 @@ def main() -> None:
     region(drops=drops, data_dir=str(args.data_dir))
     done = time.perf_counter()
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # worker processes and Prefect's server
     print(json.dumps({
         "wall_seconds": done - t0,
         "import_seconds": imported - t0,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024,
+        "children_peak_rss_mb": children.ru_maxrss / 1024,
     }))
 
 

@@ -107,6 +107,7 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
 
 
 def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[Ingested]:
+    """Pull every drop; clean them, several at once in worker processes; record and load each in turn."""
     pulled = [pull(settings, pipeline.begin(source, la, as_at)) for source, la in drops]
     runs = []
     with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(pulled))) as cleaner:
