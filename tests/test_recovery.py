@@ -143,7 +143,9 @@ def assert_recovered(tmp_path: Path, killed: str) -> str:
 
 def test_killed_during_load_then_recovered(tmp_path, big_drop):
     warehouse, published = paths(tmp_path)
-    err = run_and_kill(tmp_path, big_drop, "pseudonymise", delay=0.5)
+    # The load of this drop takes ~0.3 s and starts a few tens of ms after the pseudonymise line
+    # (two Prefect task starts and two audit rows in between): 0.2 s lands inside its transaction.
+    err = run_and_kill(tmp_path, big_drop, "pseudonymise", delay=0.2)
     assert "load into raw" not in err, "killed too late: the load had finished"
     unfinished = steps_of_unfinished(warehouse)
     [(killed, steps)] = unfinished.items()
