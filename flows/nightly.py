@@ -107,10 +107,12 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
 
 
 def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[Ingested]:
-    """Pull every drop; clean them, several at once in worker processes; record and load each in turn."""
-    pulled = [pull(settings, pipeline.begin(source, la, as_at)) for source, la in drops]
+    """Pull each drop; clean them, several at once in worker processes; record and load each in turn."""
+    # Pulled as the cleaner asks for them, so the workers start on the first drops while the rest
+    # are still being pulled (153 pulls take seconds, and cleaning cannot start until one is done).
+    pulled = (pull(settings, pipeline.begin(source, la, as_at)) for source, la in drops)
     runs = []
-    with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(pulled))) as cleaner:
+    with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
         for run in cleaner.clean(pulled):
             if run.status != "skipped":
                 run = cleaned(settings, run)

@@ -19,6 +19,7 @@ run separate processes for real parallelism, each with its own `artifacts_dir`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["DbtError", "DbtOutcome", "dbt_project_dir", "run_dbt"]
+__all__ = ["DbtError", "DbtOutcome", "build_key", "dbt_project_dir", "run_dbt"]
 
 PROJECT_DIR_ENV = "PERMANENCE_DBT_PROJECT_DIR"
 WAREHOUSE_ENV = "PERMANENCE_WAREHOUSE"
@@ -65,6 +66,39 @@ class DbtError(RuntimeError):
 def dbt_project_dir() -> Path:
     override = os.environ.get(PROJECT_DIR_ENV)
     return Path(override).resolve() if override else Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+# What a model's rows can depend on besides the data: these parts of the project (tests and docs
+# cannot change a row) and the dbt versions. See build_key().
+_BUILD_INPUTS = ("dbt_project.yml", "models", "macros", "seeds", "snapshots")
+_BUILD_PACKAGES = ("dbt-core", "dbt-duckdb", "dbt-postgres")
+
+
+def build_key(vars: dict[str, Any] | None = None, project: Path | None = None) -> str:
+    """A fingerprint of everything besides the loads that decides the models' rows: the project's
+    SQL, yml, macros and seeds, the vars given, and the dbt versions.
+
+    The per-LA incremental models (dbt_project/macros/per_la_incremental.sql) keep an LA's rows
+    only while its current load and this key are unchanged, so an edited model, a changed
+    threshold or another reporting date rebuilds every LA, and nothing stale is ever kept.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    project = project or dbt_project_dir()
+    digest = hashlib.sha256()
+    for name in _BUILD_INPUTS:
+        root = project / name
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+    given = {k: v for k, v in (vars or {}).items() if k != "build_key"}
+    digest.update(json.dumps(given, sort_keys=True, default=str).encode())
+    for package in _BUILD_PACKAGES:
+        try:
+            digest.update(f"{package}={version(package)}".encode())
+        except PackageNotFoundError:
+            pass
+    return digest.hexdigest()[:16]
 
 
 def _one_line(text: str, limit: int = 240) -> str:
@@ -163,8 +197,7 @@ def run_dbt(
         args += ["--select", select]
     if exclude:
         args += ["--exclude", exclude]
-    if vars:
-        args += ["--vars", json.dumps(vars, default=str)]
+    args += ["--vars", json.dumps({**(vars or {}), "build_key": build_key(vars, project)}, default=str)]
     if full_refresh:
         args.append("--full-refresh")
 

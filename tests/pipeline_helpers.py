@@ -39,3 +39,26 @@ def run_drops(settings: Settings, drops: list[tuple[str, str]], key: bytes = b"t
     f.checks.fn(settings, runs)
     f.publish.fn(settings, runs)
     return runs
+
+
+BUILD_COLUMNS = ("built_from_load", "build_key")  # per-LA incremental bookkeeping (per_la_incremental.sql)
+
+
+def model_rows(settings: Settings) -> dict[str, list[tuple]]:
+    """Every intermediate and mart table's rows, sorted, without the incremental bookkeeping columns
+    (their load ids and build key say how a row was built, not what it says): what two builds of the
+    same loads must agree on."""
+    out: dict[str, list[tuple]] = {}
+    with warehouse.connect(settings) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('intermediate', 'marts') and table_type = 'BASE TABLE' "
+            "order by table_schema, table_name"
+        ).fetchall()
+        for schema, table in tables:
+            cols = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                "order by ordinal_position", [schema, table]).fetchall() if c not in BUILD_COLUMNS]
+            rows = con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in cols)} from {schema}.{table}").fetchall()
+            out[f"{schema}.{table}"] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
+    return out

@@ -6,18 +6,25 @@ with header as (
         *,
         row_number() over (partition by la_code, child_id order by source_row desc) as row_rank
     from {{ ref('stg_ssda903__header') }}
+    where {{ la_needs_build() }}
+
+),
+
+final as (
+
+    select
+        header.la_code,
+        header.child_id,
+        header.sex,
+        header.birth_month,
+        header.ethnicity,
+        reporting.as_at_date,
+        {{ age_in_years('header.birth_month', 'reporting.as_at_date') }} as age_on_as_at_date
+    from header
+    inner join {{ ref('int_la__reporting_dates') }} as reporting
+        on reporting.la_code = header.la_code
+    where header.row_rank = 1
 
 )
 
-select
-    header.la_code,
-    header.child_id,
-    header.sex,
-    header.birth_month,
-    header.ethnicity,
-    reporting.as_at_date,
-    {{ age_in_years('header.birth_month', 'reporting.as_at_date') }} as age_on_as_at_date
-from header
-inner join {{ ref('int_la__reporting_dates') }} as reporting
-    on reporting.la_code = header.la_code
-where header.row_rank = 1
+{{ select_with_build_columns('final') }}

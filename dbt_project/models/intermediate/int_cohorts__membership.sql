@@ -4,7 +4,7 @@
 {%- set long_months = var('long_placement_months') %}
 with children as (
 
-    select * from {{ ref('int_children__on_date') }}
+    select * from {{ ref('int_children__on_date') }} where {{ la_needs_build() }}
 
 ),
 
@@ -140,26 +140,32 @@ members as (
       and placement_provider in ('PR2', 'PR3', 'PR4', 'PR5')
       and {{ longer_than_months('placement_start', long_months, 'reporting_date') }}
 
+),
+
+final as (
+
+    select
+        members.la_code,
+        members.reporting_date,
+        members.is_current,
+        cast(members.cohort_id as integer) as cohort_id,
+        cohorts.cohort_name,
+        members.child_id,
+        members.condition_start,
+        {{ whole_months_between('members.condition_start', 'members.reporting_date') }} as months_in_condition,
+        members.cohort_detail,
+        members.legal_status,
+        members.placement_type,
+        members.placement_provider,
+        members.period_start,
+        members.placement_start,
+        members.legal_status_span_start,
+        members.permanence_plan,
+        members.care_plan_start_date
+    from members
+    inner join ({{ spg_cohorts_relation() }}) as cohorts
+        on cohorts.cohort_id = members.cohort_id
+
 )
 
-select
-    members.la_code,
-    members.reporting_date,
-    members.is_current,
-    cast(members.cohort_id as integer) as cohort_id,
-    cohorts.cohort_name,
-    members.child_id,
-    members.condition_start,
-    {{ whole_months_between('members.condition_start', 'members.reporting_date') }} as months_in_condition,
-    members.cohort_detail,
-    members.legal_status,
-    members.placement_type,
-    members.placement_provider,
-    members.period_start,
-    members.placement_start,
-    members.legal_status_span_start,
-    members.permanence_plan,
-    members.care_plan_start_date
-from members
-inner join ({{ spg_cohorts_relation() }}) as cohorts
-    on cohorts.cohort_id = members.cohort_id
+{{ select_with_build_columns('final') }}

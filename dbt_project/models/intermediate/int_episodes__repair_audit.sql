@@ -13,7 +13,7 @@ with repair_types as (
 
 las as (
 
-    select la_code from {{ ref('int_la__reporting_dates') }}
+    select la_code from {{ ref('int_la__reporting_dates') }} where {{ la_needs_build() }}
 
 ),
 
@@ -21,6 +21,7 @@ duplicates as (
 
     select la_code, cast('duplicate_dropped' as varchar) as repair_type, count(*) - count(distinct child_id || '|' || cast(episode_start_date as varchar)) as episodes
     from {{ ref('stg_ssda903__episodes') }}
+    where {{ la_needs_build() }}
     group by la_code
 
 ),
@@ -29,7 +30,7 @@ repairs as (
 
     select la_code, repair_type, count(*) as episodes
     from {{ ref('int_episodes__repaired') }}
-    where repair_type is not null
+    where repair_type is not null and {{ la_needs_build() }}
     group by la_code, repair_type
 
 ),
@@ -44,6 +45,7 @@ x1_breaks as (
             episode_end_date,
             lead(episode_start_date) over (partition by la_code, child_id order by episode_start_date) as next_start
         from {{ ref('int_episodes__repaired') }}
+        where {{ la_needs_build() }}
     ) as e
     where reason_episode_ceased = 'X1' and (next_start is null or next_start <> episode_end_date)
     group by la_code
@@ -56,14 +58,20 @@ counted as (
     union all select * from repairs
     union all select * from x1_breaks
 
+),
+
+final as (
+
+    select
+        las.la_code,
+        repair_types.repair_type,
+        cast(coalesce(sum(counted.episodes), 0) as bigint) as episodes
+    from las
+    cross join repair_types
+    left join counted
+        on counted.la_code = las.la_code and counted.repair_type = repair_types.repair_type
+    group by las.la_code, repair_types.repair_type
+
 )
 
-select
-    las.la_code,
-    repair_types.repair_type,
-    cast(coalesce(sum(counted.episodes), 0) as bigint) as episodes
-from las
-cross join repair_types
-left join counted
-    on counted.la_code = las.la_code and counted.repair_type = repair_types.repair_type
-group by las.la_code, repair_types.repair_type
+{{ select_with_build_columns('final') }}

@@ -14,6 +14,7 @@ with ranked as (
             partition by la_code, child_id, episode_start_date order by source_row desc
         ) as duplicate_rank
     from {{ ref('stg_ssda903__episodes') }}
+    where {{ la_needs_build() }}
 
 ),
 
@@ -48,30 +49,36 @@ classified as (
         end as repair_type
     from with_next
 
+),
+
+final as (
+
+    select
+        la_code,
+        child_id,
+        episode_start_date,
+        reason_new_episode,
+        legal_status,
+        category_of_need,
+        placement_type,
+        placement_provider,
+        cast(case
+            when repair_type = 'end_before_start' then episode_start_date
+            when repair_type in ('open_closed_by_next_episode', 'overlap_end_clamped') then next_start_date
+            else episode_end_date
+        end as date) as episode_end_date,
+        case
+            when repair_type = 'open_closed_by_next_episode' and next_reason_new_episode <> 'S' then 'X1'
+            else reason_episode_ceased
+        end as reason_episode_ceased,
+        repair_type,
+        episode_end_date as original_episode_end_date,
+        reason_episode_ceased as original_reason_episode_ceased,
+        load_id,
+        extract_date,
+        source_row
+    from classified
+
 )
 
-select
-    la_code,
-    child_id,
-    episode_start_date,
-    reason_new_episode,
-    legal_status,
-    category_of_need,
-    placement_type,
-    placement_provider,
-    cast(case
-        when repair_type = 'end_before_start' then episode_start_date
-        when repair_type in ('open_closed_by_next_episode', 'overlap_end_clamped') then next_start_date
-        else episode_end_date
-    end as date) as episode_end_date,
-    case
-        when repair_type = 'open_closed_by_next_episode' and next_reason_new_episode <> 'S' then 'X1'
-        else reason_episode_ceased
-    end as reason_episode_ceased,
-    repair_type,
-    episode_end_date as original_episode_end_date,
-    reason_episode_ceased as original_reason_episode_ceased,
-    load_id,
-    extract_date,
-    source_row
-from classified
+{{ select_with_build_columns('final') }}

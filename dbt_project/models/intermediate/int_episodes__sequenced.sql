@@ -5,7 +5,7 @@
 --   legal status span: new at the first episode of a period and at each change of LS
 with episodes as (
 
-    select * from {{ ref('int_episodes__repaired') }}
+    select * from {{ ref('int_episodes__repaired') }} where {{ la_needs_build() }}
 
 ),
 
@@ -59,32 +59,38 @@ numbered as (
         rows between unbounded preceding and current row
     )
 
+),
+
+final as (
+
+    select
+        la_code,
+        child_id,
+        episode_start_date,
+        episode_end_date,
+        reason_new_episode,
+        legal_status,
+        category_of_need,
+        placement_type,
+        placement_provider,
+        reason_episode_ceased,
+        repair_type,
+        cast(period_number as integer) as period_number,
+        cast(placement_number as integer) as placement_number,
+        cast(legal_status_span_number as integer) as legal_status_span_number,
+        min(episode_start_date) over (partition by la_code, child_id, period_number) as period_start,
+        min(episode_start_date) over (partition by la_code, child_id, placement_number) as placement_start,
+        min(episode_start_date) over (partition by la_code, child_id, legal_status_span_number) as legal_status_span_start,
+        cast(row_number() over (
+            partition by la_code, child_id, period_number order by episode_start_date
+        ) as integer) as episode_in_period,
+        cast(row_number() over (
+            partition by la_code, child_id, period_number order by episode_start_date desc
+        ) = 1 as boolean) as is_last_in_period,
+        load_id,
+        source_row
+    from numbered
+
 )
 
-select
-    la_code,
-    child_id,
-    episode_start_date,
-    episode_end_date,
-    reason_new_episode,
-    legal_status,
-    category_of_need,
-    placement_type,
-    placement_provider,
-    reason_episode_ceased,
-    repair_type,
-    cast(period_number as integer) as period_number,
-    cast(placement_number as integer) as placement_number,
-    cast(legal_status_span_number as integer) as legal_status_span_number,
-    min(episode_start_date) over (partition by la_code, child_id, period_number) as period_start,
-    min(episode_start_date) over (partition by la_code, child_id, placement_number) as placement_start,
-    min(episode_start_date) over (partition by la_code, child_id, legal_status_span_number) as legal_status_span_start,
-    cast(row_number() over (
-        partition by la_code, child_id, period_number order by episode_start_date
-    ) as integer) as episode_in_period,
-    cast(row_number() over (
-        partition by la_code, child_id, period_number order by episode_start_date desc
-    ) = 1 as boolean) as is_last_in_period,
-    load_id,
-    source_row
-from numbered
+{{ select_with_build_columns('final') }}

@@ -1,7 +1,7 @@
 -- One row per period of care (primer section 4), periods starting on or before D.
 with episodes as (
 
-    select * from {{ ref('int_episodes__sequenced') }}
+    select * from {{ ref('int_episodes__sequenced') }} where {{ la_needs_build() }}
 
 ),
 
@@ -31,28 +31,34 @@ last_episodes as (
     from episodes
     where is_last_in_period
 
+),
+
+final as (
+
+    select
+        periods.la_code,
+        periods.child_id,
+        periods.period_number,
+        periods.period_start,
+        last_episodes.episode_end_date as period_end,
+        last_episodes.reason_episode_ceased as reason_ceased,
+        {{ exit_route('last_episodes.reason_episode_ceased', 'last_episodes.episode_end_date') }} as exit_route,
+        {{ days_between('periods.period_start', 'coalesce(last_episodes.episode_end_date, reporting.as_at_date)') }} as days_in_care,
+        cast(periods.episodes as integer) as episodes,
+        cast(periods.episodes_not_short_break = 0 as boolean) as is_short_break,
+        {{ collection_year_start('periods.period_start') }} as start_year,
+        case when last_episodes.episode_end_date is not null
+             then {{ collection_year_start('last_episodes.episode_end_date') }} end as end_year,
+        reporting.as_at_date
+    from periods
+    inner join last_episodes
+        on last_episodes.la_code = periods.la_code
+       and last_episodes.child_id = periods.child_id
+       and last_episodes.period_number = periods.period_number
+    inner join reporting
+        on reporting.la_code = periods.la_code
+    where periods.period_start <= reporting.as_at_date
+
 )
 
-select
-    periods.la_code,
-    periods.child_id,
-    periods.period_number,
-    periods.period_start,
-    last_episodes.episode_end_date as period_end,
-    last_episodes.reason_episode_ceased as reason_ceased,
-    {{ exit_route('last_episodes.reason_episode_ceased', 'last_episodes.episode_end_date') }} as exit_route,
-    {{ days_between('periods.period_start', 'coalesce(last_episodes.episode_end_date, reporting.as_at_date)') }} as days_in_care,
-    cast(periods.episodes as integer) as episodes,
-    cast(periods.episodes_not_short_break = 0 as boolean) as is_short_break,
-    {{ collection_year_start('periods.period_start') }} as start_year,
-    case when last_episodes.episode_end_date is not null
-         then {{ collection_year_start('last_episodes.episode_end_date') }} end as end_year,
-    reporting.as_at_date
-from periods
-inner join last_episodes
-    on last_episodes.la_code = periods.la_code
-   and last_episodes.child_id = periods.child_id
-   and last_episodes.period_number = periods.period_number
-inner join reporting
-    on reporting.la_code = periods.la_code
-where periods.period_start <= reporting.as_at_date
+{{ select_with_build_columns('final') }}

@@ -2,7 +2,7 @@
 -- at each RNE P or B; episodes with RNE L, T, U continue it.
 with episodes as (
 
-    select * from {{ ref('int_episodes__sequenced') }}
+    select * from {{ ref('int_episodes__sequenced') }} where {{ la_needs_build() }}
 
 ),
 
@@ -32,26 +32,32 @@ first_episodes as (
     from episodes
     where episode_start_date = placement_start
 
+),
+
+final as (
+
+    select
+        placements.la_code,
+        placements.child_id,
+        placements.period_number,
+        placements.placement_number,
+        placements.placement_start,
+        cast(case when placements.has_open_episode = 1 then null else placements.last_end_date end as date) as placement_end,
+        first_episodes.first_reason_new_episode,
+        first_episodes.first_placement_type,
+        first_episodes.first_placement_provider,
+        cast(coalesce(first_episodes.first_placement_type in ('T0', 'T1', 'T2', 'T3', 'T4'), false) as boolean) as is_temporary,
+        lag(placements.placement_start) over (
+            partition by placements.la_code, placements.child_id, placements.period_number
+            order by placements.placement_start
+        ) as previous_placement_start,
+        cast(placements.episodes as integer) as episodes
+    from placements
+    inner join first_episodes
+        on first_episodes.la_code = placements.la_code
+       and first_episodes.child_id = placements.child_id
+       and first_episodes.placement_number = placements.placement_number
+
 )
 
-select
-    placements.la_code,
-    placements.child_id,
-    placements.period_number,
-    placements.placement_number,
-    placements.placement_start,
-    cast(case when placements.has_open_episode = 1 then null else placements.last_end_date end as date) as placement_end,
-    first_episodes.first_reason_new_episode,
-    first_episodes.first_placement_type,
-    first_episodes.first_placement_provider,
-    cast(coalesce(first_episodes.first_placement_type in ('T0', 'T1', 'T2', 'T3', 'T4'), false) as boolean) as is_temporary,
-    lag(placements.placement_start) over (
-        partition by placements.la_code, placements.child_id, placements.period_number
-        order by placements.placement_start
-    ) as previous_placement_start,
-    cast(placements.episodes as integer) as episodes
-from placements
-inner join first_episodes
-    on first_episodes.la_code = placements.la_code
-   and first_episodes.child_id = placements.child_id
-   and first_episodes.placement_number = placements.placement_number
+{{ select_with_build_columns('final') }}
