@@ -31,12 +31,12 @@ def region(tmp_path_factory):
     settings = Settings(data_dir=tmp / "data")
     runs = run_drops(settings, [(str(d.path), d.la_code) for d in first])
     assert [r.status for r in runs] == ["published"] * 3
-    return settings, runs, (str(later[1].path), later[1].la_code)
+    return settings, (str(later[1].path), later[1].la_code)
 
 
 @pytest.mark.slow
 def test_a_new_drop_rebuilds_its_la_only_and_matches_a_full_rebuild(region):
-    settings, first_runs, new_drop = region
+    settings, new_drop = region
     before = _built_from(settings)
     (new_run,) = run_drops(settings, [new_drop])
     assert new_run.status == "published", new_run.message
@@ -59,7 +59,7 @@ def test_a_new_drop_rebuilds_its_la_only_and_matches_a_full_rebuild(region):
 
 @pytest.mark.slow
 def test_another_reporting_date_rebuilds_every_la(region):
-    settings, _, _ = region
+    settings, _ = region
     vars_ = {"as_at_date": "2025-01-31"}
     run_dbt("build", warehouse=settings.warehouse_path, artifacts_dir=settings.dbt_target_dir,
             exclude="test_type:unit", vars=vars_)
