@@ -12,6 +12,7 @@ permanence.pipeline so they can be tested without Prefect.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
 from permanence.pseudonymise import resolve_key
-from permanence.warehouse import exclusive, held
+from permanence.warehouse import FINAL_STATUSES, exclusive, held
 from permanence.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
@@ -110,15 +111,34 @@ def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: 
     """Pull each drop; clean them, several at once in worker processes; record and load each in turn."""
     # Pulled as the cleaner asks for them, so the workers start on the first drops while the rest
     # are still being pulled (153 pulls take seconds, and cleaning cannot start until one is done).
-    pulled = (pull(settings, pipeline.begin(source, la, as_at)) for source, la in drops)
-    runs = []
-    with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
-        for run in cleaner.clean(pulled):
-            if run.status != "skipped":
-                run = cleaned(settings, run)
-            if run.status == "cleaned":
-                run = load(settings, run)
-            runs.append(run)
+    begun: dict[str, Ingested] = {}
+
+    def pulled() -> Iterator[Ingested]:
+        for source, la in drops:
+            run = pipeline.begin(source, la, as_at)
+            begun[run.load_id] = run
+            yield pull(settings, run)
+
+    runs: list[Ingested] = []
+    try:
+        with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
+            for run in cleaner.clean(pulled()):
+                begun[run.load_id] = run  # a worker hands back its own copy
+                if run.status != "skipped":
+                    run = cleaned(settings, run)
+                if run.status == "cleaned":
+                    run = load(settings, run)
+                begun[run.load_id] = run
+                runs.append(run)
+    except Exception as exc:
+        # A run that stops part way (a drop that cannot be pulled or loaded) builds and publishes
+        # nothing: its loads without a final status are discarded now and recorded as failed, with
+        # the reason, rather than found unfinished ('crashed') by the next run.
+        unfinished = [r for r in begun.values() if r.status not in FINAL_STATUSES]
+        if unfinished:
+            pipeline.fail(settings, unfinished,
+                          f"the run stopped before the build ({type(exc).__name__}); nothing of this load was published")
+        raise
     return runs
 
 

@@ -110,3 +110,27 @@ def test_map_distinct_gathers_one_result_per_row_and_keeps_nulls():
     assert list(map_distinct(values, upper)) == ["B", None, "A", "B", None, "A"]
     assert calls == [["b", "a"]]  # each distinct value once, nulls never
     assert list(map_distinct(pd.Series([], dtype=object), upper)) == []
+
+
+# One worker cleans in the run's process, drop by drop: the first two are loaded before the third
+# is pulled. Two pull ahead of the cleaning: the failure comes before anything is loaded.
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_drop_that_cannot_be_pulled_fails_the_run_and_every_load_it_began(drops, tmp_path, workers):
+    from permanence.extract import StructuralError
+
+    settings = Settings(data_dir=tmp_path / "data", workers=workers)
+    missing = (str(tmp_path / "nowhere" / "332_2025-03-31"), drops[1][1])
+    with pytest.raises(StructuralError):
+        ingest(settings, [drops[0], drops[2], missing, drops[1]])
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        finals = con.execute("select la_code, status, message from audit.loads order by la_code").fetchall()
+        raw = con.execute("select count(*) from raw.episodes").fetchone()[0]
+        current = con.execute("select count(*) from raw.current_load").fetchone()[0]
+        loads = con.execute("select count(*) from audit.load_steps where step = 'load'").fetchone()[0]
+    assert loads == (2 if workers == 1 else 0)
+    # the two drops pulled (and perhaps loaded) before it, and itself; the drop after it never began
+    assert sorted(la for la, _, _ in finals) == sorted([drops[0][1], drops[2][1], missing[1]])
+    assert {status for _, status, _ in finals} == {"failed"}
+    assert all("stopped before the build (StructuralError)" in message for _, _, message in finals)
+    assert raw == 0 and current == 0  # nothing of the stopped run stays to be built
+    assert pipeline.prepare(settings) == []  # and the next run finds nothing left unfinished
