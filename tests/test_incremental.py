@@ -26,17 +26,18 @@ def _built_from(settings: Settings) -> dict[str, set[tuple[str, str, str]]]:
 def region(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
     first = generate_region(tmp / "march", las=3, children=60, years=3, seed=5)
-    # the same LAs' next month: a new drop for the second LA only
+    # the same LAs' next months: a new drop for the second LA, another for the third
     later = generate_region(tmp / "april", las=3, children=60, years=3, seed=6, extract_date=dt.date(2025, 4, 30))
+    may = generate_region(tmp / "may", las=3, children=60, years=3, seed=7, extract_date=dt.date(2025, 5, 31))
     settings = Settings(data_dir=tmp / "data")
     runs = run_drops(settings, [(str(d.path), d.la_code) for d in first])
     assert [r.status for r in runs] == ["published"] * 3
-    return settings, (str(later[1].path), later[1].la_code)
+    return settings, (str(later[1].path), later[1].la_code), (str(may[2].path), may[2].la_code)
 
 
 @pytest.mark.slow
 def test_a_new_drop_rebuilds_its_la_only_and_matches_a_full_rebuild(region):
-    settings, new_drop = region
+    settings, new_drop, _ = region
     before = _built_from(settings)
     (new_run,) = run_drops(settings, [new_drop])
     assert new_run.status == "published", new_run.message
@@ -58,8 +59,32 @@ def test_a_new_drop_rebuilds_its_la_only_and_matches_a_full_rebuild(region):
 
 
 @pytest.mark.slow
+def test_a_failed_load_puts_its_la_back_on_its_last_published_load(region):
+    """A load built into the models and then failed (say, by the mart checks) is discarded: its LA
+    goes back to its last published load, and the next build must not keep the discarded rows."""
+    from flows import nightly
+    from permanence import pipeline
+    from tests.pipeline_helpers import ingest
+
+    settings, _, may_drop = region
+    la = may_drop[1]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        (published,) = con.execute("select load_id from raw.current_load where la_code = ?", [la]).fetchone()
+    runs = ingest(settings, [may_drop])
+    nightly.transform.fn(settings, runs, None)
+    assert {row[1] for rows in _built_from(settings).values() for row in rows if row[0] == la} == {runs[0].load_id}
+    pipeline.fail(settings, runs, "mart checks failed (test)")
+    run_dbt("build", warehouse=settings.warehouse_path, artifacts_dir=settings.dbt_target_dir, exclude="test_type:unit")
+    assert {row[1] for rows in _built_from(settings).values() for row in rows if row[0] == la} == {published}
+    incremental = model_rows(settings)
+    run_dbt("build", warehouse=settings.warehouse_path, artifacts_dir=settings.dbt_target_dir,
+            exclude="test_type:unit", full_refresh=True)
+    assert model_rows(settings) == incremental
+
+
+@pytest.mark.slow
 def test_another_reporting_date_rebuilds_every_la(region):
-    settings, _ = region
+    settings, _, _ = region
     vars_ = {"as_at_date": "2025-01-31"}
     run_dbt("build", warehouse=settings.warehouse_path, artifacts_dir=settings.dbt_target_dir,
             exclude="test_type:unit", vars=vars_)
