@@ -182,6 +182,9 @@ def demo(
         console.print(f"benchmarks: loading published reference files from {reference}", soft_wrap=True)
         _run_flow(reference_refresh, sources=[str(reference)], warehouse=str(settings.warehouse_path),
                   data_dir=str(settings.data_dir))
+    else:
+        console.print(f"benchmarks: no published reference files at {reference}, so the benchmark mart "
+                      "holds the region's own figures only (pass --reference DIR)", soft_wrap=True)
     _print_outputs(settings, summaries)
 
 
