@@ -66,8 +66,29 @@ def _logs(client, flow_run_id) -> str:
     children = client.read_flow_runs(
         flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])))
     ids = [flow_run_id, *(c.id for c in children)]
-    logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids)))
+    # The API returns at most a page (200) of logs per call, oldest first: read every page, or a
+    # run that logs a little more loses its last lines (the ones that say what was published).
+    logs, page = [], 200
+    while True:
+        got = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids)), limit=page, offset=len(logs))
+        logs += got
+        if len(got) < page:
+            break
     return "\n".join(entry.message for entry in logs)
+
+
+def _settled_logs(client, flow_run_id, quiet_seconds: float = 3.0, timeout: float = 60.0) -> str:
+    """The run's logs once they stop arriving. The flow-run process ships its logs in batches (every
+    2 s) and the last ones at exit, after the run's final state is already set: read too soon and
+    the lines that say what was published are not there yet."""
+    deadline = time.monotonic() + timeout
+    logs, since = _logs(client, flow_run_id), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet_seconds:
+        time.sleep(0.5)
+        now = _logs(client, flow_run_id)
+        if now != logs:
+            logs, since = now, time.monotonic()
+    return logs
 
 
 def test_serve_deploys_and_runs_nightly(tmp_path):
@@ -112,7 +133,7 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
 
                 good = run_deployment("nightly-load/nightly", timeout=0)
                 good = _wait_final(client, good.id)
-                logs = _logs(client, good.id)
+                logs = _settled_logs(client, good.id)
                 assert good.state.type.value == "COMPLETED", (good.state.message, logs)
                 print(f"nightly completed at {time.monotonic() - t0:.0f}s")
 
