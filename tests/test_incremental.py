@@ -10,16 +10,10 @@ import pytest
 
 from permanence.config import Settings
 from permanence.synth import generate_region
-from permanence.transform import build_key, dbt_project_dir, run_dbt
-from tests.pipeline_helpers import model_rows, run_drops
+from permanence.transform import build_key, dbt_project_dir
+from tests.pipeline_helpers import build, model_rows, run_drops
 
 PER_LA = ["int_episodes__repaired", "int_episodes__sequenced", "int_placements", "int_cohorts__membership"]
-
-
-def _build(settings: Settings, **kwargs) -> None:
-    """The nightly build (data tests, no unit tests) on the module's warehouse."""
-    run_dbt("build", warehouse=settings.warehouse_path, artifacts_dir=settings.dbt_target_dir,
-            exclude="test_type:unit", **kwargs)
 
 
 def _built_from(settings: Settings) -> dict[str, set[tuple[str, str, str]]]:
@@ -55,7 +49,7 @@ def test_a_new_drop_rebuilds_its_la_only_and_matches_a_full_rebuild(region):
         rebuilt = {row for row in after[model] if row[0] == changed_la}
         assert {row[1] for row in rebuilt} == {new_run.load_id}, model
     incremental = model_rows(settings)
-    _build(settings, full_refresh=True)
+    build(settings, full_refresh=True)
     full = model_rows(settings)
     assert incremental.keys() == full.keys()
     differ = [t for t in full if incremental[t] != full[t]]
@@ -79,10 +73,10 @@ def test_a_failed_load_puts_its_la_back_on_its_last_published_load(region):
     nightly.transform.fn(settings, runs, None)
     assert {row[1] for rows in _built_from(settings).values() for row in rows if row[0] == la} == {runs[0].load_id}
     pipeline.fail(settings, runs, "mart checks failed (test)")
-    _build(settings)
+    build(settings)
     assert {row[1] for rows in _built_from(settings).values() for row in rows if row[0] == la} == {published}
     incremental = model_rows(settings)
-    _build(settings, full_refresh=True)
+    build(settings, full_refresh=True)
     assert model_rows(settings) == incremental
 
 
@@ -90,11 +84,11 @@ def test_a_failed_load_puts_its_la_back_on_its_last_published_load(region):
 def test_another_reporting_date_rebuilds_every_la(region):
     settings, _, _ = region
     vars_ = {"as_at_date": "2025-01-31"}
-    _build(settings, vars=vars_)
+    build(settings, vars=vars_)
     keys = {row[2] for rows in _built_from(settings).values() for row in rows}
     assert keys == {build_key(vars_)}
     incremental = model_rows(settings)
-    _build(settings, vars=vars_, full_refresh=True)
+    build(settings, vars=vars_, full_refresh=True)
     assert model_rows(settings) == incremental
 
 

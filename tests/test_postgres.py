@@ -334,8 +334,7 @@ def test_incremental_build_on_postgres_matches_a_full_rebuild(cluster, region_dr
     """The per-LA incremental path (pre-hook delete, filtered insert) on PostgreSQL: one LA's new drop,
     then the same loads rebuilt in full, row for row (tests/test_incremental.py does this on DuckDB)."""
     from permanence.synth import generate_region
-    from permanence.transform import run_dbt
-    from tests.pipeline_helpers import model_rows, run_drops
+    from tests.pipeline_helpers import build, model_rows, run_drops
 
     pg = Settings(target="postgres", data_dir=tmp_path / "pg", pg_host="127.0.0.1", pg_port=cluster.port,
                   pg_user=LOADER, pg_password="", pg_dbname=cluster.new_database())
@@ -346,8 +345,7 @@ def test_incremental_build_on_postgres_matches_a_full_rebuild(cluster, region_dr
     rebuilt = _query(pg, "select distinct la_code, built_from_load from intermediate.int_episodes__sequenced order by 1")
     assert dict(rebuilt)[later[0].la_code] == run.load_id and len(rebuilt) == 2
     incremental = model_rows(pg)
-    run_dbt("build", exclude="test_type:unit", artifacts_dir=pg.dbt_target_dir, full_refresh=True,
-            target="postgres", extra_env=pg.pg_env())
+    build(pg, full_refresh=True)
     full = model_rows(pg)
     assert [t for t in full if incremental.get(t) != full[t]] == []
     assert sum(len(v) for v in full.values()) > 1000

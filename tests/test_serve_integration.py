@@ -66,14 +66,7 @@ def _logs(client, flow_run_id) -> str:
     children = client.read_flow_runs(
         flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])))
     ids = [flow_run_id, *(c.id for c in children)]
-    # The API returns at most a page (200) of logs per call, oldest first: read every page, or a
-    # run that logs a little more loses its last lines (the ones that say what was published).
-    logs, page = [], 200
-    while True:
-        got = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids)), limit=page, offset=len(logs))
-        logs += got
-        if len(got) < page:
-            break
+    logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids)))
     return "\n".join(entry.message for entry in logs)
 
 
