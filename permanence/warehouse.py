@@ -51,7 +51,7 @@ META_COLUMNS = {
 }
 AUDIT_DDL = {
     "loads": """load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE, as_at_date DATE,
-        drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, files INTEGER,
+        coverage_start DATE, drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, files INTEGER,
         rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR""",
     "load_files": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR, bytes BIGINT,
         rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT""",
@@ -60,6 +60,10 @@ AUDIT_DDL = {
     "load_steps": """load_id VARCHAR, step VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
         status VARCHAR, cpu_seconds DOUBLE, peak_rss_mb DOUBLE""",
 }
+# Per LA, the load the models read, with its extract date E, its reporting date D (the day the
+# measures describe, D <= E) and its coverage start C (histories before C are not in the extract;
+# null: the extract holds the whole history).
+CURRENT_LOAD_DDL = "la_code VARCHAR, load_id VARCHAR, extract_date DATE, as_at_date DATE, coverage_start DATE"
 FINAL_STATUSES = ("published", "quarantined", "failed", "skipped", "crashed")
 
 
@@ -178,9 +182,13 @@ def create_schema(con: Backend) -> None:
     for t in contract.tables().values():
         cols = ", ".join(f'"{n}" {con.ddl_type(ty)}' for n, ty in raw_columns(t).items())
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{t.name} ({cols})")
-    con.execute("CREATE TABLE IF NOT EXISTS raw.current_load (la_code VARCHAR, load_id VARCHAR, extract_date DATE)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.current_load ({CURRENT_LOAD_DDL})")
     for name, ddl in AUDIT_DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({con.ddl_type(ddl)})")
+    # Warehouses made before the two dates (reporting date D, coverage start C) were per load.
+    for table, column in (("raw.current_load", "as_at_date"), ("raw.current_load", "coverage_start"),
+                          ("audit.loads", "coverage_start")):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} DATE")
     from permanence.reference.store import create_reference_schema
 
     create_reference_schema(con)
@@ -244,7 +252,16 @@ def raw_rows(ef: ExtractFrame, rejected: set[int], meta: dict) -> RawRows:
     return RawRows(ef.table.name, ef.file_name, pa.table(columns))
 
 
-def load_rows(con: Backend, tables: list[RawRows], *, load_id: str, la_code: str, extract_date: dt.date) -> dict[str, int]:
+def load_rows(
+    con: Backend,
+    tables: list[RawRows],
+    *,
+    load_id: str,
+    la_code: str,
+    extract_date: dt.date,
+    as_at_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
+) -> dict[str, int]:
     """Append every file's typed rows to raw, in one transaction, and make this load current.
 
     Returns rows loaded per file. A crash mid-way rolls back: raw never holds half a load.
@@ -255,7 +272,7 @@ def load_rows(con: Backend, tables: list[RawRows], *, load_id: str, la_code: str
         for t in tables:
             con.insert_frame(f"raw.{t.table}", t.rows, t.rows.column_names)
             loaded[t.file_name] = loaded.get(t.file_name, 0) + t.count
-        set_current_load(con, la_code, load_id, extract_date)
+        set_current_load(con, la_code, load_id, extract_date, as_at_date, coverage_start)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -263,13 +280,25 @@ def load_rows(con: Backend, tables: list[RawRows], *, load_id: str, la_code: str
     return loaded
 
 
-def set_current_load(con, la_code: str, load_id: str, extract_date: dt.date) -> None:
-    """A backfilled older drop is kept in raw but does not displace a newer current extract."""
+def set_current_load(
+    con,
+    la_code: str,
+    load_id: str,
+    extract_date: dt.date,
+    as_at_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
+) -> None:
+    """A backfilled older drop is kept in raw but does not displace a newer current extract.
+
+    as_at_date is the load's reporting date D (default: its extract date E)."""
     row = con.execute("select extract_date from raw.current_load where la_code = ?", [la_code]).fetchone()
     if row and row[0] > extract_date:
         return
     con.execute("delete from raw.current_load where la_code = ?", [la_code])
-    con.execute("insert into raw.current_load values (?, ?, ?)", [la_code, load_id, extract_date])
+    con.execute(
+        "insert into raw.current_load (la_code, load_id, extract_date, as_at_date, coverage_start) values (?, ?, ?, ?, ?)",
+        [la_code, load_id, extract_date, as_at_date or extract_date, coverage_start],
+    )
 
 
 def discard_load(con, load_id: str) -> None:
@@ -278,9 +307,9 @@ def discard_load(con, load_id: str) -> None:
         con.execute(f"delete from raw.{t} where load_id = ?", [load_id])
     con.execute("delete from raw.current_load where load_id = ?", [load_id])
     con.execute(
-        """insert into raw.current_load
-           select la_code, load_id, extract_date from (
-             select la_code, load_id, extract_date,
+        """insert into raw.current_load (la_code, load_id, extract_date, as_at_date, coverage_start)
+           select la_code, load_id, extract_date, coalesce(as_at_date, extract_date), coverage_start from (
+             select la_code, load_id, extract_date, as_at_date, coverage_start,
                     row_number() over (partition by la_code order by extract_date desc, finished_at desc) as rn
              from audit.loads where status = 'published'
                and la_code not in (select la_code from raw.current_load)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from permanence.contract import tables
+from permanence.warehouse import CURRENT_LOAD_DDL
 from permanence.transform import DbtError, dbt_project_dir, run_dbt
 
 STAGING = dbt_project_dir() / "models" / "staging"
@@ -29,7 +30,7 @@ def make_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     for name, t in tables().items():
         cols = ", ".join(f"{c.warehouse_name} {_TYPES.get(c.kind, 'VARCHAR')}" for c in t.columns if c.loaded)
         con.execute(f"create table raw.{name} ({cols}, {META})")
-    con.execute("create table raw.current_load (la_code VARCHAR, load_id VARCHAR, extract_date DATE)")
+    con.execute(f"create table raw.current_load ({CURRENT_LOAD_DDL})")
     con.execute(
         "create table audit.loads (load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE,"
         " as_at_date DATE, drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,"
@@ -77,7 +78,7 @@ def two_loads(path: Path, duplicate_in_current: bool = False) -> None:
     header(con, "L2", d2, 1, C1)
     if duplicate_in_current:
         episode(con, "L2", d2, 2, C1, dt.date(2024, 1, 10))
-    con.execute("insert into raw.current_load values ('999', 'L2', ?)", [d2])
+    con.execute("insert into raw.current_load (la_code, load_id, extract_date) values ('999', 'L2', ?)", [d2])
     con.close()
 
 
