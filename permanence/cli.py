@@ -49,7 +49,7 @@ def _fail(message: str, code: int = 1) -> None:
 def _run_flow(fn, **kwargs):
     """Run a flow and turn every known failure into one clear line and a non-zero exit."""
     from permanence.extract import StructuralError
-    from permanence.pipeline import BuildFailed, DropQuarantined
+    from permanence.pipeline import BuildFailed, DatesRefused, DropQuarantined
     from permanence.pseudonymise import MissingKeyError
     from permanence.warehouse import WarehouseBusy
 
@@ -57,7 +57,7 @@ def _run_flow(fn, **kwargs):
         return fn(**kwargs)
     except DropQuarantined as exc:
         _fail(str(exc), 2)
-    except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError) as exc:
+    except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError, DatesRefused) as exc:
         _fail(str(exc))
 
 
@@ -91,22 +91,37 @@ def _print_outputs(settings, summaries) -> None:
 
 @app.command()
 def run(
-    source: Annotated[str, typer.Option(help="Drop folder: a path or any fsspec URL (sftp://, s3://, smb://)")],
+    source: Annotated[list[str], typer.Option(
+        help="Drop folder: a path or any fsspec URL (sftp://, s3://, smb://). Repeat it, or give a folder "
+             "of yearly return folders, to stitch several yearly 903 returns of the LA into one history")],
     la: Annotated[str, typer.Option(help="LA code (DfE 3-digit), e.g. 894")],
-    as_at: DateOpt = None,
+    as_at: Annotated[Optional[dt.datetime], typer.Option(
+        formats=["%Y-%m-%d"], help="Reporting date D (YYYY-MM-DD): the day the measures describe; "
+                                   "default the extract date")] = None,
+    extract_date: Annotated[Optional[dt.datetime], typer.Option(
+        formats=["%Y-%m-%d"], help="Extract date E (YYYY-MM-DD): when the CMS extract was taken; default "
+                                   "the manifest's, a date ending the folder name, else today")] = None,
+    coverage_start: Annotated[Optional[dt.datetime], typer.Option(
+        formats=["%Y-%m-%d"], help="Coverage start C (YYYY-MM-DD): care histories before it are not in the "
+                                   "extract; default the manifest's, 1 April of a yearly return's year")] = None,
     warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file to build")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Archive, reports and published copy")] = None,
 ) -> None:
-    """One nightly run against one LA's extract drop."""
+    """One nightly run against one LA's extract drop (or its yearly returns, stitched)."""
     _quiet_third_parties()
+    if extract_date and len(source) > 1:
+        _fail("--extract-date names one drop's date; stitched returns each keep their own "
+              "(their manifest or folder name)")
     from flows.nightly import region
     from permanence.config import Settings
 
     settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
     summaries = _run_flow(
         region,
-        drops=[(source, la)],
+        drops=[(source[0] if len(source) == 1 else source, la)],
         as_at=as_at.date() if as_at else None,
+        extract_date=extract_date.date() if extract_date else None,
+        coverage_start=coverage_start.date() if coverage_start else None,
         warehouse=str(settings.warehouse_path),
         data_dir=str(settings.data_dir),
     )

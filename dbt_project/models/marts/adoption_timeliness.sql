@@ -55,7 +55,7 @@ ad1 as (
     from (
         select
             *,
-            row_number() over (partition by la_code, child_id order by source_row desc) as row_rank
+            row_number() over (partition by la_code, child_id order by extract_date desc, source_row desc) as row_rank
         from {{ ref('stg_ssda903__ad1') }}
     ) as ranked
     where row_rank = 1
