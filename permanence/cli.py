@@ -32,6 +32,9 @@ def _quiet_third_parties() -> None:
         # The rich progress lines say what each step did; Prefect's own INFO lines would bury them
         # (and its temporary-server shutdown line would follow the one error line). Override to see them.
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # Without `permanence serve`, each run starts Prefect's temporary API server; its default
+        # 20 s start limit is missed on a loaded 2-core machine (two runs at once, CI).
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }.items():
         os.environ.setdefault(var, value)
     import logging
