@@ -70,8 +70,7 @@ def _as_known_at(row: dict, end: dt.date) -> dict:
     return row
 
 
-def write_yearly_returns(drop: Path, out: Path, years: list[str]) -> list[Path]:
-    """One folder per collection year ('2020-21') under `out`, each with its manifest."""
+def _tables(drop: Path) -> dict[str, tuple[str, list[str], list[dict]]]:
     tables = {}
     for path in sorted(drop.iterdir()):
         if path.suffix.lower() != ".csv":
@@ -79,34 +78,54 @@ def write_yearly_returns(drop: Path, out: Path, years: list[str]) -> list[Path]:
         name, header, rows = _read(path)
         if name is not None and name in {*_DATED, *_BY_CHILD, "episodes", "ad1"}:
             tables[name] = (path.name, header, rows)
-    manifest = json.loads((drop / "manifest.json").read_text())
+    return tables
+
+
+def _write_cut(tables: dict, folder: Path, start: dt.date, end: dt.date, manifest: dict) -> Path:
+    """The 903 tables as known on `end`, for the children looked after at some time in [start, end]."""
+    from permanence.contract import collection_year
+
+    kept = _episodes_in_year(tables["episodes"][2], start, end)
+    children = {r["CHILD"] for r in kept}
+    adopted = {r["CHILD"] for r in kept if r["REC"] in ("E11", "E12")}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (file_name, header, rows) in tables.items():
+        if name == "episodes":
+            rows = kept
+        elif name in _BY_CHILD:
+            rows = [r for r in rows if r["CHILD"] in children]
+        elif name == "ad1":
+            rows = [r for r in rows if r["CHILD"] in adopted]
+        else:
+            rows = [r for r in rows if r["CHILD"] in children and (d := _date(r[_DATED[name]])) and start <= d <= end]
+            rows = [_as_known_at(r, end) for r in rows]
+        rows = _in_year_codes(name, rows, collection_year(end))
+        with (folder / file_name).open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=header)
+            w.writeheader()
+            w.writerows(rows)
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "generator": "permanence.synth.returns"}, indent=2) + "\n")
+    return folder
+
+
+def write_yearly_returns(drop: Path, out: Path, years: list[str]) -> list[Path]:
+    """One folder per collection year ('2020-21') under `out`, each with its manifest."""
+    tables = _tables(drop)
+    la_code = json.loads((drop / "manifest.json").read_text())["la_code"]
     folders = []
     for year in years:
         start = dt.date(int(year[:4]), 4, 1)
         end = dt.date(start.year + 1, 3, 31)
-        _, _, episodes = tables["episodes"]
-        kept = _episodes_in_year(episodes, start, end)
-        children = {r["CHILD"] for r in kept}
-        adopted = {r["CHILD"] for r in kept if r["REC"] in ("E11", "E12")}
-        folder = out / year
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, (file_name, header, rows) in tables.items():
-            if name == "episodes":
-                rows = kept
-            elif name in _BY_CHILD:
-                rows = [r for r in rows if r["CHILD"] in children]
-            elif name == "ad1":
-                rows = [r for r in rows if r["CHILD"] in adopted]
-            else:
-                rows = [r for r in rows if r["CHILD"] in children and (d := _date(r[_DATED[name]])) and start <= d <= end]
-                rows = [_as_known_at(r, end) for r in rows]
-            rows = _in_year_codes(name, rows, year)
-            with (folder / file_name).open("w", newline="", encoding="utf-8") as fh:
-                w = csv.DictWriter(fh, fieldnames=header)
-                w.writeheader()
-                w.writerows(rows)
-        (folder / "manifest.json").write_text(json.dumps(
-            {"la_code": manifest["la_code"], "collection_year": year, "generator": "permanence.synth.returns"},
-            indent=2) + "\n")
-        folders.append(folder)
+        folders.append(_write_cut(tables, out / year, start, end, {"la_code": la_code, "collection_year": year}))
     return folders
+
+
+def write_extract_at(drop: Path, folder: Path, end: dt.date, start: dt.date | None = None) -> Path:
+    """The drop as a CMS extract taken on `end` would have held it (from `start`, its coverage start,
+    when given; else with the drop's own coverage): what a drop reported as at `end` must equal,
+    and, from the first return's 1 April, what stitched returns must equal."""
+    source = json.loads((drop / "manifest.json").read_text())
+    coverage = start.isoformat() if start else source.get("coverage_start")
+    manifest = {"la_code": source["la_code"], "extract_date": end.isoformat(),
+                **({"coverage_start": coverage} if coverage else {})}
+    return _write_cut(_tables(drop), folder, start or dt.date.min, end, manifest)
