@@ -90,6 +90,15 @@ def _make_read_only(folder: Path) -> None:
     folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 
 
+def _refuse_unarchivable(info: dict, name: str) -> None:
+    """A link or special file cannot be archived as the drop's own bytes: skipping it would
+    publish a run without that table, so the whole drop is refused."""
+    if info.get("islink"):
+        raise _refused(name, "PERM-SYMLINK")
+    if info.get("type") not in ("file", "directory"):
+        raise _refused(name, "PERM-UNREADABLE", "not a regular file (device, pipe or socket)")
+
+
 def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = None) -> ArchivedDrop:
     """Copy every file of the drop into the archive, hashing as it goes; archive once per content."""
     fs, root = fsspec.core.url_to_fs(source)
@@ -105,15 +114,19 @@ def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = N
     files: list[ArchivedFile] = []
     try:
         for info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
-            if info.get("type") != "file":
-                continue
             name = info["name"].rstrip("/").rsplit("/", 1)[-1]
+            _refuse_unarchivable(info, name)
+            if info.get("type") != "file":
+                continue  # a sub-folder is not part of the drop
             h, size = hashlib.sha256(), 0
-            with fs.open(info["name"], "rb") as src, open(staging / name, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    h.update(chunk)
-                    dst.write(chunk)
-                    size += len(chunk)
+            try:
+                with fs.open(info["name"], "rb") as src, open(staging / name, "wb") as dst:
+                    while chunk := src.read(_CHUNK):
+                        h.update(chunk)
+                        dst.write(chunk)
+                        size += len(chunk)
+            except PermissionError:
+                raise _refused(name, "PERM-UNREADABLE") from None
             files.append(ArchivedFile(name, h.hexdigest(), size))
         fingerprint = drop_fingerprint(files)
         final = archive_dir / la_code / extract_date.isoformat() / fingerprint[:16]
