@@ -193,3 +193,39 @@ def test_xml_on_one_line_numbers_records_like_pretty_printed(write_drop):
         assert p.frame.equals(f.frame)
     rows = [r for ef in flat for r in ef.frame[ROW]]
     assert len(rows) == len(set(rows))  # unique across the file's tables
+
+
+def test_a_2026_27_drop_with_dolo_pulls_validates_and_loads(write_drop, tmp_path):
+    """Pull, read, validate, pseudonymise and load (no dbt): the DoLO rows reach raw.dolo."""
+    import datetime as dt
+
+    from permanence import warehouse
+    from permanence.pseudonymise import pseudonymise_frame
+    from permanence.sources import pull
+    from validations import validate_drop
+
+    folder = write_drop(
+        _good(**{
+            "h.csv": "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nA1,M,01/02/2015,WBRI,,,\n",
+            "e.csv": EPISODES + "A1,01/04/2026,S,C2,N1,U4,PR1,,,,,,\n",
+            "deprivation of liberty.csv": "CHILD,DOB,DOLO_START,DOLO_END\nA1,01/02/2015,01/05/2026,01/08/2026\n",
+            "guidance.docx": b"PK",
+        }),
+        name="894_2027-03-31",
+    )
+    drop = pull(str(folder), "894", tmp_path / "archive")
+    assert "guidance.docx" in {f.name for f in drop.files}  # archived as it came
+    frames, reader_issues = read_drop(drop.folder)
+    out = validate_drop(frames, drop.extract_date)
+    assert out.structural == [] and out.rejected_rows == {}
+    assert [(i.file_name, i.rule_code) for i in reader_issues + out.issues] == [("guidance.docx", "PERM-UNRECOGNISED")]
+    rows = [warehouse.raw_rows(pseudonymise_frame(ef, b"k" * 32, "894"), set(),
+                               {"load_id": "L1", "la_code": "894", "extract_date": drop.extract_date,
+                                "source_file": ef.file_name, "source_sha256": "0" * 64}) for ef in frames]
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.create_schema(con)
+        loaded = warehouse.load_rows(con, rows, load_id="L1", la_code="894", extract_date=drop.extract_date)
+        got = con.execute("select child, dob, dolo_start, dolo_end from raw.dolo").fetchall()
+    assert loaded["deprivation of liberty.csv"] == 1
+    assert got == [(got[0][0], dt.date(2015, 2, 1), dt.date(2026, 5, 1), dt.date(2026, 8, 1))]
+    assert len(got[0][0]) == 64 and got[0][0] != "A1"  # the child id is a pseudonym
