@@ -99,6 +99,28 @@ def _refuse_unarchivable(info: dict, name: str) -> None:
         raise _refused(name, "PERM-UNREADABLE", "not a regular file (device, pipe or socket)")
 
 
+def _copy_in(fs, path: str, name: str, dest: Path) -> ArchivedFile:
+    """Copy one file into the archive, hashing it. A failure to read the source (not to write the
+    archive) is the drop's fault: PERM-UNREADABLE names the file."""
+    h, size = hashlib.sha256(), 0
+    try:
+        src = fs.open(path, "rb")
+    except OSError:
+        raise _refused(name, "PERM-UNREADABLE") from None
+    with src, open(dest, "wb") as dst:
+        while True:
+            try:
+                chunk = src.read(_CHUNK)
+            except OSError:
+                raise _refused(name, "PERM-UNREADABLE") from None
+            if not chunk:
+                break
+            h.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    return ArchivedFile(name, h.hexdigest(), size)
+
+
 def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = None) -> ArchivedDrop:
     """Copy every file of the drop into the archive, hashing as it goes; archive once per content."""
     fs, root = fsspec.core.url_to_fs(source)
@@ -118,16 +140,7 @@ def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = N
             _refuse_unarchivable(info, name)
             if info.get("type") != "file":
                 continue  # a sub-folder is not part of the drop
-            h, size = hashlib.sha256(), 0
-            try:
-                with fs.open(info["name"], "rb") as src, open(staging / name, "wb") as dst:
-                    while chunk := src.read(_CHUNK):
-                        h.update(chunk)
-                        dst.write(chunk)
-                        size += len(chunk)
-            except PermissionError:
-                raise _refused(name, "PERM-UNREADABLE") from None
-            files.append(ArchivedFile(name, h.hexdigest(), size))
+            files.append(_copy_in(fs, info["name"], name, staging / name))
         fingerprint = drop_fingerprint(files)
         final = archive_dir / la_code / extract_date.isoformat() / fingerprint[:16]
         already = final.exists()
