@@ -185,6 +185,37 @@ def _make_read_only(folder: Path) -> None:
     folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 
 
+def _refuse_unarchivable(info: dict, name: str) -> None:
+    """A link or special file cannot be archived as the drop's own bytes: skipping it would
+    publish a run without that table, so the whole drop is refused."""
+    if info.get("islink"):
+        raise _refused(name, "PERM-SYMLINK")
+    if info.get("type") not in ("file", "directory"):
+        raise _refused(name, "PERM-UNREADABLE", "not a regular file (device, pipe or socket)")
+
+
+def _copy_in(fs, path: str, name: str, dest: Path) -> ArchivedFile:
+    """Copy one file into the archive, hashing it. A failure to read the source (not to write the
+    archive) is the drop's fault: PERM-UNREADABLE names the file."""
+    h, size = hashlib.sha256(), 0
+    try:
+        src = fs.open(path, "rb")
+    except OSError:
+        raise _refused(name, "PERM-UNREADABLE") from None
+    with src, open(dest, "wb") as dst:
+        while True:
+            try:
+                chunk = src.read(_CHUNK)
+            except OSError:
+                raise _refused(name, "PERM-UNREADABLE") from None
+            if not chunk:
+                break
+            h.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    return ArchivedFile(name, h.hexdigest(), size)
+
+
 def pull(
     source: str,
     la_code: str,
@@ -219,16 +250,11 @@ def pull(
     files: list[ArchivedFile] = []
     try:
         for info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
-            if info.get("type") != "file":
-                continue
             name = info["name"].rstrip("/").rsplit("/", 1)[-1]
-            h, size = hashlib.sha256(), 0
-            with fs.open(info["name"], "rb") as src, open(staging / name, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    h.update(chunk)
-                    dst.write(chunk)
-                    size += len(chunk)
-            files.append(ArchivedFile(name, h.hexdigest(), size))
+            _refuse_unarchivable(info, name)
+            if info.get("type") != "file":
+                continue  # a sub-folder is not part of the drop
+            files.append(_copy_in(fs, info["name"], name, staging / name))
         fingerprint = drop_fingerprint(files)
         final = archive_dir / la_code / extract_date.isoformat() / fingerprint[:16]
         already = final.exists()

@@ -59,3 +59,33 @@ def test_wrong_la_is_structural(write_drop, tmp_path):
     other = write_drop({"manifest.json": '{"la_code": "332", "extract_date": "2025-03-31"}'}, name="x")
     with pytest.raises(StructuralError, match="LA 332"):
         pull(str(other), "894", tmp_path / "ar")
+
+
+def test_symlink_in_a_drop_is_refused_not_skipped(write_drop, tmp_path):
+    elsewhere = tmp_path / "header_elsewhere.csv"
+    elsewhere.write_text("CHILD,SEX\n")
+    folder = write_drop({"episodes.csv": "CHILD,DECOM\n"})
+    (folder / "header.csv").symlink_to(elsewhere)
+    archive = tmp_path / "ar"
+    with pytest.raises(StructuralError) as exc:
+        pull(str(folder), "894", archive)
+    assert (exc.value.issue.rule_code, exc.value.issue.file_name) == ("PERM-SYMLINK", "header.csv")
+    assert not any((archive / "894").glob("2025-03-31/*"))  # nothing half-archived
+
+
+def test_unreadable_file_in_a_drop_is_refused(write_drop, tmp_path, monkeypatch):
+    import fsspec.implementations.local as local
+
+    folder = write_drop({"header.csv": "CHILD,SEX\n", "episodes.csv": "CHILD,DECOM\n"})
+    real = local.LocalFileSystem._open
+
+    def refuse(self, path, *a, **kw):
+        if str(path).endswith("header.csv"):
+            raise PermissionError(13, "Permission denied")
+        return real(self, path, *a, **kw)
+
+    # chmod does not stop root, which CI may run as: refuse the open itself.
+    monkeypatch.setattr(local.LocalFileSystem, "_open", refuse)
+    with pytest.raises(StructuralError) as exc:
+        pull(str(folder), "894", tmp_path / "ar")
+    assert (exc.value.issue.rule_code, exc.value.issue.file_name) == ("PERM-UNREADABLE", "header.csv")

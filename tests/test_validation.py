@@ -72,6 +72,9 @@ def test_a_model_for_every_contract_table_matching_its_columns():
             assert col.nullable == c.nullable, (name, c.name)
             if c.kind == "code":
                 assert col.checks[0].statistics == {"codes": c.codes}, (name, c.name)
+            # A date ahead by nature (tables.yaml `ahead: true`) is never judged "future".
+            future_checked = any(ch.name == "not_after_extract" for ch in col.checks)
+            assert future_checked == (c.kind in ("date", "dob") and not c.ahead), (name, c.name)
         assert list(schema.unique) == list(t.key), name
 
 
@@ -440,3 +443,98 @@ def test_parse_dates_is_strict_and_its_process_cache_never_changes_an_answer(mon
     monkeypatch.setattr(dates, "_KEEP", 2)  # over the bound: cleared, and still the same answer
     pd.testing.assert_series_equal(dates.parse_dates(values), want, check_dtype=False)
     assert len(dates._PARSED) <= 5
+
+
+# ---- the 903 as it is in 2026-27 ----------------------------------------------------------
+
+EXTRACT_2026_27 = dt.date(2027, 3, 31)
+
+
+def test_uasc_duc_the_18th_birthday_is_ahead_by_nature_not_future():
+    uasc = {"CHILD": "C1", "SEX": "M", "DOB": "01/01/2012"}
+    out = run(ef("uasc", [{**uasc, "DUC": "01/01/2030"}, {**uasc, "CHILD": "C2", "DUC": "31/02/2030"}]))
+    assert codes(out) == [("PERM-DATE", 3, "DUC")]  # shape is still checked
+    assert table("uasc").column("DUC").ahead and not table("episodes").column("DEC").ahead
+
+
+def test_dolo_rows_are_checked_like_any_903_table():
+    dolo = {"CHILD": "C1", "DOB": "01/01/2012", "DOLO_START": "01/05/2026"}
+    out = run(
+        ef("header", [header()]),
+        ef("dolo", [dolo, {**dolo, "DOLO_END": "01/05/2027"}, {**dolo, "CHILD": "C9", "DOLO_START": "1/5/26"}]),
+        extract_date=EXTRACT_2026_27,
+    )
+    assert codes(out, "dolo.csv") == [
+        ("PERM-DATE", 4, "DOLO_START"),
+        ("PERM-DUP", 3, "CHILD, DOLO_START"),
+        ("PERM-FUTURE", 3, "DOLO_END"),
+        ("PERM-NO-HEADER", 4, "CHILD"),
+    ]
+
+
+def test_a_repeated_row_number_never_crashes_validation():
+    frame = ef("reviews", [
+        {"CHILD": "C1", "DOB": "01/01/2015", "REVIEW": "01/01/2024", "REVIEW_CODE": "PN1"},
+        {"CHILD": "C2", "DOB": "01/01/2015", "REVIEW": "01/01/2030", "REVIEW_CODE": "XX"},
+        {"CHILD": "C3", "DOB": "01/01/2015", "REVIEW": "01/01/2024", "REVIEW_CODE": "PN1"},
+    ])
+    frame.frame[ROW] = 1  # every record on one line
+    out = run(ef("header", [header(c) for c in ("C1", "C2", "C3")]), frame)
+    assert codes(out, "reviews.csv") == [("PERM-CODE", 1, "REVIEW_CODE"), ("PERM-FUTURE", 1, "REVIEW")]
+
+
+_XML_DROP = """<?xml version="1.0" encoding="UTF-8"?>
+<Children>
+  <CHILD>
+    <CHILDID>A1</CHILDID><SEX>M</SEX><DOB>01/02/2015</DOB><ETHNIC>WBRI</ETHNIC>
+    <DUC>01/02/2033</DUC>
+    <EPISODE><DECOM>01/04/2020</DECOM><RNE>S</RNE><LS>C2</LS><CIN>N1</CIN><PL>U4</PL>
+      <DEC>01/03/2021</DEC><REC>X1</REC></EPISODE>
+    <EPISODE><DECOM>01/03/2021</DECOM><RNE>P</RNE><LS>C2</LS><CIN>N1</CIN><PL>U5</PL></EPISODE>
+    <AREVIEW><REVIEW>01/10/2020</REVIEW><REVIEW_CODE>PN1</REVIEW_CODE></AREVIEW>
+    <AREVIEW><REVIEW>01/10/2030</REVIEW><REVIEW_CODE>PN9</REVIEW_CODE></AREVIEW>
+  </CHILD>
+  <CHILD>
+    <CHILDID>A2</CHILDID><SEX>F</SEX><DOB>01/02/2016</DOB><ETHNIC>WBRI</ETHNIC>
+    <EPISODE><DECOM>01/04/2021</DECOM><RNE>S</RNE><LS>C2</LS><CIN>N1</CIN><PL>ZZ</PL></EPISODE>
+    <AREVIEW><REVIEW>01/10/2021</REVIEW><REVIEW_CODE>PN1</REVIEW_CODE></AREVIEW>
+    <AREVIEW><REVIEW>01/10/2021</REVIEW><REVIEW_CODE>PN2</REVIEW_CODE></AREVIEW>
+  </CHILD>
+</Children>
+"""
+
+
+def _validated_xml(folder: Path):
+    from permanence.readers import read_drop
+
+    frames, reader_issues = read_drop(folder)
+    out = validate_drop(frames, EXTRACT)
+    rejected = out.rejected_rows.get("903.xml", set())
+    kept = {
+        ef.table.name: ef.frame[~ef.frame[ROW].isin(rejected)].drop(columns=ROW).to_dict("records")
+        for ef in frames
+    }
+    return reader_issues + out.issues, kept
+
+
+def test_xml_on_one_line_validates_exactly_like_pretty_printed(tmp_path):
+    import re
+
+    pretty, flat = tmp_path / "pretty", tmp_path / "flat"
+    for folder, text in ((pretty, _XML_DROP), (flat, re.sub(r">\s+<", "><", _XML_DROP).strip())):
+        folder.mkdir()
+        (folder / "903.xml").write_text(text)
+    assert len((flat / "903.xml").read_text().splitlines()) == 1
+    issues_pretty, kept_pretty = _validated_xml(pretty)
+    issues_flat, kept_flat = _validated_xml(flat)
+    assert sorted(map(str, issues_flat)) == sorted(map(str, issues_pretty))
+    assert kept_flat == kept_pretty
+    # Each failing record is named by its own number, so only it is excluded.
+    assert sorted((i.table_name, i.rule_code) for i in issues_flat if i.severity == "error") == [
+        ("episodes", "PERM-CODE"),
+        ("reviews", "PERM-CODE"),
+        ("reviews", "PERM-DUP"),
+        ("reviews", "PERM-FUTURE"),
+    ]
+    assert len(kept_flat["reviews"]) == 2 and len(kept_flat["episodes"]) == 2
+    assert len({i.row_number for i in issues_flat if i.row_number}) == 3
