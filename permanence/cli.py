@@ -42,26 +42,35 @@ def _quiet_third_parties() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1, hint: str | None = None) -> None:
     from permanence.progress import console
 
     console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    if hint:
+        console.print(f"hint: {hint}", soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _run_flow(fn, **kwargs):
-    """Run a flow and turn every known failure into one clear line and a non-zero exit."""
+    """Run a flow and turn every known failure into an `error:` line, a `hint:` line and a non-zero
+    exit. Prefect's own log lines (and any traceback) go to the run's log file, named in the hint."""
+    from permanence import runlog
+    from permanence.config import Settings
     from permanence.extract import StructuralError
     from permanence.pipeline import BuildFailed, DatesRefused, DropQuarantined
     from permanence.pseudonymise import MissingKeyError
     from permanence.warehouse import WarehouseBusy
 
-    try:
-        return fn(**kwargs)
-    except DropQuarantined as exc:
-        _fail(str(exc), 2)
-    except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError, DatesRefused) as exc:
-        _fail(str(exc))
+    data_dir = Path(kwargs.get("data_dir") or Settings().data_dir)
+    with runlog.to_file(data_dir) as log:
+        try:
+            return fn(**kwargs)
+        except DropQuarantined as exc:
+            message, code = str(exc), 2
+            hint = "the drop's validation report (under the data directory's reports/) lists every finding"
+        except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError, DatesRefused) as exc:
+            message, code, hint = str(exc), 1, None
+    _fail(message, code, f"{hint + '; ' if hint else ''}full log: {log}")
 
 
 def _print_outputs(settings, summaries) -> None:
