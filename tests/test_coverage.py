@@ -92,13 +92,17 @@ def test_incomplete_figures_are_never_ranked_nor_compared(region):
 
 def test_a_year_not_ended_on_d_is_partial_and_not_ranked(region):
     con, covered, c, las = region
-    for la, year, partial, as_at in con.execute(
-            "select e.la_code, e.collection_year, e.partial, l.as_at_date from marts.exits_by_year e "
-            "join raw.current_load l using (la_code)").fetchall():
+    rows = con.execute(
+        "select e.la_code, e.collection_year, e.partial, l.as_at_date from marts.exits_by_year e "
+        "join raw.current_load l using (la_code)").fetchall()
+    for la, year, partial, as_at in rows:
         assert partial is (dt.date(_year_start(year) + 1, 3, 31) > as_at), (la, year)
+    partial_years = [r for r in rows if r[2]]
+    assert partial_years or all((r[3].month, r[3].day) == (3, 31) for r in rows)
     partial_rows = con.execute(
-        "select complete, incomplete_reason, quartile_all_las from marts.benchmark b "
+        "select b.complete, b.incomplete_reason, b.quartile_all_las from marts.benchmark b "
         "join marts.exits_by_year e on e.la_code = b.la_code and e.collection_year = b.period "
         "where b.source = 'computed' and b.measure like 'exit%' and e.partial").fetchall()
+    assert bool(partial_rows) == bool(partial_years)
     for complete, reason, quartile in partial_rows:
         assert complete is False and "partial" in reason and quartile is None
