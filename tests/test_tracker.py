@@ -89,7 +89,7 @@ def test_layout_dates_frozen_filters_and_pseudonyms_only(built, tmp_path):
         assert ws.column_dimensions["A"].width >= 15
         header = [c.value for c in ws[1]]
         assert header == [h for h, _c, _k, _w in COLUMNS]
-        assert ws.auto_filter.ref == f"A1:W{ws.max_row}"
+        assert ws.auto_filter.ref == f"A1:X{ws.max_row}"
         h = ws["A1"]
         assert h.font.b and h.font.color.rgb[-6:] == "FFFFFF" and h.fill.fgColor.rgb[-6:] == "1F4E79" and h.alignment.wrap_text
         assert ws.row_dimensions[1].height == pytest.approx(32, abs=0.5)
