@@ -1,4 +1,6 @@
--- One row per period of care (primer section 4), periods starting on or before D.
+-- One row per period of care (primer section 4), periods starting on or before D. chain_hole: an
+-- episode of the period has a hole the repairs cannot close (int_episodes__sequenced), so its start,
+-- end or exit route may be wrong and the child's figures are incomplete.
 with episodes as (
 
     select * from {{ ref('int_episodes__sequenced') }} where {{ la_needs_build() }}
@@ -19,7 +21,8 @@ periods as (
         period_number,
         min(episode_start_date) as period_start,
         count(*) as episodes,
-        sum(case when legal_status in ('V3', 'V4') then 0 else 1 end) as episodes_not_short_break
+        sum(case when legal_status in ('V3', 'V4') then 0 else 1 end) as episodes_not_short_break,
+        sum(case when chain_hole is not null then 1 else 0 end) as episodes_with_chain_hole
     from episodes
     group by la_code, child_id, period_number
 
@@ -46,6 +49,7 @@ final as (
         {{ days_between('periods.period_start', 'coalesce(last_episodes.episode_end_date, reporting.as_at_date)') }} as days_in_care,
         cast(periods.episodes as integer) as episodes,
         cast(periods.episodes_not_short_break = 0 as boolean) as is_short_break,
+        cast(periods.episodes_with_chain_hole > 0 as boolean) as chain_hole,
         {{ collection_year_start('periods.period_start') }} as start_year,
         case when last_episodes.episode_end_date is not null
              then {{ collection_year_start('last_episodes.episode_end_date') }} end as end_year,
