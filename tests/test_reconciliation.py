@@ -39,7 +39,7 @@ class Region:
     staging: dict[str, pd.DataFrame]
     reference: dict[str, pd.DataFrame]
     build_error: str | None
-    as_at: dt.date | None = None
+    as_at: dt.date | pd.DataFrame | None = None
 
     def mart(self, name: str) -> pd.DataFrame:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -48,13 +48,28 @@ class Region:
 
 # (seed, extract date, as_at passed to the run): the default 31 March extract; a leap day extract
 # (month arithmetic clamps, the collection year is part-way); a mid-month extract.
-# (An as_at before the extract date is not a scenario: validation rejects later events as future.)
+# "year-early": each LA's load reported as at a year before its extract date (D = E - 1 year, set
+# in raw.current_load as the run's --as-at does), so every later event must be cut at D.
 SCENARIOS = {
     "31-march": (903, None, None),
     "leap-day": (2024, dt.date(2024, 2, 29), None),
     "mid-november": (77, dt.date(2024, 11, 15), None),
     "edge-cases": (5, None, None),  # plus hand-made children appended to the liquidlogic drop
+    "year-early": (41, None, None),
 }
+
+
+def report_a_year_early(settings) -> pd.DataFrame:
+    """Re-date every current load at E - 1 year and rebuild; the per-LA reporting dates D."""
+    from permanence import warehouse
+    from tests.pipeline_helpers import build
+
+    with warehouse.connect(settings) as con:
+        con.execute("update raw.current_load set as_at_date = cast(extract_date - interval 1 year as date)")
+        dates = con.execute("select la_code, as_at_date from raw.current_load").fetchall()
+    # the loads are unchanged, so the per-LA incremental models must be rebuilt whole
+    build(settings, full_refresh=True)
+    return pd.DataFrame(dates, columns=["la_code", "as_at_date"]).astype({"as_at_date": "datetime64[ns]"})
 
 # Children the synthetic careers never produce, appended to a liquidlogic-style drop (extract
 # 2025-03-31): same-day re-entry, a period ended with X1 ("Not recorded"), adoption with no A3-A6
@@ -122,6 +137,8 @@ def region(request, tmp_path_factory) -> Region:
     else:
         refused = [(r.la_code, r.status, r.message) for r in runs if r.status in ("skipped", "quarantined")]
         assert not refused, f"synthetic drops not loaded: {refused}"
+        if request.param == "year-early":
+            as_at = report_a_year_early(settings)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         staging = {name: con.sql(f"select * from staging.{name}").df() for name in STAGING}
     assert len(staging["stg_ssda903__episodes"]), f"no episodes in staging ({build_error})"
