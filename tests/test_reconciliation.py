@@ -310,3 +310,19 @@ def test_placement_stability(region):
     compare("placement_stability", region.reference["placement_stability"], region.mart("placement_stability"),
             keys=["la_code", "collection_year"],
             exact=["cla_at_31_march", "three_plus_placements", "long_term_eligible", "long_term_stable"])
+
+
+def test_reported_a_year_early_cuts_at_d(region, request):
+    """The scenario is not vacuous: every LA had events after D, and the audit counts the cut."""
+    if "year-early" not in request.node.callspec.id:
+        pytest.skip("only the year-early scenario reports before its extract date")
+    with duckdb.connect(str(region.warehouse), read_only=True) as con:
+        audit = con.sql("select la_code, repair_type, episodes from intermediate.int_episodes__repair_audit").df()
+    counts = audit.pivot(index="la_code", columns="repair_type", values="episodes")
+    assert len(counts) == 3
+    assert (counts["started_after_as_at_date"] > 0).all() and (counts["ended_after_as_at_date"] > 0).all()
+    periods = region.mart("periods_of_care")
+    d = region.as_at.set_index("la_code")["as_at_date"]
+    assert (pd.to_datetime(periods["period_start"]) <= periods["la_code"].map(d)).all()
+    ended = periods[periods["period_end"].notna()]
+    assert (pd.to_datetime(ended["period_end"]) <= ended["la_code"].map(d)).all()
