@@ -10,8 +10,18 @@ dbt_project/models/staging/_staging.yml). Every function takes an optional `as_a
 for every LA; by default each LA's own extract_date (the reporting date D of its current load).
 
 Conventions (shared with the dbt marts):
+- everything is seen as known on D: episodes starting after D are left out, an episode ending
+  after D is open on D (DEC and REC blank); AD1 match dates and permanence milestones after D are
+  not yet known;
+- then the repairs of primer section 4, in its order: (1) the same child and DECOM twice: the
+  later return's row (later extract_date), a closed end before an open one, then the later
+  source_row; (2) two closed episodes with the same DEC: the longer; (3) an episode open although
+  a later one starts, or ending after the next DECOM, ends at the next DECOM: an open one with
+  REC X1, a closed one keeping its REC;
 - looked after on D: episode_start_date <= D and (episode_end_date null or > D);
-- periods chain episodes while the previous REC is X1 and the previous DEC equals this DECOM;
+- periods chain by the X1 link: an episode continues a period when an episode of the child with
+  REC X1 ends on its DECOM (found by that link, not by row order); chain holes: an X1 whose
+  continuation is missing, and a period whose first episode's RNE is not S;
 - placements (carer level) start at a period's first episode and at each RNE P or B;
 - legal status spans: runs of consecutive episodes of a period with the same LS;
 - "longer than N months on D": start + N calendar months (day clamped to month end) < D;
@@ -132,36 +142,86 @@ def _days(delta: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- inputs
 
 
-def as_at_dates(episodes: pd.DataFrame, as_at: dt.date | None = None) -> pd.DataFrame:
-    """One row per LA: la_code, as_at_date (the given date, else the LA's extract_date)."""
+def as_at_dates(episodes: pd.DataFrame, as_at: dt.date | pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per LA: la_code, as_at_date (the given date, or per LA from a frame with la_code and
+    as_at_date, else the LA's extract_date)."""
     las = episodes.groupby("la_code", as_index=False)["extract_date"].max()
+    if isinstance(as_at, pd.DataFrame):
+        las = las.drop(columns="extract_date").merge(as_at[["la_code", "as_at_date"]], on="la_code")
+        las["as_at_date"] = _dates(las["as_at_date"])
+        return las[["la_code", "as_at_date"]]
     if as_at is not None:
         las["extract_date"] = pd.Timestamp(as_at)
     las["as_at_date"] = _dates(las["extract_date"])
     return las[["la_code", "as_at_date"]]
 
 
-def build_episodes(episodes: pd.DataFrame, as_at: dt.date | None = None) -> pd.DataFrame:
-    """Episodes sorted per child with period, placement and legal status span numbers.
-
-    Adds: as_at_date, period_no, placement_no, span_no (counters per child), period_start,
-    placement_start, span_start, placement_first_place, placement_first_rne, new_placement,
-    is_short_break_period.
-    """
+def censor(episodes: pd.DataFrame, as_at: dt.date | pd.DataFrame | None = None) -> pd.DataFrame:
+    """The episodes as known on D: those starting after D left out, an end after D read as open."""
     ep = episodes.copy()
     ep["episode_start_date"] = _dates(ep["episode_start_date"])
     ep["episode_end_date"] = _dates(ep["episode_end_date"])
     ep = ep.drop(columns=["as_at_date"], errors="ignore").merge(as_at_dates(episodes, as_at), on="la_code")
+    ep = ep[ep["episode_start_date"] <= ep["as_at_date"]].copy()
+    later = (ep["episode_end_date"] > ep["as_at_date"]).fillna(False).astype(bool)
+    ep["ended_after_as_at_date"] = later
+    ep.loc[later, "episode_end_date"] = pd.NaT
+    ep["reason_episode_ceased"] = ep["reason_episode_ceased"].astype(object).where(~later, None)
+    return ep.reset_index(drop=True)
+
+
+def repair(ep: pd.DataFrame) -> pd.DataFrame:
+    """Primer section 4 repairs, in order, on censored episodes. Adds repair_type."""
+    ep = ep.copy()
+    if "source_row" not in ep.columns:
+        ep["source_row"] = np.arange(len(ep))
+    ep["_open"] = ep["episode_end_date"].isna()
+    # 1. one row per DECOM: later return, then closed before open, then later source row
+    ep = ep.sort_values(CHILD + ["episode_start_date", "extract_date", "_open", "source_row"],
+                        ascending=[True, True, True, False, True, False], kind="stable")
+    ep = ep.drop_duplicates(CHILD + ["episode_start_date"], keep="first")
+    # 2. closed episodes ending on the same day: the longer (earliest DECOM) is kept
+    closed = ep[~ep["_open"]].sort_values(CHILD + ["episode_end_date", "episode_start_date"], kind="stable")
+    closed = closed.drop_duplicates(CHILD + ["episode_end_date"], keep="first")
+    ep = pd.concat([closed, ep[ep["_open"]]]).sort_values(CHILD + ["episode_start_date"], kind="stable")
+    # 3. ends at the next DECOM when open or overlapping; an open one continues (X1)
+    next_start = ep.groupby(CHILD, sort=False)["episode_start_date"].shift(-1)
+    was_open = ep["_open"] & next_start.notna()
+    overlaps = ~ep["_open"] & (ep["episode_end_date"] > next_start).fillna(False).astype(bool)
+    ep["repair_type"] = None
+    ep.loc[was_open, "repair_type"] = "open_ended_at_next_start"
+    ep.loc[overlaps, "repair_type"] = "overlap_ended_at_next_start"
+    ep.loc[was_open | overlaps, "episode_end_date"] = next_start[was_open | overlaps]
+    ep["reason_episode_ceased"] = ep["reason_episode_ceased"].astype(object)
+    ep.loc[was_open, "reason_episode_ceased"] = "X1"
+    return ep.drop(columns="_open").reset_index(drop=True)
+
+
+def build_episodes(episodes: pd.DataFrame, as_at: dt.date | pd.DataFrame | None = None) -> pd.DataFrame:
+    """Episodes as known on D, repaired, per child with period, placement and span numbers.
+
+    Adds: as_at_date, repair_type, chain_hole, period_no, placement_no, span_no (counters per
+    child), period_start, placement_start, span_start, placement_first_place, placement_first_rne,
+    new_placement, is_short_break_period, period_chain_hole.
+    """
+    ep = repair(censor(episodes, as_at))
     ep = ep.sort_values(CHILD + ["episode_start_date"], kind="stable").reset_index(drop=True)
 
-    g = ep.groupby(CHILD, sort=False)
-    first_of_child = ~ep.duplicated(CHILD)
-    prev_rec = g["reason_episode_ceased"].shift()
-    prev_end = g["episode_end_date"].shift()
-    continues = (~first_of_child) & prev_rec.eq("X1").fillna(False).astype(bool) & (
-        prev_end == ep["episode_start_date"]
-    ).fillna(False).astype(bool)
+    # the X1 link: an episode continues the one of the same child with REC X1 that ends on its DECOM
+    links = ep.loc[ep["reason_episode_ceased"].eq("X1").fillna(False).astype(bool) & ep["episode_end_date"].notna(),
+                   CHILD + ["episode_end_date"]].rename(columns={"episode_end_date": "episode_start_date"})
+    links["continues"] = True
+    ep = ep.merge(links.drop_duplicates(CHILD + ["episode_start_date"]), on=CHILD + ["episode_start_date"], how="left")
+    continues = ep["continues"].fillna(False).astype(bool)
+    starts = ep[CHILD + ["episode_start_date"]].assign(has_next=True)
+    ended = ep[CHILD + ["episode_end_date"]].rename(columns={"episode_end_date": "episode_start_date"})
+    has_next = ended.merge(starts, on=CHILD + ["episode_start_date"], how="left")["has_next"].fillna(False).astype(bool)
+    x1_hole = (ep["reason_episode_ceased"].eq("X1").fillna(False).astype(bool) & ep["episode_end_date"].notna()
+               & ~has_next.values)
     ep["new_period"] = ~continues
+    mid_chain = ep["new_period"] & ~ep["reason_new_episode"].eq("S").fillna(False).astype(bool)
+    ep["chain_hole"] = np.where(x1_hole, "x1_without_continuation",
+                                np.where(mid_chain, "period_starts_mid_chain", None))
     ep["new_placement"] = ep["new_period"] | ep["reason_new_episode"].isin(["P", "B"])
     ls = ep["legal_status"].astype(object).fillna("<null>")
     prev_ls = ls.groupby([ep["la_code"], ep["child_id"]], sort=False).shift()
@@ -178,6 +238,9 @@ def build_episodes(episodes: pd.DataFrame, as_at: dt.date | None = None) -> pd.D
     ep = ep.merge(firsts, on=CHILD + ["placement_no"], how="left")
     sb = ep["legal_status"].isin(SHORT_BREAK)
     ep["is_short_break_period"] = sb.groupby([ep["la_code"], ep["child_id"], ep["period_no"]], sort=False).transform("all")
+    hole = ep["chain_hole"].notna()
+    ep["period_chain_hole"] = hole.groupby([ep["la_code"], ep["child_id"], ep["period_no"]], sort=False).transform("any")
+    ep["chain_hole"] = ep["chain_hole"].astype(object).where(hole, None)
     return ep
 
 
@@ -200,13 +263,14 @@ def periods_of_care(episodes: pd.DataFrame, as_at: dt.date | None = None, built:
         "period_end": last["episode_end_date"].values,
         "reason_ceased": last["reason_episode_ceased"].astype(object).values,
         "is_short_break": last["is_short_break_period"].astype(bool).values,
+        "chain_hole": last["period_chain_hole"].astype(bool).values,
         "as_at_date": last["as_at_date"].values,
     })
     ended = out["period_end"].notna()
     out["exit_route"] = _exit_route(out["reason_ceased"], ended)
     out["days_in_care"] = _days(out["period_end"].where(ended, out["as_at_date"]) - out["period_start"])
     return out[["la_code", "child_id", "period_no", "period_start", "period_end", "reason_ceased",
-                "exit_route", "days_in_care", "is_short_break", "as_at_date"]].reset_index(drop=True)
+                "exit_route", "days_in_care", "is_short_break", "chain_hole", "as_at_date"]].reset_index(drop=True)
 
 
 def _ended_periods(periods: pd.DataFrame) -> pd.DataFrame:
@@ -302,7 +366,8 @@ def spg_cohort_children(episodes: pd.DataFrame, no_pr: pd.DataFrame, care_plans:
     cp = cp.sort_values(CHILD + ["care_plan_start_date"]).drop_duplicates(CHILD, keep="last")
     cur = cur.merge(cp[CHILD + ["permanence_plan", "care_plan_start_date"]], on=CHILD, how="left")
 
-    matched = permanence.loc[permanence["matched_date"].notna(), CHILD].drop_duplicates()
+    matched = permanence[CHILD + ["matched_date"]].merge(las, on="la_code")
+    matched = matched.loc[_dates(matched["matched_date"]) <= matched["on_date"], CHILD].drop_duplicates()
     matched["has_match"] = True
     cur = cur.merge(matched, on=CHILD, how="left")
     cur["has_match"] = cur["has_match"].fillna(False).astype(bool)
@@ -361,7 +426,8 @@ def adoption_timeliness(episodes: pd.DataFrame, ad1: pd.DataFrame, as_at: dt.dat
     court = court[keys + ["episode_start_date"]].rename(columns={"episode_start_date": "date_court_authority"})
 
     a = ad1[CHILD + ["adoption_match_date", "adopted_by_foster_carer"]].drop_duplicates(CHILD).copy()
-    a["date_match"] = _dates(a["adoption_match_date"])
+    a = a.merge(as_at_dates(episodes, as_at), on="la_code")
+    a["date_match"] = _dates(a["adoption_match_date"]).where(_dates(a["adoption_match_date"]) <= a["as_at_date"])
     a["by_foster_carer"] = a["adopted_by_foster_carer"].astype(object).astype(str).str.strip().eq("1")
 
     t = (adopted.merge(adoptive, on=keys, how="left").merge(court, on=keys, how="left")

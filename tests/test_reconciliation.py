@@ -39,7 +39,7 @@ class Region:
     staging: dict[str, pd.DataFrame]
     reference: dict[str, pd.DataFrame]
     build_error: str | None
-    as_at: dt.date | None = None
+    as_at: dt.date | pd.DataFrame | None = None
 
     def mart(self, name: str) -> pd.DataFrame:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -48,13 +48,28 @@ class Region:
 
 # (seed, extract date, as_at passed to the run): the default 31 March extract; a leap day extract
 # (month arithmetic clamps, the collection year is part-way); a mid-month extract.
-# (An as_at before the extract date is not a scenario: validation rejects later events as future.)
+# "year-early": each LA's load reported as at a year before its extract date (D = E - 1 year, set
+# in raw.current_load as the run's --as-at does), so every later event must be cut at D.
 SCENARIOS = {
     "31-march": (903, None, None),
     "leap-day": (2024, dt.date(2024, 2, 29), None),
     "mid-november": (77, dt.date(2024, 11, 15), None),
     "edge-cases": (5, None, None),  # plus hand-made children appended to the liquidlogic drop
+    "year-early": (41, None, None),
 }
+
+
+def report_a_year_early(settings) -> pd.DataFrame:
+    """Re-date every current load at E - 1 year and rebuild; the per-LA reporting dates D."""
+    from permanence import warehouse
+    from tests.pipeline_helpers import build
+
+    with warehouse.connect(settings) as con:
+        con.execute("update raw.current_load set as_at_date = cast(extract_date - interval 1 year as date)")
+        dates = con.execute("select la_code, as_at_date from raw.current_load").fetchall()
+    # the loads are unchanged, so the per-LA incremental models must be rebuilt whole
+    build(settings, full_refresh=True)
+    return pd.DataFrame(dates, columns=["la_code", "as_at_date"]).astype({"as_at_date": "datetime64[ns]"})
 
 # Children the synthetic careers never produce, appended to a liquidlogic-style drop (extract
 # 2025-03-31): same-day re-entry, a period ended with X1 ("Not recorded"), adoption with no A3-A6
@@ -122,6 +137,8 @@ def region(request, tmp_path_factory) -> Region:
     else:
         refused = [(r.la_code, r.status, r.message) for r in runs if r.status in ("skipped", "quarantined")]
         assert not refused, f"synthetic drops not loaded: {refused}"
+        if request.param == "year-early":
+            as_at = report_a_year_early(settings)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         staging = {name: con.sql(f"select * from staging.{name}").df() for name in STAGING}
     assert len(staging["stg_ssda903__episodes"]), f"no episodes in staging ({build_error})"
@@ -293,3 +310,19 @@ def test_placement_stability(region):
     compare("placement_stability", region.reference["placement_stability"], region.mart("placement_stability"),
             keys=["la_code", "collection_year"],
             exact=["cla_at_31_march", "three_plus_placements", "long_term_eligible", "long_term_stable"])
+
+
+def test_reported_a_year_early_cuts_at_d(region, request):
+    """The scenario is not vacuous: every LA had events after D, and the audit counts the cut."""
+    if "year-early" not in request.node.callspec.id:
+        pytest.skip("only the year-early scenario reports before its extract date")
+    with duckdb.connect(str(region.warehouse), read_only=True) as con:
+        audit = con.sql("select la_code, repair_type, episodes from intermediate.int_episodes__repair_audit").df()
+    counts = audit.pivot(index="la_code", columns="repair_type", values="episodes")
+    assert len(counts) == 3
+    assert (counts["started_after_as_at_date"] > 0).all() and (counts["ended_after_as_at_date"] > 0).all()
+    periods = region.mart("periods_of_care")
+    d = region.as_at.set_index("la_code")["as_at_date"]
+    assert (pd.to_datetime(periods["period_start"]) <= periods["la_code"].map(d)).all()
+    ended = periods[periods["period_end"].notna()]
+    assert (pd.to_datetime(ended["period_end"]) <= ended["la_code"].map(d)).all()

@@ -368,3 +368,96 @@ def test_as_at_override_and_several_las():
     assert c[["la_code", "as_at_date"]].values.tolist() == [["901", ts("2024-03-31")]]
     c = cohorts(eps, as_at=pd.Timestamp("2024-06-01").date())
     assert c["la_code"].tolist() == ["901", "902"]
+
+
+# --------------------------------------------------------------------------- two dates and repairs
+
+
+def test_drop_reported_a_year_early_equals_the_drop_cut_at_that_date():
+    """D a year before E: what happened after D is unknown; the result is the same drop as it
+    would have been extracted on D (cut by hand here)."""
+    e, d = "2024-03-31", "2023-03-31"
+    full = episodes(
+        ("left_after_d", [("2021-01-01", "S", "C2", "U4", "2023-01-01", "X1"),
+                          ("2023-01-01", "L", "E1", "U4", "2023-09-01", "E4A")]),
+        ("started_after_d", [("2023-05-01", "S", "C1", "U6", None, None)]),
+        ("left_before_d", [("2022-01-01", "S", "C2", "P1", "2022-12-01", "E13")]),
+        ("ended_on_d", [("2020-01-01", "S", "E1", "U6", d, "E11")]),
+        ("open", [("2020-01-01", "S", "C2", "P1", None, None)]),
+        extract_date=e,
+    )
+    cut = episodes(
+        ("left_after_d", [("2021-01-01", "S", "C2", "U4", "2023-01-01", "X1"),
+                          ("2023-01-01", "L", "E1", "U4", None, None)]),
+        ("left_before_d", [("2022-01-01", "S", "C2", "P1", "2022-12-01", "E13")]),
+        ("ended_on_d", [("2020-01-01", "S", "E1", "U6", d, "E11")]),
+        ("open", [("2020-01-01", "S", "C2", "P1", None, None)]),
+        extract_date=d,
+    )
+    early = rm.periods_of_care(full, as_at=ts(d).date())
+    assert early.drop(columns="as_at_date").equals(rm.periods_of_care(cut).drop(columns="as_at_date"))
+    assert "started_after_d" not in set(early["child_id"])
+    assert pd.isna(early.set_index("child_id").loc["left_after_d", "period_end"])
+    for measure in (rm.exits_by_year, rm.duration_in_care, rm.reentry):
+        assert measure(early).equals(measure(rm.periods_of_care(cut)))
+    assert cohorts(full, as_at=ts(d).date()).equals(cohorts(cut))
+    assert set(cohorts(full, as_at=ts(d).date())["child_id"]) == {"left_after_d", "open"}
+    # the same drop read on its extract date does see the later events
+    assert rm.periods_of_care(full).set_index("child_id").loc["left_after_d", "exit_route"] == "Returned home"
+
+
+def test_overlap_whose_later_row_is_open_keeps_the_child_in_care():
+    eps = episodes(
+        # a closed episode overlapping an open one: ends at the open one's DECOM, keeps its REC
+        ("closed_then_open", [("2021-01-01", "S", "C2", "U4", "2024-02-01", "E4A"),
+                              ("2022-06-01", "S", "C2", "U4", None, None)]),
+        # left open although a later one starts: continues into it (X1), one period
+        ("open_then_open", [("2021-01-01", "S", "C2", "U6", None, None),
+                            ("2022-06-01", "P", "C2", "U4", None, None)]),
+    )
+    b = rm.build_episodes(eps).set_index(["child_id", "episode_start_date"])
+    first = b.loc[("closed_then_open", ts("2021-01-01"))]
+    assert (first.episode_end_date, first.reason_episode_ceased, first.repair_type) == (
+        ts("2022-06-01"), "E4A", "overlap_ended_at_next_start")
+    first = b.loc[("open_then_open", ts("2021-01-01"))]
+    assert (first.episode_end_date, first.reason_episode_ceased, first.repair_type) == (
+        ts("2022-06-01"), "X1", "open_ended_at_next_start")
+    p = rm.periods_of_care(eps).set_index(["child_id", "period_no"])
+    assert len(p.loc["open_then_open"]) == 1 and pd.isna(p.loc[("open_then_open", 1), "period_end"])
+    assert p.loc[("closed_then_open", 1), "exit_route"] == "Returned home"
+    assert pd.isna(p.loc[("closed_then_open", 2), "period_end"])
+    c = cohorts(eps)
+    assert set(c.loc[c.cohort_id == 4, "child_id"]) == {"closed_then_open", "open_then_open"}
+
+
+def test_duplicates_from_two_returns_keep_the_later_returns_row():
+    older = episodes(("a", [("2022-01-01", "S", "C1", "U6", None, None)]),
+                     ("b", [("2022-01-01", "S", "C2", "U6", "2022-09-01", "E4A")]), extract_date="2023-03-31")
+    newer = episodes(("a", [("2022-01-01", "S", "C2", "U4", "2023-06-01", "E45")]),
+                     ("b", [("2022-01-01", "S", "C2", "U4", "2022-10-01", "E41")]), extract_date="2024-03-31")
+    stacked = pd.concat([newer.assign(source_row=1), older.assign(source_row=2)], ignore_index=True)
+    b = rm.build_episodes(stacked, as_at=ts("2024-03-31").date()).set_index("child_id")
+    assert len(b) == 2
+    assert (b.loc["a", "placement_type"], b.loc["a", "reason_episode_ceased"]) == ("U4", "E45")
+    assert (b.loc["b", "episode_end_date"], b.loc["b", "reason_episode_ceased"]) == (ts("2022-10-01"), "E41")
+    # within one return a closed end wins over an open one, even from an earlier row
+    one = episodes(("c", [("2022-01-01", "S", "C2", "U4", "2022-05-01", "E4A"),
+                          ("2022-01-01", "S", "C2", "U6", None, None)]))
+    b = rm.build_episodes(one).set_index("child_id")
+    assert len(b) == 1 and b.loc["c", "reason_episode_ceased"] == "E4A"
+
+
+def test_same_end_keeps_the_longer_and_chaining_follows_the_x1_link():
+    eps = episodes(("a", [
+        ("2022-03-01", "P", "C2", "U4", "2022-06-01", "X1"),   # same DEC as the longer one below
+        ("2022-06-01", "P", "C2", "U1", "2022-12-01", "X1"),
+        ("2022-01-01", "S", "C2", "U6", "2022-06-01", "X1"),   # rows out of order
+        ("2023-01-01", "P", "C2", "U1", None, None),            # starts a month after the X1 end
+    ]))
+    b = rm.build_episodes(eps)
+    assert b["episode_start_date"].tolist() == [ts("2022-01-01"), ts("2022-06-01"), ts("2023-01-01")]
+    assert b["period_no"].tolist() == [1, 1, 2]
+    assert b["chain_hole"].tolist() == [None, "x1_without_continuation", "period_starts_mid_chain"]
+    p = rm.periods_of_care(eps)
+    assert p["chain_hole"].tolist() == [True, True]
+    assert p["exit_route"].tolist()[0] == "Not recorded"

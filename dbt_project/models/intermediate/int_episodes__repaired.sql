@@ -1,26 +1,50 @@
--- Episodes of each LA's current load after explicit, audited repairs (counted in
--- int_episodes__repair_audit). Repairs only move dates or write DfE codes (X1):
---   duplicate_dropped            same child and start date twice: the last source row is kept
---   end_before_start             end date before start date: end set to the start date
---   open_closed_by_next_episode  an open episode followed by a later one: ended at the next start;
---                                REC set to X1 when the next episode continues care (RNE not S),
---                                else left blank (the period ends 'Not recorded')
---   overlap_end_clamped          end date after the next episode's start: end moved to that start
-with ranked as (
+-- Episodes as known on D (int_episodes__as_at_date) after the repairs of primer section 4, in its
+-- order (the public demand model stitches yearly returns the same way). Repairs only move an end
+-- date or write REC X1; counted in int_episodes__repair_audit.
+--   1. duplicate_start_dropped: the same child and DECOM twice: one row is kept, the later return's
+--      (later extract_date), then a closed end before an open one, then the later source row.
+--   2. duplicate_end_dropped: two closed episodes with the same DEC: the longer (earlier DECOM) is kept.
+--   3. an episode that overlaps the next one (DEC after the next DECOM) or is left open although a
+--      later one starts ends at the next DECOM:
+--        open_ended_at_next_start     it was open: it continues into the next (REC X1);
+--        overlap_ended_at_next_start  it was closed: it keeps its REC.
+-- Steps 1 and 2 drop duplicates only; an overlap never drops a row, so a child looked after on D
+-- stays looked after on D.
+with episodes as (
+
+    select * from {{ ref('int_episodes__as_at_date') }} where {{ la_needs_build() }}
+
+),
+
+same_start_ranked as (
 
     select
         *,
         row_number() over (
-            partition by la_code, child_id, episode_start_date order by source_row desc
-        ) as duplicate_rank
-    from {{ ref('stg_ssda903__episodes') }}
-    where {{ la_needs_build() }}
+            partition by la_code, child_id, episode_start_date
+            order by extract_date desc,
+                     case when episode_end_date is null then 1 else 0 end,
+                     source_row desc
+        ) as start_rank
+    from episodes
+
+),
+
+same_end_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by la_code, child_id, episode_end_date order by episode_start_date
+        ) as end_rank
+    from same_start_ranked
+    where start_rank = 1
 
 ),
 
 deduplicated as (
 
-    select * from ranked where duplicate_rank = 1
+    select * from same_end_ranked where episode_end_date is null or end_rank = 1
 
 ),
 
@@ -30,10 +54,7 @@ with_next as (
         *,
         lead(episode_start_date) over (
             partition by la_code, child_id order by episode_start_date
-        ) as next_start_date,
-        lead(reason_new_episode) over (
-            partition by la_code, child_id order by episode_start_date
-        ) as next_reason_new_episode
+        ) as next_start_date
     from deduplicated
 
 ),
@@ -43,9 +64,8 @@ classified as (
     select
         *,
         case
-            when episode_end_date is not null and episode_end_date < episode_start_date then 'end_before_start'
-            when next_start_date is not null and episode_end_date is null then 'open_closed_by_next_episode'
-            when next_start_date is not null and episode_end_date > next_start_date then 'overlap_end_clamped'
+            when next_start_date is not null and episode_end_date is null then 'open_ended_at_next_start'
+            when next_start_date is not null and episode_end_date > next_start_date then 'overlap_ended_at_next_start'
         end as repair_type
     from with_next
 
@@ -62,18 +82,12 @@ final as (
         category_of_need,
         placement_type,
         placement_provider,
-        cast(case
-            when repair_type = 'end_before_start' then episode_start_date
-            when repair_type in ('open_closed_by_next_episode', 'overlap_end_clamped') then next_start_date
-            else episode_end_date
-        end as date) as episode_end_date,
-        case
-            when repair_type = 'open_closed_by_next_episode' and next_reason_new_episode <> 'S' then 'X1'
-            else reason_episode_ceased
-        end as reason_episode_ceased,
-        repair_type,
+        cast(case when repair_type is not null then next_start_date else episode_end_date end as date) as episode_end_date,
+        case when repair_type = 'open_ended_at_next_start' then 'X1' else reason_episode_ceased end as reason_episode_ceased,
+        cast(repair_type as {{ dbt.type_string() }}) as repair_type,
         episode_end_date as original_episode_end_date,
         reason_episode_ceased as original_reason_episode_ceased,
+        ended_after_as_at_date,
         load_id,
         extract_date,
         source_row

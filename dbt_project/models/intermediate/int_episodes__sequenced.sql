@@ -3,6 +3,12 @@
 --   period: continues iff the previous episode has REC X1 and its end date = this start date
 --   placement: new at the first episode of a period and at each RNE P or B (L, T, U continue)
 --   legal status span: new at the first episode of a period and at each change of LS
+-- Repairs have made the episodes of a child disjoint, so the X1 link (the episode starting on the
+-- previous DEC) is the next row in DECOM order. chain_hole names a hole the repairs cannot close
+-- (counted in int_episodes__repair_audit; the child's figures are incomplete):
+--   x1_without_continuation  REC X1 with a DEC, but no episode starts on that DEC
+--   period_starts_mid_chain  the first episode of a period has an RNE other than S (the episodes
+--                            before it are missing, e.g. before the coverage start)
 with episodes as (
 
     select * from {{ ref('int_episodes__repaired') }} where {{ la_needs_build() }}
@@ -15,7 +21,8 @@ with_previous as (
         *,
         lag(reason_episode_ceased) over w as previous_reason_ceased,
         lag(episode_end_date) over w as previous_end_date,
-        lag(legal_status) over w as previous_legal_status
+        lag(legal_status) over w as previous_legal_status,
+        lead(episode_start_date) over w as next_start_date
     from episodes
     window w as (partition by la_code, child_id order by episode_start_date)
 
@@ -28,7 +35,12 @@ flags as (
         case
             when previous_reason_ceased = 'X1' and previous_end_date = episode_start_date then 0
             else 1
-        end as starts_period
+        end as starts_period,
+        case
+            when reason_episode_ceased = 'X1' and episode_end_date is not null
+                 and (next_start_date is null or next_start_date <> episode_end_date)
+                then 'x1_without_continuation'
+        end as x1_hole
     from with_previous
 
 ),
@@ -75,6 +87,10 @@ final as (
         placement_provider,
         reason_episode_ceased,
         repair_type,
+        cast(case
+            when x1_hole is not null then x1_hole
+            when starts_period = 1 and coalesce(reason_new_episode, '') <> 'S' then 'period_starts_mid_chain'
+        end as {{ dbt.type_string() }}) as chain_hole,
         cast(period_number as integer) as period_number,
         cast(placement_number as integer) as placement_number,
         cast(legal_status_span_number as integer) as legal_status_span_number,

@@ -5,8 +5,9 @@
 -- period_start_unknown: the period's true start is unknown (primer section 4, "Coverage"): the
 -- extract has a coverage start C and the first episode seen did not start a period (RNE not S),
 -- so earlier episodes are missing (before C) or the chain is truncated (at/after C).
--- has_chain_hole is the place for the chain-hole flag of int_episodes__sequenced (a continuation
--- missing, a period starting mid-chain); it is false until that column exists.
+-- chain_hole: an episode of the period has a hole the repairs cannot close (int_episodes__sequenced:
+-- a continuation missing, a period starting mid-chain), so its start, end or exit route may be wrong
+-- and the child's figures are incomplete; it also makes the period's start unknown.
 with episodes as (
 
     select * from {{ ref('int_episodes__sequenced') }} where {{ la_needs_build() }}
@@ -28,7 +29,7 @@ periods as (
         min(episode_start_date) as period_start,
         count(*) as episodes,
         sum(case when legal_status in ('V3', 'V4') then 0 else 1 end) as episodes_not_short_break,
-        cast(false as boolean) as has_chain_hole
+        sum(case when chain_hole is not null then 1 else 0 end) as episodes_with_chain_hole
     from episodes
     group by la_code, child_id, period_number
 
@@ -72,9 +73,9 @@ final as (
         reporting.coverage_start,
         cast(
             (reporting.coverage_start is not null and coalesce(first_episodes.reason_new_episode, '') <> 'S')
-            or periods.has_chain_hole
+            or periods.episodes_with_chain_hole > 0
         as boolean) as period_start_unknown,
-        cast(periods.has_chain_hole as boolean) as has_chain_hole,
+        cast(periods.episodes_with_chain_hole > 0 as boolean) as chain_hole,
         {{ collection_year_start('periods.period_start') }} as start_year,
         case when last_episodes.episode_end_date is not null
              then {{ collection_year_start('last_episodes.episode_end_date') }} end as end_year,

@@ -80,7 +80,8 @@ joined as (
         adoptive_placement.date_moved_in_with_adopters,
         adoptive_placement.adoptive_placement_start,
         court_authority.date_court_authority,
-        ad1.adoption_match_date,
+        -- a match recorded after D was not known on D
+        case when ad1.adoption_match_date <= adopted.as_at_date then ad1.adoption_match_date end as adoption_match_date,
         ad1.adopted_by_foster_carer
     from adopted
     left join adoptive_placement

@@ -52,6 +52,7 @@ period_reviews as (
        and reviews.child_id = periods.child_id
        and reviews.review_date >= periods.period_start
        and (periods.period_end is null or reviews.review_date <= periods.period_end)
+       and reviews.review_date <= periods.as_at_date
     inner join available on available.la_code = periods.la_code
 
 ),

@@ -74,11 +74,12 @@ select
     cast(members.care_plan_start_date as date) as care_plan_start_date,
     cast(reviews.latest_review_date as date) as latest_review_date,
     cast(coalesce(reviews.reviews_this_period, 0) as integer) as reviews_this_period,
-    cast(permanence.adm_decision_date as date) as adm_decision_date,
-    cast(permanence.placement_order_date as date) as placement_order_date,
-    cast(permanence.matched_date as date) as matched_date,
-    cast(permanence.placed_for_adoption_date as date) as placed_for_adoption_date,
-    cast(permanence.decision_reversed_date as date) as decision_reversed_date,
+    -- the milestones known on D: a date after D is read as not yet reached
+    cast(case when permanence.adm_decision_date <= members.reporting_date then permanence.adm_decision_date end as date) as adm_decision_date,
+    cast(case when permanence.placement_order_date <= members.reporting_date then permanence.placement_order_date end as date) as placement_order_date,
+    cast(case when permanence.matched_date <= members.reporting_date then permanence.matched_date end as date) as matched_date,
+    cast(case when permanence.placed_for_adoption_date <= members.reporting_date then permanence.placed_for_adoption_date end as date) as placed_for_adoption_date,
+    cast(case when permanence.decision_reversed_date <= members.reporting_date then permanence.decision_reversed_date end as date) as decision_reversed_date,
     cast(coverage.reason is null as boolean) as complete,
     cast(coverage.reason as varchar) as incomplete_reason
 from members
