@@ -11,7 +11,7 @@ from permanence.contract import Table
 
 ROW = "_row"  # line number in the source file (the header is line 1), as a user sees it in Excel
 
-SEVERITIES = ("structural", "error", "warning")
+SEVERITIES = ("structural", "error", "repair", "warning")
 ISSUE_COLUMNS = [
     "file_name",
     "table_name",
@@ -62,7 +62,7 @@ class Issue:
     table_name: str | None
     rule_code: str
     rule: str
-    severity: str  # structural | error | warning
+    severity: str  # structural | error | repair | warning
     row_number: int | None = None
     column_name: str | None = None
     count: int = 1
