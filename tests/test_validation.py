@@ -493,3 +493,29 @@ def test_parse_dates_is_strict_and_its_process_cache_never_changes_an_answer(mon
     monkeypatch.setattr(dates, "_KEEP", 2)  # over the bound: cleared, and still the same answer
     pd.testing.assert_series_equal(dates.parse_dates(values), want, check_dtype=False)
     assert len(dates._PARSED) <= 5
+
+
+def test_hole_codes_named_in_the_report_are_the_registry_ones():
+    from permanence import reports
+    from validations.rules import HOLE_CODES
+
+    assert reports.HOLE_CODES == HOLE_CODES and all(c in RULES for c in HOLE_CODES)
+
+
+def test_validation_report_names_chain_holes(tmp_path):
+    from types import SimpleNamespace
+
+    from permanence.reports import write_validation_report
+
+    out = with_header(
+        episode(DEC="01/06/2023", REC="X1"),
+        episode(decom="01/06/2023", RNE="P", PLACE="Q9", DEC="01/07/2023", REC="X1"),
+        episode(decom="01/07/2023", RNE="L", LS="E1"),
+    )
+    run_ = SimpleNamespace(issues=out.issues, drop=None, la_code="894", source="s", rows_in=4, rows_loaded=3,
+                           rows_rejected=1, message=None, tables_per_file={}, rows_per_file={}, rejected_rows={})
+    folder = write_validation_report(tmp_path, "L1", run_, "published")
+    text = (folder / "validation.md").read_text()
+    hole_section = text.split("## Chain holes")[1].split("## Rules that fired")[0]
+    assert "| episodes.csv | PERM-HOLE-START" in hole_section and "| episodes.csv | PERM-HOLE-X1" in hole_section
+    assert '"chain_holes": 2' in (folder / "summary.json").read_text()
