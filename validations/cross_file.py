@@ -45,9 +45,11 @@ SELECT e.*,
        lag(place) OVER w AS prev_place,
        max(dec) OVER (PARTITION BY child ORDER BY decom, row
                       ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING) AS max_earlier_dec,
-       EXISTS (SELECT 1 FROM kept_episodes p
-               WHERE p.child = e.child AND p.row <> e.row AND p.rec = 'X1' AND p.dec = e.decom) AS chained_in
+       x.x1_child IS NOT NULL AS chained_in
 FROM kept_episodes e
+LEFT JOIN (SELECT DISTINCT child AS x1_child, dec AS x1_dec FROM kept_episodes
+           WHERE rec = 'X1' AND dec IS NOT NULL) x
+       ON x.x1_child = e.child AND x.x1_dec = e.decom
 WHERE child IS NOT NULL AND decom IS NOT NULL
 WINDOW w AS (PARTITION BY child ORDER BY decom, row)
 """
@@ -181,18 +183,18 @@ def _first_per_table(frames: list[ExtractFrame]) -> dict[str, ExtractFrame]:
     return out
 
 
-def _text(ef: ExtractFrame, column: str) -> pd.Series:
+def _text(ef: ExtractFrame, column: str):
+    # Handed to DuckDB as the reader made it (no copy to Python objects): nulls stay nulls.
     if column not in ef.frame.columns:
-        return pd.Series([None] * ef.rows, dtype=object)
-    s = ef.frame[column].astype(object)
-    return s.where(s.notna(), None).reset_index(drop=True)
+        return np.full(ef.rows, None, dtype=object)
+    return ef.frame[column].reset_index(drop=True)
 
 
-def dfe_dates(values: pd.Series) -> np.ndarray:
+def dfe_dates(values) -> np.ndarray:
     """Dates as the DfE validator reads them: pandas' dd/mm/yyyy (a day or month may have one
     digit), anything else blank. Parsed once per distinct value."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    parsed = pd.to_datetime(pd.Series(uniques, dtype=object), format="%d/%m/%Y", errors="coerce")
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    parsed = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object)), format="%d/%m/%Y", errors="coerce")
     lookup = np.append(parsed.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
     return lookup[codes]
 
@@ -207,36 +209,48 @@ def _relation(ef: ExtractFrame, columns: list[str], dates: tuple[str, ...] = ())
     return out
 
 
-def _dfe_relation(ef: ExtractFrame, columns: list[str], dates: tuple[str, ...], texts: tuple[str, ...] = ()) -> pd.DataFrame:
+def _dfe_relation(ef: ExtractFrame, columns: list[str], dates: tuple[str, ...] = ()) -> pd.DataFrame:
     out = pd.DataFrame({c.lower(): _text(ef, c) for c in columns})
     for c in dates:
-        out[c.lower()] = dfe_dates(_text(ef, c))
-    for c in texts:
-        out[f"{c.lower()}_text"] = _text(ef, c)
+        out[f"dfe_{c.lower()}"] = dfe_dates(out[c.lower()])
     out["row"] = ef.frame[ROW].to_numpy(dtype="int64")
     out["pos"] = np.arange(ef.rows, dtype="int64")
     return out
 
 
-def _relations(by_table: dict[str, ExtractFrame], rejected: dict[str, set[int]]) -> dict[str, pd.DataFrame]:
+# One relation holds every episode row, both parses: the DfE's view is all of it, ours the kept rows.
+_DFE_VIEW = """CREATE TEMP VIEW dfe_episodes AS
+  SELECT child, rne, rec, decom_text, dec_text, dfe_decom AS decom, dfe_dec AS dec, row, pos FROM ep_all"""
+_KEPT_VIEW = """CREATE TEMP VIEW kept_episodes AS
+  SELECT child, decom, dec, rne, ls, place, rec, row FROM ep_all ANTI JOIN rejected_episodes USING (row)"""
+
+
+def _episodes(ef: ExtractFrame) -> pd.DataFrame:
+    out = _dfe_relation(ef, _EPISODE_COLUMNS, ("DECOM", "DEC"))
+    out = out.rename(columns={"decom": "decom_text", "dec": "dec_text"})
+    # Our rules read the strict parse (a date that failed PERM-DATE is NULL).
+    for c in ("DECOM", "DEC"):
+        out[c.lower()] = ef.dates(c).astype("datetime64[us]") if c in ef.frame.columns else np.datetime64("NaT", "us")
+    return out
+
+
+def _relations(by_table: dict[str, ExtractFrame]) -> dict[str, pd.DataFrame]:
     rel: dict[str, pd.DataFrame] = {}
     if "episodes" in by_table:
         ef = by_table["episodes"]
         if all(c in ef.frame.columns for c in ("CHILD", "DECOM")):
-            rel["dfe_episodes"] = _dfe_relation(ef, ["CHILD", "RNE", "REC"], ("DECOM", "DEC"), ("DECOM", "DEC"))
-        ep = _relation(ef, _EPISODE_COLUMNS, dates=("DECOM", "DEC"))
-        if ep is not None:
-            out = rejected.get(ef.file_name, set())
-            rel["kept_episodes"] = ep[~ep["row"].isin(out)].reset_index(drop=True)
+            rel["ep_all"] = _episodes(ef)
     if "header" in by_table:
         ef = by_table["header"]
         if all(c in ef.frame.columns for c in ("CHILD", "DOB")):
-            rel["dfe_header"] = _dfe_relation(ef, ["CHILD"], ("DOB",))
+            rel["dfe_header"] = _dfe_relation(ef, ["CHILD", "DOB"], ("DOB",)).drop(columns="dob").rename(
+                columns={"dfe_dob": "dob"})
+        if "CHILD" in ef.frame.columns:
             rel["header"] = _relation(ef, ["CHILD"])
     if "ad1" in by_table:
         ef = by_table["ad1"]
         if "CHILD" in ef.frame.columns:
-            rel["dfe_ad1"] = _dfe_relation(ef, ["CHILD", *_AD1_FIELDS], ())
+            rel["dfe_ad1"] = _dfe_relation(ef, ["CHILD", *_AD1_FIELDS])
             rel["ad1"] = _relation(ef, ["CHILD"])
     if "placed_adoption" in by_table:
         r = _relation(by_table["placed_adoption"], ["CHILD", "REASON_PLACED_CEASED"])
@@ -250,10 +264,10 @@ def _issue(ef: ExtractFrame, code: str, column: str, row: int) -> Issue:
     return Issue(ef.file_name, ef.table.name, code, r.text, r.severity_for(ef.table.name), int(row), column)
 
 
-def _run(con, rules: list[CrossRule], rel, by_table, params: dict) -> list[Issue]:
+def _run(con, rules: list[CrossRule], names: set[str], by_table, params: dict) -> list[Issue]:
     issues: list[Issue] = []
     for cr in rules:
-        if any(t not in rel for t in cr.needs):
+        if any(t not in names for t in cr.needs):
             continue
         used = {k: v for k, v in params.items() if f"${k}" in cr.sql}
         rows = con.execute(cr.sql, used).fetchnumpy()["row"]
@@ -269,14 +283,18 @@ def cross_file_issues(
     the DfE's year-bound rules (602) judge; without one they are skipped."""
     by_table = _first_per_table(frames)
     rejected = {k: set(v) for k, v in (rejected or {}).items()}
-    rel = _relations(by_table, {})
+    rel = _relations(by_table)
+    names = set(rel) | ({"dfe_episodes"} if "ep_all" in rel else set())
+    # Our rules need every episode column; a file without one is quarantined, the DfE's still run.
+    if "ep_all" in rel and all(c in by_table["episodes"].frame.columns for c in _EPISODE_COLUMNS):
+        names.add("kept_episodes")
     issues: list[Issue] = []
     con = duckdb.connect()
     try:
         for name, df in rel.items():
-            if name != "kept_episodes":
-                con.register(name, df)
-        if "dfe_episodes" in rel:
+            con.register(name, df)
+        if "ep_all" in rel:
+            con.execute(_DFE_VIEW)
             con.execute("""CREATE TEMP TABLE dfe_first AS
                 SELECT child, decom, row FROM (
                   SELECT child, decom, row,
@@ -287,19 +305,19 @@ def cross_file_issues(
             start = collection_year_start(year)
             params = {"year_start": start, "year_end": dt.date(start.year + 1, 3, 31)}
         dfe_rules = [r for r in _DFE_RULES if year or "$year_start" not in r.sql]
-        issues += _run(con, dfe_rules, rel, by_table, params)
+        issues += _run(con, dfe_rules, names, by_table, params)
         issues += _missing_from_header(con, by_table, rel)
 
         # Rows an error rule rejected are no one's neighbour in the rules below.
-        for i in issues:
-            if i.severity == "error" and i.row_number is not None:
-                rejected.setdefault(i.file_name, set()).add(i.row_number)
-        kept = _relations({k: v for k, v in by_table.items() if k == "episodes"}, rejected).get("kept_episodes")
-        if kept is not None:
-            rel["kept_episodes"] = kept
-            con.register("kept_episodes", kept)
+        if "kept_episodes" in names:
+            ep_file = by_table["episodes"].file_name
+            out = rejected.get(ep_file, set()) | {
+                i.row_number for i in issues
+                if i.severity == "error" and i.file_name == ep_file and i.row_number is not None}
+            con.register("rejected_episodes", pd.DataFrame({"row": np.array(sorted(out), dtype="int64")}))
+            con.execute(_KEPT_VIEW)
             con.execute(_KEPT_WINDOWS)
-        issues += _run(con, _KEPT_RULES, rel, by_table, {})
+        issues += _run(con, _KEPT_RULES, names, by_table, {})
     finally:
         con.close()
     return issues
