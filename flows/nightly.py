@@ -50,7 +50,21 @@ def _timed(settings: Settings, run: Ingested, name: str, label: str, fn, *args):
     return result
 
 
-@task(retries=3, retry_delay_seconds=[5, 30, 120], **TASK)
+def _worth_retrying(task, task_run, state) -> bool:
+    """Retry a pull only on I/O trouble: a drop refused for what it is (no folder, bad manifest,
+    dates that cannot be) is refused again on every try."""
+    from permanence.extract import StructuralError
+
+    try:
+        state.result()
+    except (StructuralError, pipeline.DatesRefused):
+        return False
+    except Exception:  # noqa: BLE001  (anything else may be the network)
+        return True
+    return True
+
+
+@task(retries=3, retry_delay_seconds=[5, 30, 120], retry_condition_fn=_worth_retrying, **TASK)
 def pull(settings: Settings, run: Ingested) -> Ingested:
     """Copy the drop from its source, sha256 every file, archive it read-only. I/O: retried."""
     return _timed(settings, run, "pull", "pull and archive", pipeline.pull_step, settings, run)
@@ -107,7 +121,17 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
         return write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
 
 
-def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[Ingested]:
+Sources = str | list[str]  # one drop, or several yearly returns of one LA (or a folder of them)
+
+
+def ingest(
+    settings: Settings,
+    key: bytes,
+    drops: list[tuple[Sources, str]],
+    as_at: dt.date | None,
+    extract_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
+) -> list[Ingested]:
     """Pull each drop; clean them, several at once in worker processes; record and load each in turn."""
     # Pulled as the cleaner asks for them, so the workers start on the first drops while the rest
     # are still being pulled (153 pulls take seconds, and cleaning cannot start until one is done).
@@ -115,7 +139,7 @@ def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: 
 
     def pulled() -> Iterator[Ingested]:
         for source, la in drops:
-            run = pipeline.begin(source, la, as_at)
+            run = pipeline.begin(source, la, as_at, extract_date, coverage_start)
             begun[run.load_id] = run
             yield pull(settings, run)
 
@@ -163,12 +187,18 @@ def _summaries(runs: list[Ingested]) -> list[RunSummary]:
 
 @flow(name="region-load", log_prints=False, on_failure=[notify.on_failure], on_crashed=[notify.on_crashed])
 def region(
-    drops: list[tuple[str, str]],
+    drops: list[tuple[Sources, str]],
     as_at: dt.date | None = None,
     warehouse: str | None = None,
     data_dir: str | None = None,
+    extract_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
 ) -> list[RunSummary]:
-    """Load several LAs' drops [(source, la_code), ...] into one warehouse, then build and publish once."""
+    """Load several LAs' drops [(source, la_code), ...] into one warehouse, then build and publish once.
+
+    as_at is each load's reporting date D (default: its extract date E); extract_date and
+    coverage_start override what the drops say of E and C. A source may be a list of yearly
+    returns of one LA (or a folder of return folders), stitched into one history."""
     settings = _settings(warehouse, data_dir)
     key = _key(settings)
     logger = get_run_logger()
@@ -176,8 +206,10 @@ def region(
         for load_id in pipeline.prepare(settings):
             logger.warning("load %s had been killed part way: its rows were discarded", load_id)
         with held(settings):
-            runs = ingest(settings, key, drops, as_at)
-        transform(settings, runs, as_at)
+            runs = ingest(settings, key, drops, as_at, extract_date, coverage_start)
+        # D is each load's own (raw.current_load): building at one date for all would re-date the
+        # other LAs of the warehouse.
+        transform(settings, runs, None)
         checks(settings, runs)
         published = publish(settings, runs)
         tracker(settings, published)
@@ -193,11 +225,14 @@ def region(
 
 @flow(name="nightly-load", log_prints=False, on_failure=[notify.on_failure], on_crashed=[notify.on_crashed])
 def nightly(
-    source: str,
+    source: Sources,
     la_code: str,
     as_at: dt.date | None = None,
     warehouse: str | None = None,
     data_dir: str | None = None,
+    extract_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
 ) -> RunSummary:
-    """One LA's nightly run against its extract drop (any fsspec URL)."""
-    return region([(source, la_code)], as_at=as_at, warehouse=warehouse, data_dir=data_dir)[0]
+    """One LA's nightly run against its extract drop (any fsspec URL), or its yearly returns."""
+    return region([(source, la_code)], as_at=as_at, warehouse=warehouse, data_dir=data_dir,
+                  extract_date=extract_date, coverage_start=coverage_start)[0]

@@ -32,6 +32,9 @@ def _quiet_third_parties() -> None:
         # The rich progress lines say what each step did; Prefect's own INFO lines would bury them
         # (and its temporary-server shutdown line would follow the one error line). Override to see them.
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # Without `permanence serve`, each run starts Prefect's temporary API server; its default
+        # 20 s start limit is missed on a loaded 2-core machine (two runs at once, CI).
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }.items():
         os.environ.setdefault(var, value)
     import logging
@@ -39,26 +42,35 @@ def _quiet_third_parties() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1, hint: str | None = None) -> None:
     from permanence.progress import console
 
     console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    if hint:
+        console.print(f"hint: {hint}", soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _run_flow(fn, **kwargs):
-    """Run a flow and turn every known failure into one clear line and a non-zero exit."""
+    """Run a flow and turn every known failure into an `error:` line, a `hint:` line and a non-zero
+    exit. Prefect's own log lines (and any traceback) go to the run's log file, named in the hint."""
+    from permanence import runlog
+    from permanence.config import Settings
     from permanence.extract import StructuralError
-    from permanence.pipeline import BuildFailed, DropQuarantined
+    from permanence.pipeline import BuildFailed, DatesRefused, DropQuarantined
     from permanence.pseudonymise import MissingKeyError
     from permanence.warehouse import WarehouseBusy
 
-    try:
-        return fn(**kwargs)
-    except DropQuarantined as exc:
-        _fail(str(exc), 2)
-    except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError) as exc:
-        _fail(str(exc))
+    data_dir = Path(kwargs.get("data_dir") or Settings().data_dir)
+    with runlog.to_file(data_dir) as log:
+        try:
+            return fn(**kwargs)
+        except DropQuarantined as exc:
+            message, code = str(exc), 2
+            hint = "the drop's validation report (under the data directory's reports/) lists every finding"
+        except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError, DatesRefused) as exc:
+            message, code, hint = str(exc), 1, None
+    _fail(message, code, f"{hint + '; ' if hint else ''}full log: {log}")
 
 
 def _print_outputs(settings, summaries) -> None:
@@ -91,22 +103,37 @@ def _print_outputs(settings, summaries) -> None:
 
 @app.command()
 def run(
-    source: Annotated[str, typer.Option(help="Drop folder: a path or any fsspec URL (sftp://, s3://, smb://)")],
+    source: Annotated[list[str], typer.Option(
+        help="Drop folder: a path or any fsspec URL (sftp://, s3://, smb://). Repeat it, or give a folder "
+             "of yearly return folders, to stitch several yearly 903 returns of the LA into one history")],
     la: Annotated[str, typer.Option(help="LA code (DfE 3-digit), e.g. 894")],
-    as_at: DateOpt = None,
+    as_at: Annotated[Optional[dt.datetime], typer.Option(
+        formats=["%Y-%m-%d"], help="Reporting date D (YYYY-MM-DD): the day the measures describe; "
+                                   "default the extract date")] = None,
+    extract_date: Annotated[Optional[dt.datetime], typer.Option(
+        formats=["%Y-%m-%d"], help="Extract date E (YYYY-MM-DD): when the CMS extract was taken; default "
+                                   "the manifest's, a date ending the folder name, else today")] = None,
+    coverage_start: Annotated[Optional[dt.datetime], typer.Option(
+        formats=["%Y-%m-%d"], help="Coverage start C (YYYY-MM-DD): care histories before it are not in the "
+                                   "extract; default the manifest's, 1 April of a yearly return's year")] = None,
     warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file to build")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Archive, reports and published copy")] = None,
 ) -> None:
-    """One nightly run against one LA's extract drop."""
+    """One nightly run against one LA's extract drop (or its yearly returns, stitched)."""
     _quiet_third_parties()
+    if extract_date and len(source) > 1:
+        _fail("--extract-date names one drop's date; stitched returns each keep their own "
+              "(their manifest or folder name)")
     from flows.nightly import region
     from permanence.config import Settings
 
     settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
     summaries = _run_flow(
         region,
-        drops=[(source, la)],
+        drops=[(source[0] if len(source) == 1 else source, la)],
         as_at=as_at.date() if as_at else None,
+        extract_date=extract_date.date() if extract_date else None,
+        coverage_start=coverage_start.date() if coverage_start else None,
         warehouse=str(settings.warehouse_path),
         data_dir=str(settings.data_dir),
     )

@@ -9,7 +9,9 @@ import pandas as pd
 
 from permanence.contract import Table
 
-ROW = "_row"  # line number in the source file (the header is line 1), as a user sees it in Excel
+# Where a row is in its file, as a user finds it: a CSV's line number (the header is line 1, as
+# in Excel); an XML export's record number (docs/extract-contract.md, "903 XML export").
+ROW = "_row"
 
 SEVERITIES = ("structural", "error", "repair", "warning")
 ISSUE_COLUMNS = [

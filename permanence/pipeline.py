@@ -11,6 +11,7 @@ tables and the report, nothing of it loaded, the published warehouse kept.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from permanence.extract import ExtractFrame, Issue, StructuralError, issues_fram
 from permanence.progress import StepTiming, show, step
 from permanence.pseudonymise import pseudonymise_frame
 from permanence.readers import read_drop
-from permanence.sources import ArchivedDrop, pull
+from permanence.sources import ArchivedDrop, ArchivedFile, pull
 
 
 MIN_ROWS_FOR_FILE_SHARE = 50
@@ -35,18 +36,29 @@ class BuildFailed(RuntimeError):
     pass
 
 
+class DatesRefused(RuntimeError):
+    """The reporting date is after the extract date: no measure can describe a day the extract has
+    not seen. A usage error: nothing is loaded."""
+
+
 class ChecksFailed(BuildFailed):
     """Great Expectations checks on the built marts failed: the loads are failed, nothing published."""
 
 
 @dataclass
 class Ingested:
+    """One load: one LA's drop, or several yearly 903 returns of one LA stitched into one history."""
+
     load_id: str
     la_code: str
-    source: str
+    source: str  # for messages and audit: the sources joined with " + "
     started_at: dt.datetime
-    as_at: dt.date | None = None
-    drop: ArchivedDrop | None = None
+    as_at: dt.date | None = None  # reporting date D; None: the extract date E
+    drop: ArchivedDrop | None = None  # the drop; for stitched returns, all of them as one (see stitch)
+    sources: list[str] = field(default_factory=list)
+    extract_date: dt.date | None = None  # --extract-date: E, overriding the drop's own
+    coverage_start: dt.date | None = None  # --coverage-start: C, overriding the drop's own
+    returns: list[ArchivedDrop] = field(default_factory=list)  # stitched: each yearly return, oldest first
     status: str = "running"  # cleaned | loaded | published | skipped | quarantined | failed
     frames: list[ExtractFrame] = field(default_factory=list)
     tables: list[warehouse.RawRows] = field(default_factory=list)  # cleaned rows, typed for raw
@@ -77,8 +89,44 @@ def prepare(settings: Settings) -> list[str]:
         return warehouse.recover_unfinished(con)
 
 
-def begin(source: str, la_code: str, as_at: dt.date | None) -> Ingested:
-    return Ingested(new_load_id(la_code), la_code, source, dt.datetime.now(), as_at)
+def begin(
+    source: str | list[str],
+    la_code: str,
+    as_at: dt.date | None,
+    extract_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
+) -> Ingested:
+    """A new load of one drop, or of several yearly returns (a list of sources, or one folder of
+    return folders) to stitch into one history."""
+    from permanence.sources import is_returns_folder, returns_in
+
+    sources = [source] if isinstance(source, str) else list(source)
+    if len(sources) == 1 and is_returns_folder(sources[0]):
+        sources = returns_in(sources[0])
+    return Ingested(new_load_id(la_code), la_code, " + ".join(sources), dt.datetime.now(), as_at,
+                    sources=sources, extract_date=extract_date, coverage_start=coverage_start)
+
+
+def stitch(returns: list[ArchivedDrop]) -> ArchivedDrop:
+    """Several archived yearly returns as one drop: E of the latest, C of the earliest, every file
+    named '<return>/<file>' (two returns both hold Episodes.csv), one fingerprint for them all."""
+    returns = sorted(returns, key=lambda r: (r.extract_date, r.label))
+    files = [ArchivedFile(f"{r.label}/{f.name}", f.sha256, f.bytes) for r in returns for f in r.files]
+    latest = returns[-1]
+    covered = [r.coverage_start for r in returns]
+    return ArchivedDrop(
+        source=" + ".join(r.source for r in returns),
+        la_code=latest.la_code,
+        extract_date=latest.extract_date,
+        folder=latest.folder,
+        # From the returns' own fingerprints, not the labelled names: a label can change once a
+        # return's own dates tell its year, and the same returns must be recognised next night.
+        drop_sha256=hashlib.sha256("\n".join(sorted(r.drop_sha256 for r in returns)).encode()).hexdigest(),
+        files=files,
+        already_archived=all(r.already_archived for r in returns),
+        extract_date_from=f"the latest return ({latest.label}): {latest.extract_date_from}",
+        coverage_start=None if None in covered else min(covered),
+    )
 
 
 def record_step(settings: Settings, run: Ingested, timing: StepTiming) -> None:
@@ -104,7 +152,23 @@ def record_steps(settings: Settings, runs: list[Ingested], timing: StepTiming) -
 
 
 def pull_step(settings: Settings, run: Ingested) -> Ingested:
-    run.drop = pull(run.source, run.la_code, settings.archive_dir, run.as_at)
+    sources = run.sources or [run.source]
+    if len(sources) == 1:
+        run.drop = pull(sources[0], run.la_code, settings.archive_dir, run.extract_date, run.coverage_start)
+    else:
+        # Each return keeps its own extract date (the later return wins a duplicate); C is the
+        # earliest return's, unless --coverage-start says otherwise.
+        run.returns = sorted(
+            (pull(s, run.la_code, settings.archive_dir, None, None) for s in sources),
+            key=lambda r: (r.extract_date, r.label),
+        )
+        run.drop = stitch(run.returns)
+        run.drop.coverage_start = run.coverage_start or run.drop.coverage_start
+    if run.as_at and run.as_at > run.drop.extract_date:
+        raise DatesRefused(
+            f"reporting date {run.as_at} is after the extract date {run.drop.extract_date} "
+            f"({run.drop.extract_date_from}): choose --as-at on or before it, or give the real --extract-date"
+        )
     with warehouse.connect(settings) as con:
         earlier = warehouse.published_load(con, run.la_code, run.drop.drop_sha256)
     if earlier:
@@ -129,12 +193,14 @@ def clean_drop(run: Ingested, key: bytes, bad_row_threshold: float) -> Ingested:
         return run
     assert run.drop is not None
     hashes = {f.name: f.sha256 for f in run.drop.files}
+    extract_dates = _extract_date_per_file(run)
     with step("pseudonymise", f"pseudonymise and type ({run.la_code})") as timing:
         frames, run.frames = run.frames, []
         known: dict[str, str] = {}  # a child's pseudonym, made once for all the drop's files
         for ef in frames:
             ef = pseudonymise_frame(ef, key, run.la_code, known)
-            meta = {"load_id": run.load_id, "la_code": run.la_code, "extract_date": run.drop.extract_date,
+            # Each row keeps its own return's extract date: the stitched history's "later return wins".
+            meta = {"load_id": run.load_id, "la_code": run.la_code, "extract_date": extract_dates[ef.file_name],
                     "source_file": ef.file_name, "source_sha256": hashes.get(ef.file_name)}
             run.tables.append(warehouse.raw_rows(ef, run.rejected_rows.get(ef.file_name, set()), meta))
     run.timings.append(timing)
@@ -142,15 +208,88 @@ def clean_drop(run: Ingested, key: bytes, bad_row_threshold: float) -> Ingested:
     return run
 
 
+def _extract_date_per_file(run: Ingested) -> dict[str, dt.date]:
+    assert run.drop is not None
+    if not run.returns:
+        return {f.name: run.drop.extract_date for f in run.drop.files}
+    return {f"{r.label}/{f.name}": r.extract_date for r in run.returns for f in r.files}
+
+
+def _read_return(ret: ArchivedDrop, stitched: bool) -> tuple[list[ExtractFrame], list[Issue]]:
+    """A drop's frames; for one return of several, its files named '<return>/<file>' and, when
+    neither its manifest nor its folder gave its year, the year (and so E and C) its own dates say."""
+    from permanence.contract import collection_year, collection_year_start
+    from permanence.sources import year_end
+
+    frames, issues = read_drop(ret.folder)
+    if not stitched:
+        return frames, issues
+    if ret.collection_year is None:
+        latest = _latest_episode_date(frames)
+        if latest is not None:
+            ret.collection_year = collection_year(latest)
+            if ret.extract_date_from == "day of the pull":
+                ret.extract_date = min(year_end(ret.collection_year), ret.extract_date)
+                ret.extract_date_from = "end of its collection year (from its own dates)"
+            ret.coverage_start = ret.coverage_start or collection_year_start(ret.collection_year)
+    prefix = f"{ret.label}/"
+    for ef in frames:
+        ef.file_name = prefix + ef.file_name
+    return frames, [_renamed(i, prefix) for i in issues]
+
+
+def _latest_episode_date(frames: list[ExtractFrame]) -> dt.date | None:
+    import pandas as pd
+
+    latest = None
+    for ef in frames:
+        if ef.table.name != "episodes":
+            continue
+        for col in ("DECOM", "DEC"):
+            if col in ef.frame.columns:
+                d = pd.Series(ef.dates(col)).max()
+                if pd.notna(d) and (latest is None or d.date() > latest):
+                    latest = d.date()
+    return latest
+
+
+def _merged(outcomes: list):
+    """The validation outcomes of several returns as one (their file names are already distinct)."""
+    from validations import ValidationOutcome
+
+    return ValidationOutcome(
+        issues=[i for o in outcomes for i in o.issues],
+        rejected_rows={f: rows for o in outcomes for f, rows in o.rejected_rows.items()},
+        rows_checked=sum(o.rows_checked for o in outcomes),
+    )
+
+
+def _renamed(issue: Issue, prefix: str) -> Issue:
+    return Issue(prefix + issue.file_name, *list(issue.__dict__.values())[1:])
+
+
 def _validate(run: Ingested, bad_row_threshold: float) -> None:
     from validations import validate_drop  # imported here: pandera is slow to import and not always needed
 
     assert run.drop is not None
+    frames, reader_issues, outcomes = [], [], []
     try:
-        frames, reader_issues = read_drop(run.drop.folder)
+        for ret in run.returns or [run.drop]:
+            got, found = _read_return(ret, stitched=bool(run.returns))
+            # Each return is judged against its own extract date (what it could have known).
+            outcomes.append(validate_drop(got, ret.extract_date))
+            frames += got
+            reader_issues += found
     except StructuralError as exc:
-        return _quarantined(run, [exc.issue], exc.issue.line())
-    outcome = validate_drop(frames, run.drop.extract_date)
+        issue = exc.issue
+        if run.returns:
+            issue = _renamed(issue, f"{ret.label}/")
+        return _quarantined(run, [issue], issue.line())
+    if run.returns:  # years (and so E and C) some returns only told when read
+        run.returns.sort(key=lambda r: (r.extract_date, r.label))
+        run.drop = stitch(run.returns)
+        run.drop.coverage_start = run.coverage_start or run.drop.coverage_start
+    outcome = outcomes[0] if len(outcomes) == 1 else _merged(outcomes)
     run.frames = frames
     run.issues = reader_issues + list(outcome.issues)
     run.rejected_rows = outcome.rejected_rows
@@ -204,7 +343,8 @@ def load_step(settings: Settings, run: Ingested) -> Ingested:
     assert run.drop is not None
     with warehouse.connect(settings) as con:
         run.loaded_per_file = warehouse.load_rows(
-            con, run.tables, load_id=run.load_id, la_code=run.la_code, extract_date=run.drop.extract_date
+            con, run.tables, load_id=run.load_id, la_code=run.la_code, extract_date=run.drop.extract_date,
+            as_at_date=run.as_at or run.drop.extract_date, coverage_start=run.drop.coverage_start,
         )
         warehouse.record_issues(con, run.load_id, issues_frame(run.issues))
     run.rows_loaded = sum(run.loaded_per_file.values())
@@ -228,6 +368,7 @@ def finish(settings: Settings, run: Ingested, status: str | None = None) -> None
                     "source": run.source,
                     "extract_date": drop.extract_date if drop else None,
                     "as_at_date": run.as_at or (drop.extract_date if drop else None),
+                    "coverage_start": drop.coverage_start if drop else None,
                     "drop_sha256": drop.drop_sha256 if drop else None,
                     "status": status,
                     "started_at": run.started_at,
@@ -258,10 +399,31 @@ def finish(settings: Settings, run: Ingested, status: str | None = None) -> None
                     for f in drop.files
                 ],
             )
+        if run.returns and status != "skipped":
+            warehouse.record_rows(con, "load_returns", [_return_row(run, r) for r in run.returns])
     run.report_dir = reports.write_validation_report(settings.reports_dir, run.load_id, run, status)
 
 
+def _return_row(run: Ingested, ret: ArchivedDrop) -> dict:
+    names = [f"{ret.label}/{f.name}" for f in ret.files]
+    return {
+        "load_id": run.load_id,
+        "collection_year": ret.collection_year,
+        "source": ret.source,
+        "extract_date": ret.extract_date,
+        "extract_date_from": ret.extract_date_from,
+        "coverage_start": ret.coverage_start,
+        "drop_sha256": ret.drop_sha256,
+        "files": len(ret.files),
+        "rows_in": sum(run.rows_per_file.get(n, 0) for n in names),
+        "rows_loaded": sum(run.loaded_per_file.get(n, 0) for n in names),
+        "rows_rejected": sum(len(run.rejected_rows.get(n, ())) for n in names),
+    }
+
+
 def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | None = None) -> None:
+    """dbt build. Each LA's reporting date D is its own load's (raw.current_load), so one LA's run
+    never re-dates the others; `as_at` builds the whole warehouse at one date instead."""
     from permanence.transform import DbtError, run_dbt
 
     loaded = [r for r in runs if r.status == "loaded"]

@@ -3,13 +3,16 @@
 Every CMS names its export files differently, so a file's name says nothing: the header row (or,
 for the 903 XML export, the element names) decides which contract table it holds. Files come as
 real exports do: with or without a BOM, CRLF line endings, blank or comma-only trailing rows,
-codes in any case, and columns we do not know (reported as warnings and not loaded).
+codes in any case, and columns we do not know (reported as warnings and not loaded). A file
+whose header matches no contract table is archived with the drop, reported as a warning and not
+loaded. A drop must hold its Header and Episodes tables, and only its own regular, readable files.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +26,8 @@ from permanence.extract import ROW, ExtractFrame, Issue, StructuralError
 from validations.rules import rule
 
 DATA_SUFFIXES = {".csv", ".txt", ".xml"}
+MANIFEST = "manifest.json"  # read by permanence.sources, not a table
+REQUIRED_TABLES = ("header", "episodes")  # no care history can be built without both
 MIN_HEADER_MATCH = 0.6  # share of a table's columns a header must name to be recognised as it
 
 
@@ -45,8 +50,20 @@ def identify_table(header: list[str]) -> contract.Table | None:
     return best
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise _structural(path.name, "PERM-UNREADABLE") from None
+
+
+def _unrecognised(file_name: str) -> Issue:
+    r = rule("PERM-UNRECOGNISED")
+    return Issue(file_name, None, r.code, r.text, r.severity)
+
+
 def _decode(path: Path) -> str:
-    raw = path.read_bytes()
+    raw = _read_bytes(path)
     if b"\x00" in raw[:4096]:
         raise _structural(path.name, "PERM-ENCODING", "file is not UTF-8 text (binary or UTF-16)")
     try:
@@ -71,7 +88,8 @@ def _normalise(df: pd.DataFrame, t: contract.Table) -> pd.DataFrame:
     return df[df[data_cols].notna().any(axis=1)].reset_index(drop=True)
 
 
-def read_csv_file(path: Path) -> tuple[ExtractFrame, list[Issue]]:
+def read_csv_file(path: Path) -> tuple[ExtractFrame | None, list[Issue]]:
+    """The file's table, or None with a PERM-UNRECOGNISED warning when its header names none."""
     text = _decode(path)
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
@@ -79,7 +97,7 @@ def read_csv_file(path: Path) -> tuple[ExtractFrame, list[Issue]]:
     header = next(csv.reader([first_line]))
     t = identify_table(header)
     if t is None:
-        raise _structural(path.name, "PERM-UNRECOGNISED")
+        return None, [_unrecognised(path.name)]
     by_upper = {c.upper(): c for c in t.column_names}
     # Blank lines are kept while parsing so that index + 2 is the line number a user sees.
     try:
@@ -131,20 +149,31 @@ def _leaves(el) -> dict[str, str | None]:
 
 
 def read_xml_file(path: Path) -> tuple[list[ExtractFrame], list[Issue]]:
+    """Every table of a 903 XML export.
+
+    A row's number is its record's place in the file, counted over every record the file holds in
+    document order (a CHILD's own tables, Header first, then each nested record element), so it
+    is unique across the file's tables and does not depend on how the XML is laid out in lines.
+    """
     rows: dict[str, list[dict]] = defaultdict(list)
+    record = 0
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise _structural(path.name, "PERM-UNREADABLE")
     try:
         for _, child in etree.iterparse(str(path), events=("end",), tag="CHILD", recover=False, huge_tree=True):
             base = _leaves(child)
-            base[ROW] = child.sourceline
             for table, marker in _XML_CHILD_LEVEL.items():
                 if base.get(marker) is not None:
-                    rows[table].append(base)
+                    record += 1
+                    rows[table].append({**base, ROW: record})
             for el in child.iter(*_XML_NESTED):
-                rec = {**base, **_leaves(el), ROW: el.sourceline}
-                rows[_XML_NESTED[el.tag]].append(rec)
+                record += 1
+                rows[_XML_NESTED[el.tag]].append({**base, **_leaves(el), ROW: record})
             child.clear()
     except etree.XMLSyntaxError as exc:
         raise _structural(path.name, "PERM-XML", row=exc.lineno) from None
+    except OSError:
+        raise _structural(path.name, "PERM-UNREADABLE") from None
     if not rows:
         raise _structural(path.name, "PERM-EMPTY", "XML file holds no CHILD records")
     frames = []
@@ -156,20 +185,43 @@ def read_xml_file(path: Path) -> tuple[list[ExtractFrame], list[Issue]]:
     return frames, []
 
 
+def _drop_entries(folder: Path) -> list[Path]:
+    """The drop's files, refusing what cannot be trusted as the drop's own bytes."""
+    out = []
+    for path in sorted(folder.iterdir()):
+        if path.is_symlink():
+            raise _structural(path.name, "PERM-SYMLINK")
+        if path.is_dir():
+            continue
+        if not path.is_file():
+            raise _structural(path.name, "PERM-UNREADABLE", "not a regular file (device, pipe or socket)")
+        out.append(path)
+    return out
+
+
 def read_drop(folder: Path) -> tuple[list[ExtractFrame], list[Issue]]:
-    """Read every data file of a drop folder. Raises StructuralError for a file that can't be read."""
+    """Read every data file of a drop folder. Raises StructuralError for a drop that can't be trusted."""
     frames: list[ExtractFrame] = []
     issues: list[Issue] = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        if path.suffix.lower() not in DATA_SUFFIXES:
+    for path in _drop_entries(folder):
+        suffix = path.suffix.lower()
+        if suffix not in DATA_SUFFIXES:
+            if path.name.lower() != MANIFEST:
+                issues.append(_unrecognised(path.name))
             continue
-        if path.suffix.lower() == ".xml":
+        if suffix == ".xml":
             got, found = read_xml_file(path)
             frames.extend(got)
         else:
             ef, found = read_csv_file(path)
-            frames.append(ef)
+            if ef is not None:
+                frames.append(ef)
         issues.extend(found)
     if not frames:
         raise _structural(folder.name, "PERM-NO-FILES")
+    held = {ef.table.name for ef in frames}
+    for name in REQUIRED_TABLES:
+        if name not in held:
+            title = contract.table(name).title
+            raise _structural(folder.name, "PERM-TABLE-MISSING", f"drop holds no {title} table", table=name)
     return frames, issues

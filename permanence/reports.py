@@ -63,7 +63,10 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
         "",
         f"- LA: {run.la_code}",
         f"- source: {run.source}",
-        f"- extract date: {drop.extract_date if drop else 'unknown'}",
+        f"- extract date E: {drop.extract_date if drop else 'unknown'}"
+        + (f" (from {drop.extract_date_from})" if drop else ""),
+        f"- reporting date D: {run.as_at or (drop.extract_date if drop else 'unknown')}",
+        f"- coverage start C: {(drop.coverage_start or 'whole history') if drop else 'unknown'}",
         f"- drop sha256: {drop.drop_sha256 if drop else 'n/a'}",
         f"- archived at: {drop.folder if drop else 'n/a'}",
         f"- status: **{status}**",
@@ -80,6 +83,13 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
             f"| {f.name} | {run.tables_per_file.get(f.name, '-')} | `{f.sha256[:16]}…` | "
             f"{run.rows_per_file.get(f.name, 0)} | {len(run.rejected_rows.get(f.name, ()))} |"
         )
+    if run.returns:
+        lines += ["", "## Yearly returns stitched into this load", "",
+                  "| return | extract date | coverage from | files | source |", "|---|---|---|---|---|"]
+        lines += [f"| {r.label} | {r.extract_date} | {r.coverage_start or '-'} | {len(r.files)} | {r.source} |"
+                  for r in run.returns]
+        lines += ["", "The same episode in two returns is one episode: the later return's row is kept "
+                  "(int_episodes__repair_audit counts them)."]
     lines += _holes(run)
     lines += ["", "## Rules that fired", ""]
     if summary.empty:
@@ -98,6 +108,9 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
                 "la_code": run.la_code,
                 "status": status,
                 "extract_date": str(drop.extract_date) if drop else None,
+                "as_at_date": str(run.as_at or drop.extract_date) if drop else None,
+                "coverage_start": str(drop.coverage_start) if drop and drop.coverage_start else None,
+                "returns": [r.label for r in run.returns],
                 "rows_in": run.rows_in,
                 "rows_loaded": run.rows_loaded,
                 "rows_rejected": run.rows_rejected,

@@ -24,6 +24,9 @@ from validations.rules import rule
 
 MANIFEST = "manifest.json"
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})$")
+# A yearly return's folder: "2017", "2017-18", "903_2017_18", "returns-2017-2018" (the start year).
+_YEAR_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:[-_]((?:19|20)?\d{2}))?$")
+DATA_SUFFIXES = {".csv", ".txt", ".xml"}
 _CHUNK = 1 << 20
 
 
@@ -48,6 +51,18 @@ class ArchivedDrop:
     drop_sha256: str
     files: list[ArchivedFile] = field(default_factory=list)
     already_archived: bool = False
+    # Where extract_date came from: --extract-date, manifest, folder name, end of its collection
+    # year (a yearly return), or the day of the pull.
+    extract_date_from: str = "manifest"
+    # A yearly 903 return's collection year ('2017-18'); None for a CMS extract.
+    collection_year: str | None = None
+    # Coverage start C: care histories before it are not in the drop; None = the whole history.
+    coverage_start: dt.date | None = None
+
+    @property
+    def label(self) -> str:
+        """How a return is named among the others of a stitched load (its year, else its extract date)."""
+        return self.collection_year or self.extract_date.isoformat()
 
 
 def drop_fingerprint(files: list[ArchivedFile]) -> str:
@@ -68,20 +83,100 @@ def read_manifest(fs, root: str) -> dict:
             raise _refused(MANIFEST, "PERM-MANIFEST") from None
 
 
+def _manifest_date(manifest: dict, key: str) -> dt.date | None:
+    if not manifest.get(key):
+        return None
+    try:
+        return dt.date.fromisoformat(str(manifest[key]))
+    except ValueError:
+        raise _refused(MANIFEST, "PERM-MANIFEST", f"manifest.json {key} is not a YYYY-MM-DD date") from None
+
+
+def _folder_name(root: str) -> str:
+    return root.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _extract_date_and_origin(manifest: dict, root: str, override: dt.date | None) -> tuple[dt.date, str] | None:
+    if override:
+        return override, "--extract-date"
+    if (day := _manifest_date(manifest, "extract_date")) is not None:
+        return day, "manifest"
+    m = _DATE_IN_NAME.search(_folder_name(root))
+    if m:
+        return dt.date.fromisoformat(m.group(1)), "folder name"
+    return None
+
+
 def extract_date_of(manifest: dict, root: str, override: dt.date | None) -> dt.date:
-    """--as-at wins, then the manifest's extract_date, then a YYYY-MM-DD ending the folder name."""
+    """The extract date E: --extract-date wins, then the manifest's extract_date, then a YYYY-MM-DD
+    ending the folder name. Refused (PERM-EXTRACT-DATE) when none says it."""
+    found = _extract_date_and_origin(manifest, root, override)
+    if found:
+        return found[0]
+    raise _refused(
+        _folder_name(root),
+        "PERM-EXTRACT-DATE",
+        'no extract date: add manifest.json {"extract_date": "YYYY-MM-DD"}, end the folder name with the date, or pass --extract-date',
+    )
+
+
+def return_year_of(manifest: dict, root: str) -> str | None:
+    """A yearly 903 return's collection year: the manifest's collection_year, else a year ending the
+    folder name ("2017", "2017-18"). None when neither says (a CMS extract, or a return whose year
+    its own dates must tell)."""
+    from permanence.contract import collection_year
+
+    declared = manifest.get("collection_year")
+    if declared:
+        m = _YEAR_IN_NAME.search(str(declared).strip())
+        if not m:
+            raise _refused(MANIFEST, "PERM-MANIFEST", "manifest.json collection_year is not a year such as 2017-18")
+        return collection_year(dt.date(int(m.group(1)), 4, 1))
+    if _DATE_IN_NAME.search(_folder_name(root)):
+        return None
+    m = _YEAR_IN_NAME.search(_folder_name(root))
+    return collection_year(dt.date(int(m.group(1)), 4, 1)) if m else None
+
+
+def year_end(collection_year_label: str) -> dt.date:
+    """31 March ending a collection year ('2017-18' -> 2018-03-31)."""
+    return dt.date(int(collection_year_label[:4]) + 1, 3, 31)
+
+
+def coverage_of(manifest: dict, override: dt.date | None, year: str | None) -> dt.date | None:
+    """Coverage start C: --coverage-start, else the manifest's coverage_start, else 1 April of a
+    yearly return's collection year; None when the drop holds the whole history."""
+    from permanence.contract import collection_year_start
+
     if override:
         return override
-    if manifest.get("extract_date"):
-        return dt.date.fromisoformat(str(manifest["extract_date"]))
-    m = _DATE_IN_NAME.search(root.rstrip("/").rsplit("/", 1)[-1])
-    if m:
-        return dt.date.fromisoformat(m.group(1))
-    raise _refused(
-        root.rstrip("/").rsplit("/", 1)[-1],
-        "PERM-EXTRACT-DATE",
-        'no extract date: add manifest.json {"extract_date": "YYYY-MM-DD"}, end the folder name with the date, or pass --as-at',
-    )
+    if (day := _manifest_date(manifest, "coverage_start")) is not None:
+        return day
+    return collection_year_start(year) if year else None
+
+
+def is_returns_folder(source: str) -> bool:
+    """A folder of yearly return folders: sub-folders and no data file of its own."""
+    fs, root = fsspec.core.url_to_fs(source)
+    if not fs.isdir(root):
+        return False
+    entries = fs.ls(root, detail=True)
+    has_data = any(e.get("type") == "file" and Path(e["name"]).suffix.lower() in DATA_SUFFIXES for e in entries)
+    subfolders = [e for e in entries if e.get("type") == "directory" and not _folder_name(e["name"]).startswith(".")]
+    return not has_data and bool(subfolders)
+
+
+def returns_in(source: str) -> list[str]:
+    """The return folders directly under a folder of yearly returns, as URLs, in name order."""
+    fs, root = fsspec.core.url_to_fs(source)
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    out = []
+    for e in sorted(fs.ls(root, detail=True), key=lambda e: e["name"]):
+        if e.get("type") != "directory" or _folder_name(e["name"]).startswith("."):
+            continue
+        path = e["name"].rstrip("/")
+        out.append(path if protocol in ("file", "local") else fs.unstrip_protocol(path))
+    return out
 
 
 def _make_read_only(folder: Path) -> None:
@@ -90,31 +185,76 @@ def _make_read_only(folder: Path) -> None:
     folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
 
 
-def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = None) -> ArchivedDrop:
-    """Copy every file of the drop into the archive, hashing as it goes; archive once per content."""
+def _refuse_unarchivable(info: dict, name: str) -> None:
+    """A link or special file cannot be archived as the drop's own bytes: skipping it would
+    publish a run without that table, so the whole drop is refused."""
+    if info.get("islink"):
+        raise _refused(name, "PERM-SYMLINK")
+    if info.get("type") not in ("file", "directory"):
+        raise _refused(name, "PERM-UNREADABLE", "not a regular file (device, pipe or socket)")
+
+
+def _copy_in(fs, path: str, name: str, dest: Path) -> ArchivedFile:
+    """Copy one file into the archive, hashing it. A failure to read the source (not to write the
+    archive) is the drop's fault: PERM-UNREADABLE names the file."""
+    h, size = hashlib.sha256(), 0
+    try:
+        src = fs.open(path, "rb")
+    except OSError:
+        raise _refused(name, "PERM-UNREADABLE") from None
+    with src, open(dest, "wb") as dst:
+        while True:
+            try:
+                chunk = src.read(_CHUNK)
+            except OSError:
+                raise _refused(name, "PERM-UNREADABLE") from None
+            if not chunk:
+                break
+            h.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    return ArchivedFile(name, h.hexdigest(), size)
+
+
+def pull(
+    source: str,
+    la_code: str,
+    archive_dir: Path,
+    extract_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
+) -> ArchivedDrop:
+    """Copy every file of the drop into the archive, hashing as it goes; archive once per content.
+
+    The extract date E: `extract_date` (--extract-date), the manifest, a date ending the folder
+    name, for a yearly return the 31 March ending its collection year, else the day of the pull.
+    A return of a stitched load whose year neither its manifest nor its folder name gives has it
+    set from its own dates when it is read (pipeline.clean_drop)."""
     fs, root = fsspec.core.url_to_fs(source)
     if not fs.isdir(root):
         raise _refused(source, "PERM-SOURCE")
     manifest = read_manifest(fs, root)
     if manifest.get("la_code") and str(manifest["la_code"]) != str(la_code):
         raise _refused(MANIFEST, "PERM-LA-CODE", f"manifest is for LA {manifest['la_code']}, not {la_code}")
-    extract_date = extract_date_of(manifest, root, as_at)
+    year = return_year_of(manifest, root)
+    found = _extract_date_and_origin(manifest, root, extract_date)
+    if found:
+        extract_date, origin = found
+    elif year:
+        extract_date, origin = min(year_end(year), dt.date.today()), "end of its collection year"
+    else:
+        extract_date, origin = dt.date.today(), "day of the pull"
+    coverage = coverage_of(manifest, coverage_start, year)
 
     staging = archive_dir / la_code / ".incoming" / f"{os.getpid()}-{dt.datetime.now().strftime('%H%M%S%f')}"
     staging.mkdir(parents=True)
     files: list[ArchivedFile] = []
     try:
         for info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
-            if info.get("type") != "file":
-                continue
             name = info["name"].rstrip("/").rsplit("/", 1)[-1]
-            h, size = hashlib.sha256(), 0
-            with fs.open(info["name"], "rb") as src, open(staging / name, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    h.update(chunk)
-                    dst.write(chunk)
-                    size += len(chunk)
-            files.append(ArchivedFile(name, h.hexdigest(), size))
+            _refuse_unarchivable(info, name)
+            if info.get("type") != "file":
+                continue  # a sub-folder is not part of the drop
+            files.append(_copy_in(fs, info["name"], name, staging / name))
         fingerprint = drop_fingerprint(files)
         final = archive_dir / la_code / extract_date.isoformat() / fingerprint[:16]
         already = final.exists()
@@ -129,4 +269,5 @@ def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = N
             staging.chmod(0o755)
             shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ArchivedDrop(source, la_code, extract_date, final, fingerprint, files, already)
+    return ArchivedDrop(source, la_code, extract_date, final, fingerprint, files, already,
+                        extract_date_from=origin, collection_year=year, coverage_start=coverage)

@@ -55,6 +55,8 @@ COLUMNS = [
     ("Decision reversed", "decision_reversed_date", "date", 12),
     ("Last review", "latest_review_date", "date", 12),
     ("Reviews this period", "reviews_this_period", "int", 9),
+    # blank unless the history starts after the condition may have (primer section 4, "Coverage")
+    ("History note", "incomplete_reason", "text", 30),
 ]
 DATE_FORMAT = "dd/mm/yyyy"
 REVEAL_WARNING = (
@@ -161,11 +163,13 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
         [None if t is None or pd.isna(t["target"]) else float(t["target"]) for t in found],
         ["not available" if t is None else str(t["period"]) for t in found],
         ["not available" if t is None else str(t["status"]) for t in found],
+        _values(summary["incomplete_reason"], "text"),
     ]
     notes = [
         f"SPG tracker generated {dt.datetime.now():%d/%m/%Y %H:%M}" + (f" from {run_label}" if run_label else ""),
         "Counts are children (a child can be in several cohorts). Source: marts.spg_cohort_summary / "
-        "marts.spg_cohort_children; targets: marts.targets (seed la_targets), 'not available' when not loaded.",
+        "marts.spg_cohort_children; targets: marts.targets (seed la_targets), 'not available' when not loaded. "
+        "A coverage or history note means the extract starts too late to be sure of a count or a duration.",
         "Children are identified by pseudonym." if reveal is None else REVEAL_WARNING,
     ]
 
@@ -177,7 +181,8 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
                                         "strings_to_urls": False, "strings_to_numbers": False})
     n = _sheet(wb, "Summary", [("LA", "text", 6), ("As at", "date", 11), ("Cohort", "int", 7),
                                ("Cohort name", "text", 38), ("Children", "int", 9), ("Target", "num", 8),
-                               ("Target date", "text", 11), ("Status (RAG)", "text", 12)], summary_cols)
+                               ("Target date", "text", 11), ("Status (RAG)", "text", 12),
+                               ("Coverage note", "text", 40)], summary_cols)
     ws = wb.get_worksheet_by_name("Summary")
     for i, note in enumerate(notes):
         ws.write_string(n + 2 + i, 0, note)

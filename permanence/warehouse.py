@@ -57,6 +57,11 @@ AUDIT_DDL = {
         rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT""",
     "validation_results": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, rule_code VARCHAR,
         rule VARCHAR, severity VARCHAR, row_number INTEGER, column_name VARCHAR, count BIGINT""",
+    # Stitched loads: what each yearly 903 return brought (its files are audit.load_files rows
+    # named '<collection year>/<file>').
+    "load_returns": """load_id VARCHAR, collection_year VARCHAR, source VARCHAR, extract_date DATE,
+        extract_date_from VARCHAR, coverage_start DATE, drop_sha256 VARCHAR, files INTEGER, rows_in BIGINT,
+        rows_loaded BIGINT, rows_rejected BIGINT""",
     "load_steps": """load_id VARCHAR, step VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
         status VARCHAR, cpu_seconds DOUBLE, peak_rss_mb DOUBLE""",
 }

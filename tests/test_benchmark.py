@@ -36,7 +36,7 @@ def test_benchmark_and_targets_unit_tests(tmp_path):
     wh = _empty_warehouse(tmp_path / "wh.duckdb")
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit,benchmark test_type:unit,targets",
                       artifacts_dir=tmp_path / "dbt")
-    assert outcome.success and outcome.counts.get("pass") == 2
+    assert outcome.success and outcome.counts.get("pass") == 4
 
 
 def test_reference_staging_builds_on_a_warehouse_never_given_reference_data(tmp_path):

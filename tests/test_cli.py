@@ -1,6 +1,7 @@
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -36,5 +37,9 @@ def test_run_on_structurally_broken_drop_fails_with_one_clear_line(tmp_path, mon
         capture_output=True, text=True,
     )
     assert result.returncode == 2
-    last = [l for l in result.stderr.splitlines() if l.strip()][-1]
-    assert last.startswith("error: drop quarantined:") and "REC" in last and "rule" in last
+    error, hint = [l for l in result.stderr.splitlines() if l.strip()][-2:]
+    assert error.startswith("error: drop quarantined:") and "REC" in error and "rule" in error
+    assert hint.startswith("hint: ") and "full log: " in hint
+    assert "Traceback" not in result.stderr + result.stdout
+    log = Path(hint.split("full log: ", 1)[1])
+    assert "Traceback" in log.read_text()  # kept for the on-call engineer, off the screen

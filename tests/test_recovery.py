@@ -196,8 +196,9 @@ def test_two_overlapping_runs(tmp_path, big_drop):
     codes = sorted(p.returncode for p in procs)
     assert codes == [0, 1], outs
     busy_err = outs[[p.returncode for p in procs].index(1)][1]
-    last = busy_err.strip().splitlines()[-1]
-    assert last.startswith("error:") and "another run holds this warehouse" in last, busy_err
+    error, hint = busy_err.strip().splitlines()[-2:]
+    assert error.startswith("error:") and "another run holds this warehouse" in error, busy_err
+    assert hint.startswith("hint: ") and "Traceback" not in busy_err, busy_err
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(distinct load_id) from raw.episodes").fetchone()[0] == 1
         assert con.execute("select status, count(*) from audit.loads group by 1").fetchall() == [("published", 1)]

@@ -28,13 +28,64 @@ def test_pull_archives_read_only_and_same_drop_twice_lands_once(write_drop, tmp_
 def test_extract_date_from_folder_name_and_override(write_drop, tmp_path):
     folder = write_drop({"a.csv": "x\n"}, name="894_2024-09-30")
     assert pull(str(folder), "894", tmp_path / "ar").extract_date == dt.date(2024, 9, 30)
-    assert pull(str(folder), "894", tmp_path / "ar", as_at=dt.date(2024, 10, 1)).extract_date == dt.date(2024, 10, 1)
+    overridden = pull(str(folder), "894", tmp_path / "ar", extract_date=dt.date(2024, 10, 1))
+    assert (overridden.extract_date, overridden.extract_date_from) == (dt.date(2024, 10, 1), "--extract-date")
 
 
-def test_no_date_and_wrong_la_are_structural(write_drop, tmp_path):
-    folder = write_drop({"a.csv": "x\n"}, name="undated")
-    with pytest.raises(StructuralError, match="extract date"):
-        pull(str(folder), "894", tmp_path / "ar")
+def test_extract_date_precedence_and_the_day_of_the_pull(write_drop, tmp_path):
+    """E: --extract-date, else the manifest, else a date ending the folder name, else the day of the pull."""
+    both = write_drop({"manifest.json": '{"extract_date": "2024-08-31"}'}, name="894_2024-09-30")
+    assert pull(str(both), "894", tmp_path / "ar").extract_date == dt.date(2024, 8, 31)
+    undated = pull(str(write_drop({"a.csv": "x\n"}, name="undated")), "894", tmp_path / "ar")
+    assert (undated.extract_date, undated.extract_date_from) == (dt.date.today(), "day of the pull")
+    assert undated.collection_year is None and undated.coverage_start is None
+
+
+def test_yearly_return_year_extract_date_and_coverage(write_drop, tmp_path):
+    """A yearly 903 return: its year from the manifest or folder name; E the 31 March ending it; C its 1 April."""
+    by_name = pull(str(write_drop({"a.csv": "x\n"}, name="2019-20")), "894", tmp_path / "ar")
+    assert (by_name.collection_year, by_name.extract_date, by_name.coverage_start) == (
+        "2019-20", dt.date(2020, 3, 31), dt.date(2019, 4, 1))
+    assert pull(str(write_drop({"a.csv": "x\n"}, name="returns_2018")), "894", tmp_path / "ar").collection_year == "2018-19"
+    declared = write_drop({"manifest.json": '{"collection_year": "2017-18", "coverage_start": "2010-01-01"}'}, name="x1")
+    got = pull(str(declared), "894", tmp_path / "ar")
+    assert (got.collection_year, got.coverage_start) == ("2017-18", dt.date(2010, 1, 1))
+    assert pull(str(declared), "894", tmp_path / "ar", coverage_start=dt.date(2015, 4, 1)).coverage_start == dt.date(2015, 4, 1)
+    with pytest.raises(StructuralError, match="collection_year"):
+        pull(str(write_drop({"manifest.json": '{"collection_year": "last year"}'}, name="x2")), "894", tmp_path / "ar")
+
+
+def test_wrong_la_is_structural(write_drop, tmp_path):
     other = write_drop({"manifest.json": '{"la_code": "332", "extract_date": "2025-03-31"}'}, name="x")
     with pytest.raises(StructuralError, match="LA 332"):
         pull(str(other), "894", tmp_path / "ar")
+
+
+def test_symlink_in_a_drop_is_refused_not_skipped(write_drop, tmp_path):
+    elsewhere = tmp_path / "header_elsewhere.csv"
+    elsewhere.write_text("CHILD,SEX\n")
+    folder = write_drop({"episodes.csv": "CHILD,DECOM\n"})
+    (folder / "header.csv").symlink_to(elsewhere)
+    archive = tmp_path / "ar"
+    with pytest.raises(StructuralError) as exc:
+        pull(str(folder), "894", archive)
+    assert (exc.value.issue.rule_code, exc.value.issue.file_name) == ("PERM-SYMLINK", "header.csv")
+    assert not any((archive / "894").glob("2025-03-31/*"))  # nothing half-archived
+
+
+def test_unreadable_file_in_a_drop_is_refused(write_drop, tmp_path, monkeypatch):
+    import fsspec.implementations.local as local
+
+    folder = write_drop({"header.csv": "CHILD,SEX\n", "episodes.csv": "CHILD,DECOM\n"})
+    real = local.LocalFileSystem._open
+
+    def refuse(self, path, *a, **kw):
+        if str(path).endswith("header.csv"):
+            raise PermissionError(13, "Permission denied")
+        return real(self, path, *a, **kw)
+
+    # chmod does not stop root, which CI may run as: refuse the open itself.
+    monkeypatch.setattr(local.LocalFileSystem, "_open", refuse)
+    with pytest.raises(StructuralError) as exc:
+        pull(str(folder), "894", tmp_path / "ar")
+    assert (exc.value.issue.rule_code, exc.value.issue.file_name) == ("PERM-UNREADABLE", "header.csv")

@@ -89,7 +89,7 @@ def test_layout_dates_frozen_filters_and_pseudonyms_only(built, tmp_path):
         assert ws.column_dimensions["A"].width >= 15
         header = [c.value for c in ws[1]]
         assert header == [h for h, _c, _k, _w in COLUMNS]
-        assert ws.auto_filter.ref == f"A1:W{ws.max_row}"
+        assert ws.auto_filter.ref == f"A1:X{ws.max_row}"
         h = ws["A1"]
         assert h.font.b and h.font.color.rgb[-6:] == "FFFFFF" and h.fill.fgColor.rgb[-6:] == "1F4E79" and h.alignment.wrap_text
         assert ws.row_dimensions[1].height == pytest.approx(32, abs=0.5)
@@ -105,9 +105,9 @@ def test_layout_dates_frozen_filters_and_pseudonyms_only(built, tmp_path):
         assert not {c.value for row in ws.iter_rows(min_row=2) for c in row} & {"nan", "None", "NaT", "<NA>", ""}
     summary = wb["Summary"]
     assert [c.value for c in summary[1]] == ["LA", "As at", "Cohort", "Cohort name", "Children", "Target",
-                                             "Target date", "Status (RAG)"]
+                                             "Target date", "Status (RAG)", "Coverage note"]
     assert summary.max_row >= 7 and summary.freeze_panes == "B2"
-    table_rows = int(summary.auto_filter.ref.split(":H")[1])
+    table_rows = int(summary.auto_filter.ref.split(":I")[1])
     assert str(summary.cell(row=table_rows + 2, column=1).value).startswith("SPG tracker generated")
     assert summary.cell(row=table_rows + 4, column=1).value == "Children are identified by pseudonym."
     assert summary["B2"].is_date and isinstance(summary["C2"].value, int) and isinstance(summary["E2"].value, int)

@@ -72,6 +72,9 @@ def test_a_model_for_every_contract_table_matching_its_columns():
             assert col.nullable == c.nullable, (name, c.name)
             if c.kind == "code":
                 assert col.checks[0].statistics == {"codes": c.codes}, (name, c.name)
+            # A date ahead by nature (tables.yaml `ahead: true`) is never judged "future".
+            future_checked = any(ch.name == "not_after_extract" for ch in col.checks)
+            assert future_checked == (c.kind in ("date", "dob") and not c.ahead), (name, c.name)
         assert list(schema.unique) == list(t.key), name
 
 
@@ -503,8 +506,7 @@ def test_hole_codes_named_in_the_report_are_the_registry_ones():
 
 
 def test_validation_report_names_chain_holes(tmp_path):
-    from types import SimpleNamespace
-
+    from permanence.pipeline import Ingested
     from permanence.reports import write_validation_report
 
     out = with_header(
@@ -512,10 +514,104 @@ def test_validation_report_names_chain_holes(tmp_path):
         episode(decom="01/06/2023", RNE="P", PLACE="Q9", DEC="01/07/2023", REC="X1"),
         episode(decom="01/07/2023", RNE="L", LS="E1"),
     )
-    run_ = SimpleNamespace(issues=out.issues, drop=None, la_code="894", source="s", rows_in=4, rows_loaded=3,
-                           rows_rejected=1, message=None, tables_per_file={}, rows_per_file={}, rejected_rows={})
+    run_ = Ingested("L1", "894", "s", dt.datetime(2024, 5, 1), issues=out.issues, rejected_rows=out.rejected_rows)
     folder = write_validation_report(tmp_path, "L1", run_, "published")
     text = (folder / "validation.md").read_text()
     hole_section = text.split("## Chain holes")[1].split("## Rules that fired")[0]
     assert "| episodes.csv | PERM-HOLE-START" in hole_section and "| episodes.csv | PERM-HOLE-X1" in hole_section
     assert '"chain_holes": 2' in (folder / "summary.json").read_text()
+
+
+# ---- the 903 as it is in 2026-27 ----------------------------------------------------------
+
+EXTRACT_2026_27 = dt.date(2027, 3, 31)
+
+
+def test_uasc_duc_the_18th_birthday_is_ahead_by_nature_not_future():
+    uasc = {"CHILD": "C1", "SEX": "M", "DOB": "01/01/2012"}
+    out = run(ef("uasc", [{**uasc, "DUC": "01/01/2030"}, {**uasc, "CHILD": "C2", "DUC": "31/02/2030"}]))
+    assert codes(out) == [("PERM-DATE", 3, "DUC")]  # shape is still checked
+    assert table("uasc").column("DUC").ahead and not table("episodes").column("DEC").ahead
+
+
+def test_dolo_rows_are_checked_like_any_903_table():
+    dolo = {"CHILD": "C1", "DOB": "01/01/2012", "DOLO_START": "01/05/2026"}
+    out = run(
+        ef("header", [header()]),
+        ef("dolo", [dolo, {**dolo, "DOLO_END": "01/05/2027"}, {**dolo, "CHILD": "C9", "DOLO_START": "1/5/26"}]),
+        extract_date=EXTRACT_2026_27,
+    )
+    assert codes(out, "dolo.csv") == [
+        ("PERM-DATE", 4, "DOLO_START"),
+        ("PERM-DUP", 3, "CHILD, DOLO_START"),
+        ("PERM-FUTURE", 3, "DOLO_END"),
+        ("PERM-NO-HEADER", 4, "CHILD"),
+    ]
+
+
+def test_a_repeated_row_number_never_crashes_validation():
+    frame = ef("reviews", [
+        {"CHILD": "C1", "DOB": "01/01/2015", "REVIEW": "01/01/2024", "REVIEW_CODE": "PN1"},
+        {"CHILD": "C2", "DOB": "01/01/2015", "REVIEW": "01/01/2030", "REVIEW_CODE": "XX"},
+        {"CHILD": "C3", "DOB": "01/01/2015", "REVIEW": "01/01/2024", "REVIEW_CODE": "PN1"},
+    ])
+    frame.frame[ROW] = 1  # every record on one line
+    out = run(ef("header", [header(c) for c in ("C1", "C2", "C3")]), frame)
+    assert codes(out, "reviews.csv") == [("PERM-CODE", 1, "REVIEW_CODE"), ("PERM-FUTURE", 1, "REVIEW")]
+
+
+_XML_DROP = """<?xml version="1.0" encoding="UTF-8"?>
+<Children>
+  <CHILD>
+    <CHILDID>A1</CHILDID><SEX>M</SEX><DOB>01/02/2015</DOB><ETHNIC>WBRI</ETHNIC>
+    <DUC>01/02/2033</DUC>
+    <EPISODE><DECOM>01/04/2020</DECOM><RNE>S</RNE><LS>C2</LS><CIN>N1</CIN><PL>U4</PL>
+      <DEC>01/03/2021</DEC><REC>X1</REC></EPISODE>
+    <EPISODE><DECOM>01/03/2021</DECOM><RNE>P</RNE><LS>C2</LS><CIN>N1</CIN><PL>U5</PL></EPISODE>
+    <AREVIEW><REVIEW>01/10/2020</REVIEW><REVIEW_CODE>PN1</REVIEW_CODE></AREVIEW>
+    <AREVIEW><REVIEW>01/10/2030</REVIEW><REVIEW_CODE>PN9</REVIEW_CODE></AREVIEW>
+  </CHILD>
+  <CHILD>
+    <CHILDID>A2</CHILDID><SEX>F</SEX><DOB>01/02/2016</DOB><ETHNIC>WBRI</ETHNIC>
+    <EPISODE><DECOM>01/04/2021</DECOM><RNE>S</RNE><LS>C2</LS><CIN>N1</CIN><PL>ZZ</PL></EPISODE>
+    <AREVIEW><REVIEW>01/10/2021</REVIEW><REVIEW_CODE>PN1</REVIEW_CODE></AREVIEW>
+    <AREVIEW><REVIEW>01/10/2021</REVIEW><REVIEW_CODE>PN2</REVIEW_CODE></AREVIEW>
+  </CHILD>
+</Children>
+"""
+
+
+def _validated_xml(folder: Path):
+    from permanence.readers import read_drop
+
+    frames, reader_issues = read_drop(folder)
+    out = validate_drop(frames, EXTRACT)
+    rejected = out.rejected_rows.get("903.xml", set())
+    kept = {
+        ef.table.name: ef.frame[~ef.frame[ROW].isin(rejected)].drop(columns=ROW).to_dict("records")
+        for ef in frames
+    }
+    return reader_issues + out.issues, kept
+
+
+def test_xml_on_one_line_validates_exactly_like_pretty_printed(tmp_path):
+    import re
+
+    pretty, flat = tmp_path / "pretty", tmp_path / "flat"
+    for folder, text in ((pretty, _XML_DROP), (flat, re.sub(r">\s+<", "><", _XML_DROP).strip())):
+        folder.mkdir()
+        (folder / "903.xml").write_text(text)
+    assert len((flat / "903.xml").read_text().splitlines()) == 1
+    issues_pretty, kept_pretty = _validated_xml(pretty)
+    issues_flat, kept_flat = _validated_xml(flat)
+    assert sorted(map(str, issues_flat)) == sorted(map(str, issues_pretty))
+    assert kept_flat == kept_pretty
+    # Each failing record is named by its own number, so only it is excluded.
+    assert sorted((i.table_name, i.rule_code) for i in issues_flat if i.severity == "error") == [
+        ("episodes", "PERM-CODE"),
+        ("reviews", "PERM-CODE"),
+        ("reviews", "PERM-DUP"),
+        ("reviews", "PERM-FUTURE"),
+    ]
+    assert len(kept_flat["reviews"]) == 2 and len(kept_flat["episodes"]) == 2
+    assert len({i.row_number for i in issues_flat if i.row_number}) == 3

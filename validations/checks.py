@@ -33,14 +33,13 @@ class RowContext:
     def dates(self, series: pd.Series) -> pd.Series:
         """`series` parsed as dates, taken from the file's shared parse (ExtractFrame.dates).
 
-        pandera hands a check the column's non-null values only, indexed by line number, so the
-        parse is gathered by line; a series that cannot be matched line for line is parsed itself."""
+        The engine validates a frame indexed by row position (row_rules), and pandera hands a
+        check the column's non-null values only, so the parse is gathered by position; a series
+        that cannot be matched position for position is parsed itself."""
         ef = self.source
         if ef is not None and series.name in ef.frame.columns:
-            lines = ef.frame[ROW].to_numpy()
-            wanted = series.index.to_numpy()
-            pos = np.searchsorted(lines, wanted).clip(0, max(len(lines) - 1, 0))
-            if len(lines) and np.array_equal(lines[pos], wanted):
+            pos = series.index.to_numpy()
+            if pos.dtype.kind in "iu" and (len(pos) == 0 or (pos.min() >= 0 and pos.max() < ef.rows)):
                 return pd.Series(ef.dates(series.name)[pos], index=series.index)
         return parse_dates(series)
 

@@ -53,9 +53,9 @@ RECONCILIATIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "recon_exits_equal_periods_ended": (
         "exits_by_year: children leaving care in a year (all routes) equals the distinct children "
-        "with a period of care (not short breaks) ended in that year in periods_of_care",
+        "with a period of care ended in that year, its last episode not a short break, in periods_of_care",
         """with p as (select la_code, collection_year_ended as y, count(distinct child_id) as n
-                      from marts.periods_of_care where not is_open and not is_short_break group by all),
+                      from marts.periods_of_care where not is_open and not ends_on_short_break group by all),
                 e as (select la_code, collection_year as y, sum(children) as n from marts.exits_by_year group by all)
            select coalesce(e.la_code, p.la_code) as la_code, coalesce(e.y, p.y) as key,
                   coalesce(e.n, 0) as mart_value, coalesce(p.n, 0) as recomputed_value

@@ -1,8 +1,10 @@
 """Run a table's pandera model over one file and turn failures into value-free Issues.
 
 PRIVACY: pandera's SchemaErrors carries the failing values (failure_cases.failure_case, .data,
-and its message). We read only the column, the check name and the row index, which we set to
-the file line number, and never let a pandera exception or its text escape this module.
+and its message). We read only the column, the check name and the row position, map the position
+to the row number a user sees (ROW) ourselves, and never let a pandera exception or its text
+escape this module. Validating by position means a repeated row number (a reader's bug, two
+records of an XML export) can never break validation.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def row_issues(ef: ExtractFrame, extract_date: dt.date) -> list[Issue]:
     if ef.table.name not in MODELS or ef.rows == 0:
         return []
     frame = ef.frame.copy(deep=False)
-    frame.index = pd.Index(ef.frame[ROW].to_numpy(), name=None)  # failures report line numbers
+    frame.index = pd.RangeIndex(ef.rows)  # unique by construction; mapped to ROW in _issues
     ctx = RowContext(pd.Timestamp(extract_date), _row_years(ef, extract_date, frame.index), ef)
     try:
         with row_context(ctx):
@@ -87,6 +89,7 @@ def row_issues(ef: ExtractFrame, extract_date: dt.date) -> list[Issue]:
 
 def _issues(ef: ExtractFrame, failures: pd.DataFrame) -> list[Issue]:
     failures = failures[failures["index"].notna()]
+    rows = ef.frame[ROW].to_numpy()
     key_columns = ", ".join(ef.table.key)
     out = []
     seen: set[tuple] = set()
@@ -95,7 +98,8 @@ def _issues(ef: ExtractFrame, failures: pd.DataFrame) -> list[Issue]:
         r = rule(code)
         # Uniqueness failures name each key column; one issue per row is enough.
         col = key_columns if code == "PERM-DUP" else column
-        key = (code, int(index), col)
+        row = int(rows[int(index)])
+        key = (code, row, col)
         if key in seen:
             continue
         seen.add(key)
@@ -106,7 +110,7 @@ def _issues(ef: ExtractFrame, failures: pd.DataFrame) -> list[Issue]:
                 rule_code=code,
                 rule=r.text,
                 severity=r.severity,
-                row_number=int(index),
+                row_number=row,
                 column_name=col,
             )
         )

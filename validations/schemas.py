@@ -40,7 +40,10 @@ def staff_id():
     return _field("staff_id", False)
 
 
-def date(nullable: bool = False):
+def date(nullable: bool = False, ahead: bool = False):
+    # A date ahead by nature (tables.yaml `ahead: true`) is checked for shape only.
+    if ahead:
+        return _field("date", nullable, dd_mm_yyyy=())
     return _field("date", nullable, dd_mm_yyyy=(), not_after_extract=())
 
 
@@ -126,7 +129,7 @@ class UASC(ContractModel):
     CHILD: Series[Any] = child_id()
     SEX: Series[Any] = code("SEX")
     DOB: Series[Any] = dob()
-    DUC: Series[Any] = date(nullable=True)
+    DUC: Series[Any] = date(nullable=True, ahead=True)  # the 18th birthday
 
     class Config:
         unique = ["CHILD"]
@@ -224,6 +227,17 @@ class SWEpisodes(ContractModel):
 
     class Config:
         unique = ["CHILD", "SW_DECOM"]
+
+
+@for_table("dolo")
+class DoLO(ContractModel):
+    CHILD: Series[Any] = child_id()
+    DOB: Series[Any] = dob()
+    DOLO_START: Series[Any] = date()
+    DOLO_END: Series[Any] = date(nullable=True)
+
+    class Config:
+        unique = ["CHILD", "DOLO_START"]
 
 
 # ---- SSD permanence extras -----------------------------------------------------------------

@@ -107,3 +107,16 @@
     cross join (select 0 as n union all select 1 union all select 2 union all select 3 union all select 4
           union all select 5 union all select 6 union all select 7 union all select 8 union all select 9) as hundreds
 {%- endmacro %}
+
+{#
+    Coverage (primer section 4): true when the extract holds the history a figure needs, from
+    `needed_from` on, i.e. its coverage start C is null (whole history) or on or before that date.
+#}
+{% macro history_covered(needed_from_expression, coverage_start_expression) -%}
+    ({{ coverage_start_expression }} is null or {{ coverage_start_expression }} <= {{ needed_from_expression }})
+{%- endmacro %}
+
+{# Partial year (primer section 5): collection year Y has not ended on D (its 31 March is after D). #}
+{% macro is_partial_year(start_year_expression, as_at_expression) -%}
+    ({{ collection_year_end_date(start_year_expression) }} > {{ as_at_expression }})
+{%- endmacro %}

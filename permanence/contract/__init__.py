@@ -23,6 +23,7 @@ class Column:
     codes: str | None = None
     nullable: bool = False
     required: bool = True
+    ahead: bool = False  # a date ahead by nature (DUC, planned dates): never "future"
 
     @property
     def loaded(self) -> bool:
@@ -105,6 +106,7 @@ def tables() -> dict[str, Table]:
                     codes=c.get("codes"),
                     nullable=bool(c.get("nullable", False)),
                     required=bool(c.get("required", True)),
+                    ahead=bool(c.get("ahead", False)),
                 )
                 for cname, c in spec["columns"].items()
             )

@@ -134,11 +134,30 @@ def _cohorts(d: _Data, la: str, q: Quarter) -> str:
                   "and 5; a child can be in several cohorts).", "marts.spg_cohort_summary", svg, table(tab, 0))
 
 
+def _year_label(year: str, complete, partial) -> str:
+    """A collection year as shown beside others: a part year or one reaching back past the extract's
+    coverage start is labelled so, never passed off as a whole, complete year (primer sections 4, 5)."""
+    if _flag(partial):
+        return f"{year} (part year)"
+    if complete is not None and not pd.isna(complete) and not bool(complete):
+        return f"{year} (incomplete)"
+    return year
+
+
+def _flag(v) -> bool:
+    return v is not None and not pd.isna(v) and bool(v)
+
+
+YEAR_NOTE = (" '(part year)': the year had not ended on the reporting date; '(incomplete)': the figure reaches "
+             "back before the extract's coverage start, so it is shown but not compared.")
+
+
 def _exits(d: _Data, la: str, q: Quarter) -> str:
-    df = d.df("""select collection_year, exit_route, children from marts.exits_by_year
+    df = d.df("""select collection_year, exit_route, children, complete, partial from marts.exits_by_year
                  where la_code = ? and collection_year <= ? order by collection_year""", [la, q.collection_year])
     if df.empty:
         return not_available("Exit routes", "no exits recorded")
+    df["collection_year"] = [_year_label(y, c, p) for y, c, p in zip(df["collection_year"], df["complete"], df["partial"])]
     wide = df.pivot_table(index="collection_year", columns="exit_route", values="children", aggfunc="sum").fillna(0)
     wide = wide.iloc[-5:]
     svg = charts.bar_chart("Exit routes", list(wide.index), {c: wide[c].tolist() for c in wide.columns},
@@ -147,16 +166,20 @@ def _exits(d: _Data, la: str, q: Quarter) -> str:
     tab.insert(0, "Exit route", tab.index)
     return figure("Children leaving care by exit route and collection year",
                   "Each child counted once a year by the last period of care ended in the year (April-March); "
-                  f"short breaks left out. Figures as at the warehouse's reporting date: {q.collection_year} may run past the quarter.", "marts.exits_by_year", svg,
+                  f"short breaks left out. Figures as at the warehouse's reporting date: {q.collection_year} may run past the quarter." + YEAR_NOTE,
+                  "marts.exits_by_year", svg,
                   table(tab, 0))
 
 
 def _adoption(d: _Data, la: str, q: Quarter) -> str:
-    df = d.df("""select collection_year, children_adopted, a1_mean, a2_mean, a3_share, a1_mean_3yr, a2_mean_3yr
+    df = d.df("""select collection_year, children_adopted, a1_mean, a2_mean, a3_share, a1_mean_3yr, a2_mean_3yr,
+                        complete, partial
                  from marts.adoption_scorecard where la_code = ? and collection_year <= ? order by collection_year""",
               [la, q.collection_year]).iloc[-5:]
     if df.empty:
         return not_available("Adoption timeliness", "no adoptions")
+    df["collection_year"] = [_year_label(y, c, p) for y, c, p in zip(df["collection_year"], df["complete"], df["partial"])]
+    df = df.drop(columns=["complete", "partial"])
     svg = charts.bar_chart("Adoption timeliness", df["collection_year"].tolist(),
                            {"A1 mean days (entry to moving in with adopters)": df["a1_mean"].tolist(),
                             "A2 mean days (court authority to match)": df["a2_mean"].tolist()},
@@ -168,16 +191,22 @@ def _adoption(d: _Data, la: str, q: Quarter) -> str:
                              "a1_mean_3yr": "A1 3-yr", "a2_mean_3yr": "A2 3-yr"})
     return figure("Adoption timeliness against the 426-day (A1) and 121-day (A2) thresholds",
                   "A1: days from entering care to moving in with the adoptive family; A2: days from court authority "
-                  "to place to the match; means over children adopted in the year; dashed lines are the thresholds.",
+                  "to place to the match; means over children adopted in the year; dashed lines are the thresholds."
+                  + YEAR_NOTE,
                   "marts.adoption_scorecard", svg, table(tab, 0))
 
 
 def _stability(d: _Data, la: str, q: Quarter) -> str:
-    df = d.df("""select collection_year, cla_at_31_march, three_plus_placements, long_term_eligible, long_term_stable
+    df = d.df("""select collection_year, cla_at_31_march, three_plus_placements, long_term_eligible, long_term_stable,
+                        complete, long_term_complete, partial
                  from marts.placement_stability where la_code = ? and year_end_date <= ? order by collection_year""",
               [la, q.end]).iloc[-5:]
     if df.empty:
         return not_available("Placement stability", "no year end on or before the quarter end")
+    # long-term stability reaches 30 months back: a year can be complete for 3+ placements and not for it
+    df["collection_year"] = [_year_label(y, bool(c and lt), p) for y, c, lt, p
+                             in zip(df["collection_year"], df["complete"], df["long_term_complete"], df["partial"])]
+    df = df.drop(columns=["complete", "long_term_complete", "partial"])
     df["3+ placements %"] = 100 * df["three_plus_placements"] / df["cla_at_31_march"].where(df["cla_at_31_march"] > 0)
     df["long-term stable %"] = 100 * df["long_term_stable"] / df["long_term_eligible"].where(df["long_term_eligible"] > 0)
     svg = charts.line_chart("Placement stability", df["collection_year"].tolist(),
@@ -188,14 +217,15 @@ def _stability(d: _Data, la: str, q: Quarter) -> str:
                              "long_term_stable": "LT stable"})
     return figure("Placement stability at 31 March",
                   "Short-term: children looked after at 31 March with 3 or more placements in the year. Long-term: "
-                  "children under 16 in care 2.5 years or more, in the same placement for 2 years.",
+                  "children under 16 in care 2.5 years or more, in the same placement for 2 years." + YEAR_NOTE,
                   "marts.placement_stability", svg, table(tab, 1))
 
 
 def _benchmark(d: _Data, la: str, q: Quarter) -> str:
     if "benchmark" not in d.marts:
         return not_available("Comparison with statistical neighbours and England", "marts.benchmark is not built")
-    df = d.df("""select measure, period, source, value, neighbour_mean, england_value, rank_in_group, group_size
+    df = d.df("""select measure, period, source, value, neighbour_mean, england_value, rank_in_group, group_size,
+                        incomplete_reason as not_ranked_because
                  from marts.benchmark where la_code = ? and value is not null
                  qualify row_number() over (partition by measure order by period desc,
                                             case source when 'computed' then 0 else 1 end) = 1
@@ -209,7 +239,9 @@ def _benchmark(d: _Data, la: str, q: Quarter) -> str:
                            "index, England = 100", hlines={"England": 100})
     return figure("Our LA against its statistical neighbours and England",
                   "Latest period of each measure, indexed to England = 100 (the table gives the values). Rank 1 is "
-                  "best by the measure's polarity within the LA and its neighbours.", "marts.benchmark", svg,
+                  "best by the measure's polarity within the LA and its neighbours. A figure that reaches back before "
+                  "the extract's coverage start, or a part year, is shown but not ranked (the reason is given).",
+                  "marts.benchmark", svg,
                   table(df, 1))
 
 
@@ -224,7 +256,8 @@ def _targets(d: _Data, la: str, q: Quarter) -> str:
     counts = df["RAG"].value_counts().to_dict()
     line = ", ".join(f"{k}: {v}" for k, v in counts.items())
     return (f'<p>{_e(line)}. Green: met; amber: missed by no more than 10% of the target; red: missed by more; '
-            f'no data: no actual yet. Source: marts.targets (targets from the seed la_targets).</p>' + table(df, 1, rag="RAG"))
+            f'no data: no actual yet; incomplete: the only actual reaches back before the extract\'s coverage start '
+            f'or is a part year, so it is not judged. Source: marts.targets (targets from the seed la_targets).</p>' + table(df, 1, rag="RAG"))
 
 
 def _quality(warehouse: Path | None, la: str, q: Quarter) -> str:

@@ -74,8 +74,9 @@ MOVE_REASON = Choice(
 )
 
 REVIEW_CODE = Choice({"PN1": 45, "PN2": 15, "PN3": 10, "PN4": 10, "PN5": 8, "PN6": 6, "PN7": 6})
-SW_REASON = Choice({"MGRJO": 25, "MGRSC": 15, "MGROTH": 10, "UNREST": 5, "LOWRES": 5, "SOWKER": 25,
-                    "PERM": 5, "OTHER": 10})
+# A change of worker (never FCONTA, the first contact, nor SWDIED): the 903's SW_REASON codes.
+SW_REASON = Choice({"LEFTRL": 30, "MANAGE": 20, "TSPROC": 15, "ORGRST": 10, "CHCHAN": 10, "ABSENC": 5,
+                    "PCCHAN": 2, "OTHERS": 8})
 REVERSED_REASON = Choice({"RD1": 40, "RD2": 20, "RD3": 25, "RD4": 15})
 
 # Exits (REC) by how a period ends. 18+: those in foster care often "stay put" (E17).

@@ -124,6 +124,9 @@ def _generate_la(out, la: LocalAuthority, codes, children, years, seed, extract_
             "la_code": la.code,
             "la_name": la.name,
             "extract_date": extract_date.isoformat(),
+            # A CMS full extract: every child in care on or after its go-live comes with its whole
+            # history, but children who had left before it are not there (primer section 4).
+            "coverage_start": dt.date.fromordinal(W).isoformat(),
             "cms": la.cms,
             "generator": "permanence.synth",
             "seed": seed,

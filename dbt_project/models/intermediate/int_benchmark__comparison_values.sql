@@ -2,10 +2,12 @@
 --   comparison 'published': every LA's published value (like with like: DfE's own figures);
 --   comparison 'computed': every LA's computed value where the warehouse holds one (a consortium's
 --     members), else its published value, so a computed figure still has neighbours to meet.
--- Only non-null values: suppressed or missing figures take no part in means, ranks or quartiles.
+-- Only non-null, complete values: suppressed, missing or incomplete figures (a computed figure
+-- reaching back past its extract's coverage start) take no part in means, ranks or quartiles; an
+-- incomplete computed figure gives way to the LA's published one.
 with vals as (
 
-    select * from {{ ref('int_benchmark__values') }} where value is not null
+    select * from {{ ref('int_benchmark__values') }} where value is not null and complete
 
 )
 

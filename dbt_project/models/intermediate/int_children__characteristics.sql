@@ -4,7 +4,7 @@ with header as (
 
     select
         *,
-        row_number() over (partition by la_code, child_id order by source_row desc) as row_rank
+        row_number() over (partition by la_code, child_id order by extract_date desc, source_row desc) as row_rank
     from {{ ref('stg_ssda903__header') }}
     where {{ la_needs_build() }}
 

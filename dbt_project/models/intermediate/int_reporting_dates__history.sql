@@ -19,7 +19,8 @@ select
         when spine.n = 0 then reporting.as_at_date
         else {{ dbt.dateadd('day', -1, dbt.dateadd('month', '1 - spine.n', dbt.date_trunc('month', 'reporting.as_at_date'))) }}
     end as date) as reporting_date,
-    cast(spine.n = 0 as boolean) as is_current
+    cast(spine.n = 0 as boolean) as is_current,
+    reporting.coverage_start
 from reporting
 cross join spine
 where spine.n <= {{ var('history_months') }}

@@ -3,13 +3,17 @@
 --   a10_days = as a1_days, but when AD1 FOSTER_CARE = '1' the end point is the start of the
 --              placement (carer level) containing that first A3-A6 episode
 --   a2_days  = greatest(0, AD1 DATE_MATCH - first episode of the period with LS E1 or D1)
--- Null (left out of means) when the end point or start point is missing.
+-- Null (left out of means) when the end point or start point is missing. Periods whose last
+-- episode is a short break are left out (the episode in question for an exit).
+-- complete: false when the period's start is unknown (period_start_unknown: first episode seen
+-- before the coverage start C, or a broken chain), so A1, A2 and A10 may be too short.
+-- partial: the collection year of the adoption has not ended on D.
 with adopted as (
 
     select *
     from {{ ref('int_periods_of_care') }}
     where reason_ceased in ('E11', 'E12')
-      and not is_short_break
+      and not ends_on_short_break
       and end_year <= {{ collection_year_start('as_at_date') }}
 
 ),
@@ -55,7 +59,7 @@ ad1 as (
     from (
         select
             *,
-            row_number() over (partition by la_code, child_id order by source_row desc) as row_rank
+            row_number() over (partition by la_code, child_id order by extract_date desc, source_row desc) as row_rank
         from {{ ref('stg_ssda903__ad1') }}
     ) as ranked
     where row_rank = 1
@@ -70,6 +74,9 @@ joined as (
         adopted.end_year,
         adopted.period_start,
         adopted.period_end,
+        adopted.period_start_unknown,
+        adopted.as_at_date,
+        adopted.coverage_start,
         adoptive_placement.date_moved_in_with_adopters,
         adoptive_placement.adoptive_placement_start,
         court_authority.date_court_authority,
@@ -110,5 +117,11 @@ select
         when adopted_by_foster_carer = '1' then {{ days_between('period_start', 'adoptive_placement_start') }}
         else {{ days_between('period_start', 'date_moved_in_with_adopters') }}
     end as integer) as a10_days,
-    cast(end_year as integer) as collection_year_start
+    cast(end_year as integer) as collection_year_start,
+    cast(coverage_start as date) as coverage_start,
+    cast(as_at_date as date) as as_at_date,
+    cast(not period_start_unknown as boolean) as complete,
+    cast(case when period_start_unknown
+              then 'period start unknown (before the coverage start or a broken chain)' end as varchar) as incomplete_reason,
+    cast({{ is_partial_year('end_year', 'as_at_date') }} as boolean) as partial
 from joined

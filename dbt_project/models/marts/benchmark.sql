@@ -4,6 +4,10 @@
 -- rows with published values (int_benchmark__comparison_values). Ranks: 1 = best by polarity,
 -- ties share the lowest rank (SQL rank()). Quartile among all LAs with a value: 1 + floor(4 *
 -- (rank - 1) / n), so tied LAs share a quartile and 1 is the best quarter.
+-- complete: false for a computed figure that reaches back past its extract's coverage start or
+-- sits in a partial year (incomplete_reason says which). Such a figure is shown beside its
+-- neighbours but never ranked: rank_in_group, group_size, quartile_all_las and las_with_data are
+-- null, and it takes no part in other LAs' means, ranks or quartiles.
 with measures as (
 
     select * from {{ ref('int_benchmark__measures') }}
@@ -19,6 +23,8 @@ focus as (
         vals.source,
         vals.value,
         vals.suppression,
+        vals.complete,
+        vals.incomplete_reason,
         measures.polarity,
         case when measures.polarity = 'higher is better' then -1.0 else 1.0 end as direction
     from {{ ref('int_benchmark__values') }} as vals
@@ -76,7 +82,7 @@ group_values as (
 
     select la_code, measure, period, source, member_la_code, value, direction from neighbour_values
     union all
-    select la_code, measure, period, source, la_code, value, direction from focus where value is not null
+    select la_code, measure, period, source, la_code, value, direction from focus where value is not null and complete
 
 ),
 
@@ -166,13 +172,15 @@ select
     cast(case when region_published.value is not null then 'published'
               when region_loaded.value is not null then 'mean of loaded LAs' end as varchar) as region_value_basis,
     cast(england_published.value as double precision) as england_value,
-    cast(case when focus.value is not null and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
+    cast(case when focus.value is not null and focus.complete and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
               then group_ranked.rank_in_group end as integer) as rank_in_group,
-    cast(case when focus.value is not null and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
+    cast(case when focus.value is not null and focus.complete and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
               then group_ranked.group_size end as integer) as group_size,
-    cast(case when focus.value is not null
+    cast(case when focus.value is not null and focus.complete
               then 1 + floor(4.0 * (all_ranked.overall_rank - 1) / all_ranked.las_with_data) end as integer) as quartile_all_las,
-    cast(case when focus.value is not null then all_ranked.las_with_data end as integer) as las_with_data,
+    cast(case when focus.value is not null and focus.complete then all_ranked.las_with_data end as integer) as las_with_data,
+    cast(focus.complete as boolean) as complete,
+    cast(focus.incomplete_reason as varchar) as incomplete_reason,
     cast(case when focus.source = 'computed' then la_published.value end as double precision) as published_value,
     cast(case when focus.source = 'computed' then la_published.suppression end as varchar) as published_suppression,
     cast(case when focus.source = 'computed' then focus.value - la_published.value end as double precision) as difference

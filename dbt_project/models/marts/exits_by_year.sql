@@ -1,11 +1,13 @@
 -- Children leaving care per LA, collection year and exit route (primer section 5): each child
--- counted once a year, by their last period (latest end) that ended in the year. Short-break
--- periods are left out. Years up to the collection year of D; only routes with children.
+-- counted once a year, by their last period (latest end) that ended in the year. Periods whose
+-- last episode is a short break (LS V3/V4) are left out. Years up to the collection year of D.
+-- complete: false for a year that begins before the coverage start C (exits before C are missing).
+-- partial: the year has not ended on D.
 with periods as (
 
     select *
     from {{ ref('int_periods_of_care') }}
-    where not is_short_break
+    where not ends_on_short_break
       and period_end is not null
       and end_year <= {{ collection_year_start('as_at_date') }}
 
@@ -20,13 +22,30 @@ ranked as (
         ) as exit_rank
     from periods
 
+),
+
+counted as (
+
+    select
+        la_code,
+        end_year,
+        exit_route,
+        count(*) as children,
+        max(coverage_start) as coverage_start,
+        max(as_at_date) as as_at_date
+    from ranked
+    where exit_rank = 1
+    group by la_code, end_year, exit_route
+
 )
 
 select
     cast(la_code as varchar) as la_code,
     cast({{ collection_year_label('end_year') }} as varchar) as collection_year,
     cast(exit_route as varchar) as exit_route,
-    cast(count(*) as bigint) as children
-from ranked
-where exit_rank = 1
-group by la_code, end_year, exit_route
+    cast(children as bigint) as children,
+    cast({{ history_covered(collection_year_start_date('end_year'), 'coverage_start') }} as boolean) as complete,
+    cast(case when not {{ history_covered(collection_year_start_date('end_year'), 'coverage_start') }}
+              then 'year begins before the coverage start' end as varchar) as incomplete_reason,
+    cast({{ is_partial_year('end_year', 'as_at_date') }} as boolean) as partial
+from counted

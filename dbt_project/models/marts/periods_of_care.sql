@@ -1,5 +1,8 @@
 -- One row per child period of care (primer section 4). Complete: short-break periods are kept
--- and flagged (is_short_break); the measures leave them out.
+-- and flagged (is_short_break, and by the episode in question starts_on_short_break and
+-- ends_on_short_break); the measures leave them out. complete: false when the period's start is
+-- unknown (first episode seen before the coverage start C or not RNE S after it: a broken chain),
+-- so period_start and days_in_care are too late / too short.
 select
     cast(la_code as varchar) as la_code,
     cast(child_id as varchar) as child_id,
@@ -14,5 +17,10 @@ select
     cast(episodes as integer) as episodes,
     cast({{ collection_year_label('start_year') }} as varchar) as collection_year_started,
     cast(case when end_year is not null then {{ collection_year_label('end_year') }} end as varchar) as collection_year_ended,
+    cast(starts_on_short_break as boolean) as starts_on_short_break,
+    cast(ends_on_short_break as boolean) as ends_on_short_break,
+    cast(not period_start_unknown as boolean) as complete,
+    cast(case when period_start_unknown
+              then 'period start unknown (before the coverage start or a broken chain)' end as varchar) as incomplete_reason,
     cast(as_at_date as date) as as_at_date
 from {{ ref('int_periods_of_care') }}

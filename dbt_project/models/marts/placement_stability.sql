@@ -6,6 +6,11 @@
 --     (30 September two and a half years earlier)
 --   long_term_stable: of those, current placement started on or before E - 24 months; for a child
 --     in an adoptive placement (A3-A6) that started with RNE P or B, the previous placement's start
+-- complete (CLA on 31 March, three_plus_placements): false for a year that begins before the
+--   coverage start C (children who left before C and placements started before it are missing).
+-- long_term_complete: false unless the history reaches 30 September two and a half years before
+--   31 March (the eligibility date); before that, period and placement starts are not known.
+-- partial: always false here (only years whose 31 March is on or before D), kept for uniformity.
 with reporting as (
 
     select * from {{ ref('int_la__reporting_dates') }}
@@ -25,6 +30,7 @@ years as (
     select
         reporting.la_code,
         reporting.as_at_date,
+        reporting.coverage_start,
         first_years.first_year + spine.n as year_start,
         {{ collection_year_start_date('first_years.first_year + spine.n') }} as year_start_date,
         {{ collection_year_end_date('first_years.first_year + spine.n') }} as year_end_date
@@ -132,6 +138,13 @@ select
     cast(in_scope_years.la_code as varchar) as la_code,
     cast({{ collection_year_label('in_scope_years.year_start') }} as varchar) as collection_year,
     cast(in_scope_years.year_end_date as date) as year_end_date,
+    cast({{ history_covered('in_scope_years.year_start_date', 'in_scope_years.coverage_start') }} as boolean) as complete,
+    cast(case when not {{ history_covered('in_scope_years.year_start_date', 'in_scope_years.coverage_start') }}
+              then 'year begins before the coverage start' end as varchar) as incomplete_reason,
+    cast({{ history_covered('cast(' ~ dbt.dateadd('month', -30, 'in_scope_years.year_end_date') ~ ' as date)', 'in_scope_years.coverage_start') }} as boolean) as long_term_complete,
+    cast(case when not {{ history_covered('cast(' ~ dbt.dateadd('month', -30, 'in_scope_years.year_end_date') ~ ' as date)', 'in_scope_years.coverage_start') }}
+              then 'needs history from 30 September two and a half years earlier; coverage starts later' end as varchar) as long_term_incomplete_reason,
+    cast(in_scope_years.year_end_date > in_scope_years.as_at_date as boolean) as partial,
     cast(count(flagged.child_id) as bigint) as cla_at_31_march,
     cast(coalesce(sum(case when flagged.placements_in_year >= 3 then 1 else 0 end), 0) as bigint) as three_plus_placements,
     cast(coalesce(sum(flagged.is_long_term_eligible), 0) as bigint) as long_term_eligible,
@@ -144,4 +157,5 @@ from in_scope_years
 left join flagged
     on flagged.la_code = in_scope_years.la_code
    and flagged.year_start = in_scope_years.year_start
-group by in_scope_years.la_code, in_scope_years.year_start, in_scope_years.year_end_date
+group by in_scope_years.la_code, in_scope_years.year_start, in_scope_years.year_start_date,
+         in_scope_years.year_end_date, in_scope_years.coverage_start, in_scope_years.as_at_date

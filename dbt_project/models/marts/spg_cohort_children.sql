@@ -1,5 +1,7 @@
 -- The SPG tracker: one row per child and cohort they are in on the reporting date D (primer
 -- sections 2 and 5). A child in several cohorts has one row for each.
+-- complete: false when the condition or the period is seen to start before the coverage start C:
+-- the true start may be earlier, so months_in_condition and reviews_this_period are lower bounds.
 with members as (
 
     select *
@@ -76,8 +78,19 @@ select
     cast(permanence.placement_order_date as date) as placement_order_date,
     cast(permanence.matched_date as date) as matched_date,
     cast(permanence.placed_for_adoption_date as date) as placed_for_adoption_date,
-    cast(permanence.decision_reversed_date as date) as decision_reversed_date
+    cast(permanence.decision_reversed_date as date) as decision_reversed_date,
+    cast(coverage.reason is null as boolean) as complete,
+    cast(coverage.reason as varchar) as incomplete_reason
 from members
+left join reporting as member_reporting on member_reporting.la_code = members.la_code
+cross join lateral (
+    select case
+        when member_reporting.coverage_start is not null
+         and least(coalesce(members.condition_start, members.period_start), members.period_start)
+             < member_reporting.coverage_start
+            then 'condition or period seen to start before the coverage start: months and reviews are lower bounds'
+    end as reason
+) as coverage
 left join {{ ref('int_children__characteristics') }} as characteristics
     on characteristics.la_code = members.la_code
    and characteristics.child_id = members.child_id

@@ -1,8 +1,14 @@
 -- Children per SPG cohort per LA on D and on each of the var('history_months') month ends
 -- before it: all six cohorts on every date, 0 where none (for trend lines).
+-- complete: for a cohort "for longer than N months" (2, 4, 5, 6), false unless the coverage start
+-- C + N months is before the date: a span seen to start at or after C may truly have started
+-- earlier (before C), so a child past the threshold can be missed. Cohorts 1 and 3 (no duration)
+-- are complete on any date.
+{%- set po_months = var('placement_order_months') %}
+{%- set long_months = var('long_placement_months') %}
 with dates as (
 
-    select la_code, reporting_date, is_current from {{ ref('int_reporting_dates__history') }}
+    select la_code, reporting_date, is_current, coverage_start from {{ ref('int_reporting_dates__history') }}
 
 ),
 
@@ -20,9 +26,22 @@ select
     cast(cohorts.cohort_id as integer) as cohort_id,
     cast(cohorts.cohort_name as varchar) as cohort_name,
     cast(coalesce(counts.children, 0) as bigint) as children,
-    cast(dates.is_current as boolean) as is_current
+    cast(dates.is_current as boolean) as is_current,
+    cast(coverage.reason is null as boolean) as complete,
+    cast(coverage.reason as varchar) as incomplete_reason
 from dates
 cross join ({{ spg_cohorts_relation() }}) as cohorts
+cross join lateral (
+    select case
+        when dates.coverage_start is null or cohorts.cohort_id in (1, 3) then null
+        when cohorts.cohort_id = 2
+         and not {{ longer_than_months('dates.coverage_start', po_months, 'dates.reporting_date') }}
+            then 'placement order months may reach back past the coverage start'
+        when cohorts.cohort_id in (4, 5, 6)
+         and not {{ longer_than_months('dates.coverage_start', long_months, 'dates.reporting_date') }}
+            then 'placement months may reach back past the coverage start'
+    end as reason
+) as coverage
 left join counts
     on counts.la_code = dates.la_code
    and counts.reporting_date = dates.reporting_date
