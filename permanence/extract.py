@@ -13,7 +13,7 @@ from permanence.contract import Table
 # in Excel); an XML export's record number (docs/extract-contract.md, "903 XML export").
 ROW = "_row"
 
-SEVERITIES = ("structural", "error", "warning")
+SEVERITIES = ("structural", "error", "repair", "warning")
 ISSUE_COLUMNS = [
     "file_name",
     "table_name",
@@ -64,7 +64,7 @@ class Issue:
     table_name: str | None
     rule_code: str
     rule: str
-    severity: str  # structural | error | warning
+    severity: str  # structural | error | repair | warning
     row_number: int | None = None
     column_name: str | None = None
     count: int = 1

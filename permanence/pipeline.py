@@ -277,7 +277,8 @@ def _validate(run: Ingested, bad_row_threshold: float) -> None:
         for ret in run.returns or [run.drop]:
             got, found = _read_return(ret, stitched=bool(run.returns))
             # Each return is judged against its own extract date (what it could have known).
-            outcomes.append(validate_drop(got, ret.extract_date))
+            # The DfE's year-bound rules (602) judge a yearly return's own year.
+            outcomes.append(validate_drop(got, ret.extract_date, ret.collection_year))
             frames += got
             reader_issues += found
     except StructuralError as exc:

@@ -12,10 +12,37 @@ from typing import TYPE_CHECKING
 
 from permanence.extract import issues_frame
 
+# Chain holes (validations.rules.HOLE_CODES; not imported here: validations pulls in pandera).
+HOLE_CODES = ("PERM-HOLE-X1", "PERM-HOLE-START")
+
 if TYPE_CHECKING:
     from permanence.pipeline import Ingested
 
 DETAIL_LINES = 50
+
+
+def _holes(run: Ingested) -> list[str]:
+    """Chain holes by file and kind, with their lines: the children whose history has a gap."""
+    holes = [i for i in run.issues if i.rule_code in HOLE_CODES]
+    lines = ["", "## Chain holes", ""]
+    if not holes:
+        return lines + ["None: every kept episode chain is whole."]
+    lines += [
+        "A gap in a child's chain of episodes (a continuation missing or rejected, or a period seen "
+        "starting mid-chain): that child's figures are incomplete. Lines are file lines.",
+        "",
+        "| file | hole | rows | lines |",
+        "|---|---|---|---|",
+    ]
+    by: dict[tuple[str, str], list[int]] = {}
+    for i in holes:
+        by.setdefault((i.file_name, i.rule_code), []).append(i.row_number)
+    for (file_name, code), rows in sorted(by.items()):
+        shown = ", ".join(str(r) for r in sorted(rows)[:DETAIL_LINES])
+        more = f" (+{len(rows) - DETAIL_LINES} more in validation.csv)" if len(rows) > DETAIL_LINES else ""
+        text = next(i.rule for i in holes if i.rule_code == code)
+        lines.append(f"| {file_name} | {code}: {text} | {len(rows)} | {shown}{more} |")
+    return lines
 
 
 def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, status: str) -> Path:
@@ -63,6 +90,7 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
                   for r in run.returns]
         lines += ["", "The same episode in two returns is one episode: the later return's row is kept "
                   "(int_episodes__repair_audit counts them)."]
+    lines += _holes(run)
     lines += ["", "## Rules that fired", ""]
     if summary.empty:
         lines.append("None.")
@@ -87,6 +115,7 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
                 "rows_loaded": run.rows_loaded,
                 "rows_rejected": run.rows_rejected,
                 "issues_by_severity": issues.groupby("severity")["count"].sum().to_dict(),
+                "chain_holes": sum(1 for i in run.issues if i.rule_code in HOLE_CODES),
                 "message": run.message,
             },
             indent=2,

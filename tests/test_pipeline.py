@@ -91,7 +91,7 @@ def test_broken_drop_is_quarantined_and_last_good_stays_published(region, settin
     assert q(settings, "select count(*) from audit.validation_results where load_id = ?", [run.load_id])[0][0] >= 1
 
 
-@pytest.mark.parametrize("defect", ["bad_code", "bad_date", "dec_before_decom", "overlap", "child_not_in_header", "episode_before_dob", "duplicate_key"])
+@pytest.mark.parametrize("defect", ["bad_code", "bad_date", "dec_before_decom", "child_not_in_header", "episode_before_dob", "duplicate_key"])
 def test_row_errors_are_excluded_and_recorded_rest_loads(region, settings, tmp_path, defect):
     good = region[0]
     bad = write_defective_drop(good.path, tmp_path / f"{good.path.name}-{defect}", defect)
@@ -105,6 +105,20 @@ def test_row_errors_are_excluded_and_recorded_rest_loads(region, settings, tmp_p
     rejected_rows = {r for f, r, _ in fired if f == info["file"]}
     loaded_rows = {r[0] for r in q(settings, "select source_row from raw.episodes where load_id = ? and source_file = ?", [run.load_id, info["file"]])}
     assert rejected_rows and not (rejected_rows & loaded_rows)
+
+
+def test_overlap_is_recorded_as_a_repair_and_both_rows_load(region, settings, tmp_path):
+    # Primer section 4: an overlap is repaired downstream, never resolved by dropping a row.
+    good = region[0]
+    bad = write_defective_drop(good.path, tmp_path / f"{good.path.name}-overlap", "overlap")
+    info = json.loads((bad / "manifest.json").read_text())["defect"]
+    [run] = run_drops(settings, [(str(bad), good.la_code)])
+    assert run.status == "published", run.message
+    fired = q(settings, "select rule_code, row_number, severity from audit.validation_results where load_id = ? and file_name = ?",
+              [run.load_id, info["file"]])
+    assert ("501", info["related_rows"][0], "repair") in fired
+    loaded = {r[0] for r in q(settings, "select source_row from raw.episodes where load_id = ? and source_file = ?", [run.load_id, info["file"]])}
+    assert set(info["rows"]) | set(info["related_rows"]) <= loaded and run.rows_rejected == 0
 
 
 @pytest.mark.parametrize("defect", ["bom", "crlf", "trailing_blank_rows", "lowercase_codes", "extra_column"])

@@ -38,8 +38,8 @@ def episode(child="C1", decom="01/05/2023", **kw) -> dict:
     return {**base, **kw}
 
 
-def run(*frames: ExtractFrame, extract_date: dt.date = EXTRACT) -> ValidationOutcome:
-    return validate_drop(list(frames), extract_date)
+def run(*frames: ExtractFrame, extract_date: dt.date = EXTRACT, year: str | None = None) -> ValidationOutcome:
+    return validate_drop(list(frames), extract_date, year)
 
 
 def codes(outcome: ValidationOutcome, file_name: str | None = None) -> list[tuple[str, int | None, str | None]]:
@@ -194,20 +194,23 @@ def test_extras_are_validated_too():
 # ---- cross-row and cross-file rules -------------------------------------------------------
 
 
-def test_501_overlapping_episodes():
+def test_501_overlapping_episodes_are_kept_for_repair():
     bad = with_header(episode(DEC="01/08/2023", REC="E4A"), episode(decom="01/07/2023", DEC="01/09/2023", REC="E4A"))
     assert rule_rows(bad, "501") == [3]
+    assert {i.severity for i in bad.issues if i.rule_code == "501"} == {"repair"}
+    assert bad.rejected_rows == {} and bad.bad_row_share() == 0.0  # a repair is not a bad row
     good = with_header(episode(DEC="01/07/2023", REC="E4A"), episode(decom="01/07/2023", DEC="01/09/2023", REC="E4A"))
     assert rule_rows(good, "501") == []
 
 
-def test_501_sees_a_long_episode_past_its_neighbour():
+def test_501_is_the_previous_episode_only_a_longer_overlap_is_ours():
     out = with_header(
         episode(DEC="01/12/2023", REC="E4A"),
         episode(decom="01/06/2023", DEC="01/07/2023", REC="E4A"),
         episode(decom="01/08/2023", DEC="01/09/2023", REC="E4A"),
     )
-    assert rule_rows(out, "501") == [3, 4]
+    assert rule_rows(out, "501") == [3]  # the DfE compares with the previous episode only
+    assert rule_rows(out, "PERM-OVERLAP") == [4]
 
 
 def test_356_dec_before_decom():
@@ -215,19 +218,28 @@ def test_356_dec_before_decom():
     assert rule_rows(with_header(episode(DEC="01/05/2023", REC="E4A")), "356") == []
 
 
-def test_142_open_episode_followed_by_another_and_open_twice():
+def test_142_open_or_unreasoned_episode_followed_by_another_is_kept_for_repair():
     out = with_header(episode(), episode(decom="01/06/2023", RNE="S"))
-    assert rule_rows(out, "142") == [2]
-    assert rule_rows(out, "PERM-OPEN-TWICE") == [3]
-    assert out.rejected_rows == {"episodes.csv": {2}}  # the warning does not reject
+    assert rule_rows(out, "142") == [2] and out.rejected_rows == {}
+    # The DfE's 142 also reads a blank REC as "not ended".
+    no_rec = with_header(episode(DEC="01/06/2023"), episode(decom="01/06/2023", RNE="S"))
+    assert rule_rows(no_rec, "142") == [2]
     good = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="02/06/2023"))
-    assert rule_rows(good, "142") == rule_rows(good, "PERM-OPEN-TWICE") == []
+    assert rule_rows(good, "142") == []
 
 
-def test_302_episode_before_birth():
-    out = run(ef("header", [header(DOB="01/06/2023")]), ef("episodes", [episode(decom="01/05/2023")]))
-    assert rule_rows(out, "302") == [2]
+def test_302_first_episode_before_birth_flags_episode_and_header():
+    out = run(ef("header", [header(DOB="01/06/2023")]),
+              ef("episodes", [episode(decom="01/05/2023", DEC="01/07/2023", REC="X1"),
+                              episode(decom="01/07/2023", RNE="P")]))
+    assert codes(out) == [("302", 2, "DECOM"), ("302", 2, "DOB"), ("PERM-HOLE-START", 3, "RNE")]
+    # the episode is rejected, the Header row only warned: its child's later rows stay loaded
+    assert out.rejected_rows == {"episodes.csv": {2}}
     assert rule_rows(with_header(episode(decom="01/05/2023")), "302") == []
+    # only the first episode is judged (the DfE's definition)
+    later = run(ef("header", [header(DOB="01/06/2023")]),
+                ef("episodes", [episode(decom="01/06/2023", DEC="01/07/2023", REC="E4A"), episode(decom="01/05/2023")]))
+    assert [c for c in codes(later) if c[0] == "302"] == [("302", 2, "DOB"), ("302", 3, "DECOM")]
 
 
 def test_child_missing_from_header_on_every_903_table():
@@ -245,23 +257,44 @@ def test_no_header_file_skips_header_rules():
     assert run(ef("episodes", [episode("C9")])).issues == []
 
 
-def test_x1_without_continuation():
+def test_x1_without_continuation_is_a_hole():
     bad = with_header(episode(DEC="01/06/2023", REC="X1"))
-    assert rule_rows(bad, "PERM-X1") == [2] and bad.rejected_rows == {}
+    assert rule_rows(bad, "PERM-HOLE-X1") == [2] and bad.rejected_rows == {}
     good = with_header(episode(DEC="01/06/2023", REC="X1"), episode(decom="01/06/2023", RNE="P"))
-    assert rule_rows(good, "PERM-X1") == []
+    assert good.issues == []
 
 
-def test_431_chained_episode_with_rne_s():
-    out = with_header(episode(DEC="01/06/2023", REC="X1"), episode(decom="01/06/2023", RNE="S"))
-    assert rule_rows(out, "431") == [3]
+def test_a_rejected_continuation_leaves_holes_and_no_cascade():
+    out = with_header(
+        episode(DEC="01/06/2023", REC="X1"),
+        episode(decom="01/06/2023", RNE="P", PLACE="Q9", DEC="01/07/2023", REC="X1"),  # bad code: rejected
+        episode(decom="01/07/2023", RNE="L", LS="E1"),
+    )
+    assert codes(out) == [("PERM-CODE", 3, "PLACE"), ("PERM-HOLE-START", 4, "RNE"), ("PERM-HOLE-X1", 2, "REC")]
+    assert out.rejected_rows == {"episodes.csv": {3}}
 
 
-def test_432_433_new_period_must_start_with_s():
+def test_a_period_starting_mid_chain_is_a_hole():
+    out = with_header(episode(RNE="P"))
+    assert codes(out) == [("PERM-HOLE-START", 2, "RNE")]
+
+
+def test_431_is_the_dfe_rule_rne_s_the_day_the_previous_ended():
+    chained = with_header(episode(DEC="01/06/2023", REC="X1"), episode(decom="01/06/2023", RNE="S"))
+    assert rule_rows(chained, "431") == [3]
+    after_exit = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="01/06/2023", RNE="S"))
+    assert rule_rows(after_exit, "431") == [3]  # the DfE's 431 needs no X1
+    next_day = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="02/06/2023", RNE="S"))
+    assert rule_rows(next_day, "431") == []
+
+
+def test_432_433_are_the_dfe_rules():
     same_day = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="01/06/2023", RNE="P"))
     assert rule_rows(same_day, "432") == [3] and rule_rows(same_day, "433") == []
     later = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="05/06/2023", RNE="P"))
-    assert rule_rows(later, "433") == [3] and rule_rows(later, "432") == []
+    assert rule_rows(later, "433") == [3] and rule_rows(later, "432") == [3]  # 432 looks at REC, any day
+    open_before = with_header(episode(), episode(decom="05/06/2023", RNE="T"))
+    assert rule_rows(open_before, "433") == [3]  # a missing previous DEC is a mismatch
     fine = with_header(episode(DEC="01/06/2023", REC="E4A"), episode(decom="05/06/2023", RNE="S"))
     assert rule_rows(fine, "432") == rule_rows(fine, "433") == []
 
@@ -288,12 +321,31 @@ def test_rne_consistent_with_previous_episode(rne, ls, place, expected):
     assert out.rejected_rows == {}
 
 
-def test_602_ad1_without_adoption():
-    ad1 = ef("ad1", [{"CHILD": "C1", "DOB": "01/01/2015"}])
-    bad = run(ef("header", [header()]), ef("episodes", [episode(DEC="01/06/2023", REC="E4A")]), ad1)
-    assert codes(bad, "ad1.csv") == [("602", 2, "CHILD")] and bad.rejected_rows == {}
-    good = run(ef("header", [header()]), ef("episodes", [episode(PLACE="A5", DEC="01/06/2023", REC="E11")]), ad1)
-    assert codes(good, "ad1.csv") == []
+def test_602_is_the_dfe_rule_adoption_in_the_collection_year():
+    ad1 = ef("ad1", [{"CHILD": "C1", "DOB": "01/01/2015", "DATE_INT": "01/01/2023", "DATE_MATCH": "01/02/2023"}])
+    blank = ef("ad1", [{"CHILD": "C1", "DOB": "01/01/2015"}])
+    hd = ef("header", [header()])
+
+    def adopted(dec):
+        return ef("episodes", [episode(PLACE="A5", DEC=dec, REC="E11")])
+
+    none = run(hd, ef("episodes", [episode(DEC="01/06/2023", REC="E4A")]), ad1)
+    assert codes(none, "ad1.csv") == [("602", 2, "CHILD"), ("PERM-AD1-NO-ADOPTION", 2, "CHILD")]
+    assert none.rejected_rows == {}
+    # extract 01/05/2024: collection year 2024-25; an adoption in 2023-24 is not "during the year"
+    assert codes(run(hd, adopted("01/06/2023"), ad1), "ad1.csv") == [("602", 2, "CHILD")]
+    assert codes(run(hd, adopted("01/04/2024"), ad1), "ad1.csv") == []
+    assert codes(run(hd, adopted("01/06/2023"), ad1, year="2023-24"), "ad1.csv") == []
+    # a row with every adoption field blank is not judged by the DfE
+    assert codes(run(hd, adopted("01/06/2023"), blank), "ad1.csv") == []
+
+
+def test_episodes_starting_the_same_day_are_kept_exact_copies_rejected():
+    first = episode(DEC="01/06/2023", REC="E4A")
+    out = with_header(first, episode(), first)
+    assert [c for c in codes(out) if c[0].startswith("PERM")] == [
+        ("PERM-DUP", 4, "CHILD, DECOM"), ("PERM-DUP-START", 3, "CHILD, DECOM")]
+    assert out.rejected_rows == {"episodes.csv": {4}}
 
 
 def test_placed_adoption_says_adopted_without_adoption_exit():
@@ -313,7 +365,8 @@ def test_bad_dates_do_not_crash_cross_rules():
         ef("header", [header(DOB="31/02/2015")]),
         ef("episodes", [episode(decom="bad", DEC="99/99/9999", REC="X1"), episode(decom="01/06/2023", DEC="x")]),
     )
-    assert {i.rule_code for i in out.issues} == {"PERM-DATE"}
+    # our rules skip the unreadable dates; the DfE's 142 reads an unreadable DEC as blank
+    assert {i.rule_code for i in out.issues} == {"PERM-DATE", "142"}
 
 
 def test_missing_column_skips_row_rules_but_reports_structure():
@@ -443,6 +496,30 @@ def test_parse_dates_is_strict_and_its_process_cache_never_changes_an_answer(mon
     monkeypatch.setattr(dates, "_KEEP", 2)  # over the bound: cleared, and still the same answer
     pd.testing.assert_series_equal(dates.parse_dates(values), want, check_dtype=False)
     assert len(dates._PARSED) <= 5
+
+
+def test_hole_codes_named_in_the_report_are_the_registry_ones():
+    from permanence import reports
+    from validations.rules import HOLE_CODES
+
+    assert reports.HOLE_CODES == HOLE_CODES and all(c in RULES for c in HOLE_CODES)
+
+
+def test_validation_report_names_chain_holes(tmp_path):
+    from permanence.pipeline import Ingested
+    from permanence.reports import write_validation_report
+
+    out = with_header(
+        episode(DEC="01/06/2023", REC="X1"),
+        episode(decom="01/06/2023", RNE="P", PLACE="Q9", DEC="01/07/2023", REC="X1"),
+        episode(decom="01/07/2023", RNE="L", LS="E1"),
+    )
+    run_ = Ingested("L1", "894", "s", dt.datetime(2024, 5, 1), issues=out.issues, rejected_rows=out.rejected_rows)
+    folder = write_validation_report(tmp_path, "L1", run_, "published")
+    text = (folder / "validation.md").read_text()
+    hole_section = text.split("## Chain holes")[1].split("## Rules that fired")[0]
+    assert "| episodes.csv | PERM-HOLE-START" in hole_section and "| episodes.csv | PERM-HOLE-X1" in hole_section
+    assert '"chain_holes": 2' in (folder / "summary.json").read_text()
 
 
 # ---- the 903 as it is in 2026-27 ----------------------------------------------------------

@@ -12,9 +12,15 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Rule:
     code: str
-    severity: str  # structural | error | warning
+    severity: str  # structural | error | repair | warning
     text: str  # short, never holds a value from the extract
-    dfe_code: str | None = None  # the DfE SSDA903 validation rule it mirrors, where one exists
+    dfe_code: str | None = None  # set only where the rule IS the DfE's rule of that code
+    # Another severity on the rows of one table, e.g. the DfE's 302 flags the Header row too, and
+    # only the episode is rejected.
+    by_table: tuple[tuple[str, str], ...] = ()
+
+    def severity_for(self, table: str) -> str:
+        return dict(self.by_table).get(table, self.severity)
 
 
 _RULES = [
@@ -45,24 +51,36 @@ _RULES = [
     Rule("PERM-CODE", "error", "code not in the code list for the row's collection year"),
     Rule("PERM-DUP", "error", "duplicate key: an earlier row has the same key"),
     Rule("PERM-SCHEMA", "error", "row failed a schema check"),
-    # Cross-row and cross-file rules.
-    Rule("501", "error", "episode starts before the previous episode ended", "501"),
-    Rule("356", "error", "episode ceased before it started", "356"),
-    Rule("142", "error", "episode is open but a later episode exists for the child", "142"),
-    Rule("302", "error", "episode starts before the child's date of birth", "302"),
+    # The DfE's own rules, as its validator defines them for the collection year (texts are the
+    # DfE's messages). `repair`: the row is kept and loaded; dbt repairs it in the primer's order.
+    Rule("501", "repair", "A new episode has started before the end date of the previous episode.", "501"),
+    Rule("356", "error", "The date the episode ceased is before the date the same episode started.", "356"),
+    Rule("142", "repair", "A new episode has started, but the previous episode has not ended.", "142"),
+    Rule("302", "error", "First episode starts before child was born.", "302", (("header", "warning"),)),
+    Rule("431", "warning", "The reason for new episode is started to be looked after, but the previous "
+         "episode ended on the same day.", "431"),
+    Rule("432", "warning", "The child ceased to be looked after at the end of the previous episode but the "
+         "reason for the new episode is not started to be looked after.", "432"),
+    Rule("433", "warning", "The reason for new episode suggests that this is a continuation episode, but "
+         "the episode does not start on the same day as the last episode finished.", "433"),
+    Rule("602", "warning", "The episode data submitted for this child does not show that he/she was "
+         "adopted during the year.", "602"),
+    # Ours, on the rows that are kept.
     Rule("PERM-NO-HEADER", "error", "child is not in the Header file"),
-    Rule("PERM-OPEN-TWICE", "warning", "child has more than one open episode"),
-    Rule("PERM-X1", "warning", "episode ended with X1 but no episode of the child starts that day"),
-    Rule("431", "warning", "continuation episode has RNE S (started to be looked after)", "431"),
-    Rule("432", "warning", "previous episode ceased care the same day but RNE is not S", "432"),
-    Rule("433", "warning", "RNE says continuation but the episode does not start when the previous ended", "433"),
+    Rule("PERM-DUP-START", "repair", "another episode of the child starts the same day: one is kept downstream"),
+    Rule("PERM-OVERLAP", "repair", "episode starts before an earlier (not the previous) episode ended"),
+    Rule("PERM-SAME-END", "repair", "an earlier episode of the child ends the same day: the shorter is dropped downstream"),
+    Rule("PERM-HOLE-X1", "warning", "chain hole: episode ended with X1 but no kept episode of the child starts that day"),
+    Rule("PERM-HOLE-START", "warning", "chain hole: RNE says continuation but no kept episode ended with X1 that day"),
     Rule("PERM-RNE-LS", "warning", "RNE disagrees with whether the legal status changed"),
     Rule("PERM-RNE-L-PLACE", "warning", "RNE L (legal status change only) but the placement changed"),
-    Rule("602", "warning", "AD1 row but the episodes do not show an adoption (REC E11/E12)", "602"),
+    Rule("PERM-AD1-NO-ADOPTION", "warning", "AD1 row but no kept episode of the child ended in adoption (E11/E12)"),
     Rule("PERM-PA-NO-ADOPTION", "warning", "PlacedAdoption says adopted (E11/E12) but no episode ended in adoption"),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}
+# Chain holes: named as such in the validation report.
+HOLE_CODES = ("PERM-HOLE-X1", "PERM-HOLE-START")
 
 
 def rule(code: str) -> Rule:
