@@ -24,7 +24,9 @@ from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
 from permanence.pseudonymise import resolve_key
-from permanence.warehouse import FINAL_STATUSES, exclusive, held
+from permanence.security import (check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source,
+                                 share_with_group)
+from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held
 from permanence.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
@@ -104,7 +106,9 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
     from permanence.tracker import write_tracker
 
     with step("tracker", "SPG tracker workbook"):
-        return write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
+        path = write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
+    share_with_group(path, settings.bi_group)
+    return path
 
 
 def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[Ingested]:
@@ -116,9 +120,13 @@ def ingest(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: 
     def pulled() -> Iterator[Ingested]:
         for source, la in drops:
             run = pipeline.begin(source, la, as_at)
+            run.key_fingerprint = fingerprint
             begun[run.load_id] = run
             yield pull(settings, run)
 
+    fingerprint = key_fingerprint(key)
+    with connect(settings) as con:
+        check_key(con, fingerprint)
     runs: list[Ingested] = []
     try:
         with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
@@ -168,9 +176,19 @@ def region(
     warehouse: str | None = None,
     data_dir: str | None = None,
 ) -> list[RunSummary]:
-    """Load several LAs' drops [(source, la_code), ...] into one warehouse, then build and publish once."""
+    """Load several LAs' drops [(source, la_code), ...] into one warehouse, then build and publish once.
+
+    Checked before anything is written: every LA code, the data directory (not open to other users),
+    the key (strong, from a private file); a source's credentials are kept out of everything stored."""
+    drops = [(register_source(source), check_la_code(la)) for source, la in drops]
     settings = _settings(warehouse, data_dir)
+    ensure_private_dir(settings.data_dir, settings.bi_group)
     key = _key(settings)
+    with private_files():
+        return _region(settings, key, drops, as_at)
+
+
+def _region(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[RunSummary]:
     logger = get_run_logger()
     with exclusive(settings):
         for load_id in pipeline.prepare(settings):

@@ -51,13 +51,14 @@ def _run_flow(fn, **kwargs):
     from permanence.extract import StructuralError
     from permanence.pipeline import BuildFailed, DropQuarantined
     from permanence.pseudonymise import MissingKeyError
+    from permanence.security import UnsafeSetup
     from permanence.warehouse import WarehouseBusy
 
     try:
         return fn(**kwargs)
     except DropQuarantined as exc:
         _fail(str(exc), 2)
-    except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError) as exc:
+    except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, UnsafeSetup, FileNotFoundError) as exc:
         _fail(str(exc))
 
 
@@ -101,11 +102,16 @@ def run(
     _quiet_third_parties()
     from flows.nightly import region
     from permanence.config import Settings
+    from permanence.security import UnsafeSetup, check_la_code, register_source
 
+    try:
+        check_la_code(la)  # before Prefect or the pipeline writes anything
+    except UnsafeSetup as exc:
+        _fail(str(exc))
     settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
     summaries = _run_flow(
         region,
-        drops=[(source, la)],
+        drops=[(register_source(source), la)],  # Prefect stores flow parameters: never a password
         as_at=as_at.date() if as_at else None,
         warehouse=str(settings.warehouse_path),
         data_dir=str(settings.data_dir),
@@ -157,8 +163,10 @@ def demo(
     from permanence.config import Settings
     from permanence.progress import console, step
     from permanence.pseudonymise import resolve_key
+    from permanence.security import ensure_private_dir
     from permanence.synth import generate_region
 
+    ensure_private_dir(data_dir, fix=True)  # the demo's own folder: tightened, not refused
     key_file = data_dir / "keys" / "hmac.key"
     if not os.environ.get("PERMANENCE_HMAC_KEY"):
         _, where = resolve_key(None, None, key_file, create=True)
@@ -336,22 +344,29 @@ def serve(
         from permanence.pseudonymise import resolve_key
         from permanence.synth import generate_region
 
+        from permanence.security import ensure_private_dir, is_synthetic_drop
+
+        ensure_private_dir(data_dir)
         incoming = data_dir / "incoming"
         drops = sorted(p for p in incoming.glob("*_*") if p.is_dir()) if incoming.exists() else []
         if not drops:
             drops = [d.path for d in generate_region(incoming, las=1, children=300, years=5, seed=42)]
         os.environ["PERMANENCE_SOURCE"] = str(drops[0])
         os.environ.setdefault("PERMANENCE_LA_CODE", drops[0].name.split("_")[0])
-        if not (os.environ.get("PERMANENCE_HMAC_KEY") or os.environ.get("PERMANENCE_HMAC_KEY_BLOCK")):
+        # A key is made here for the synthetic demo drop only: a real drop needs the LA's own key.
+        if not (os.environ.get("PERMANENCE_HMAC_KEY") or os.environ.get("PERMANENCE_HMAC_KEY_BLOCK")) \
+                and is_synthetic_drop(drops[0]):
             key_file = Path(os.environ.get("PERMANENCE_HMAC_KEY_FILE") or data_dir / "keys" / "hmac.key")
             resolve_key(None, None, key_file, create=True)
             os.environ["PERMANENCE_HMAC_KEY_FILE"] = str(key_file.resolve())
         console.print(f"no PERMANENCE_SOURCE: serving the synthetic demo drop {drops[0]}", soft_wrap=True)
     if not os.environ.get("PERMANENCE_LA_CODE"):
         _fail("set PERMANENCE_LA_CODE (the LA whose drop PERMANENCE_SOURCE is)")
+    from permanence.security import UnsafeSetup
+
     try:
         stack = ops.serve(data_dir, port=port)
-    except ops.ServeError as exc:
+    except (ops.ServeError, UnsafeSetup) as exc:
         _fail(str(exc))
     if stack.server_pid:
         console.print(f"Prefect server: {stack.api_url.removesuffix('/api')}  (pid {stack.server_pid}, log {stack.prefect_dir / 'server.log'})", soft_wrap=True)

@@ -21,6 +21,7 @@ from permanence.extract import ExtractFrame, Issue, StructuralError, issues_fram
 from permanence.progress import StepTiming, show, step
 from permanence.pseudonymise import pseudonymise_frame
 from permanence.readers import read_drop
+from permanence.security import share_with_group, strip_credentials
 from permanence.sources import ArchivedDrop, pull
 
 
@@ -56,6 +57,7 @@ class Ingested:
     rows_in: int = 0
     rows_loaded: int = 0
     message: str = ""
+    key_fingerprint: str | None = None  # permanence.security.key_fingerprint: which key, never the key
     report_dir: Path | None = None
     loaded_per_file: dict[str, int] = field(default_factory=dict)
     rows_per_file: dict[str, int] = field(default_factory=dict)
@@ -78,7 +80,9 @@ def prepare(settings: Settings) -> list[str]:
 
 
 def begin(source: str, la_code: str, as_at: dt.date | None) -> Ingested:
-    return Ingested(new_load_id(la_code), la_code, source, dt.datetime.now(), as_at)
+    # The run keeps (and so records) the source without credentials; pull finds them again
+    # (permanence.security.source_with_credentials).
+    return Ingested(new_load_id(la_code), la_code, strip_credentials(source), dt.datetime.now(), as_at)
 
 
 def record_step(settings: Settings, run: Ingested, timing: StepTiming) -> None:
@@ -237,6 +241,7 @@ def finish(settings: Settings, run: Ingested, status: str | None = None) -> None
                     "rows_loaded": run.rows_loaded,
                     "rows_rejected": run.rows_rejected,
                     "message": run.message,
+                    "key_fingerprint": run.key_fingerprint,
                 }
             ],
         )
@@ -334,6 +339,7 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
         pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
         with duckdb.connect(str(settings.warehouse_path)) as con:
             record_publication(con, [r.load_id for r in loaded], pub)
+        share_with_group(settings.published_dir, settings.bi_group)
     with warehouse.held(settings):
         for r in loaded:
             r.status = "published"

@@ -6,16 +6,23 @@ the extract: the raw files stay in the archive for anyone entitled to look.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from permanence.extract import issues_frame
+from permanence.security import strip_credentials
 
 if TYPE_CHECKING:
     from permanence.pipeline import Ingested
 
 DETAIL_LINES = 50
+
+
+def _md(text) -> str:
+    """A file name (the LA's, so untrusted) as inert Markdown: rendered to HTML it stays text."""
+    return html.escape(str(text)).replace("|", "&#124;")
 
 
 def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, status: str) -> Path:
@@ -35,7 +42,7 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
         f"# Validation report: load {load_id}",
         "",
         f"- LA: {run.la_code}",
-        f"- source: {run.source}",
+        f"- source: {_md(strip_credentials(run.source))}",
         f"- extract date: {drop.extract_date if drop else 'unknown'}",
         f"- drop sha256: {drop.drop_sha256 if drop else 'n/a'}",
         f"- archived at: {drop.folder if drop else 'n/a'}",
@@ -50,7 +57,7 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
     ]
     for f in drop.files if drop else []:
         lines.append(
-            f"| {f.name} | {run.tables_per_file.get(f.name, '-')} | `{f.sha256[:16]}…` | "
+            f"| {_md(f.name)} | {run.tables_per_file.get(f.name, '-')} | `{f.sha256[:16]}…` | "
             f"{run.rows_per_file.get(f.name, 0)} | {len(run.rejected_rows.get(f.name, ()))} |"
         )
     lines += ["", "## Rules that fired", ""]
@@ -59,9 +66,9 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
     else:
         lines += ["| file | rule | description | severity | rows |", "|---|---|---|---|---|"]
         for r in summary.itertuples():
-            lines.append(f"| {r.file_name} | {r.rule_code} | {r.rule} | {r.severity} | {r.count} |")
+            lines.append(f"| {_md(r.file_name)} | {r.rule_code} | {r.rule} | {r.severity} | {r.count} |")
         lines += ["", f"## First {DETAIL_LINES} findings (all are in validation.csv)", ""]
-        lines += [f"- {i.line()}" for i in run.issues[:DETAIL_LINES]]
+        lines += [f"- {_md(i.line())}" for i in run.issues[:DETAIL_LINES]]
     (out / "validation.md").write_text("\n".join(lines) + "\n")
     (out / "summary.json").write_text(
         json.dumps(

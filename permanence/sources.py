@@ -20,6 +20,7 @@ from pathlib import Path
 import fsspec
 
 from permanence.extract import Issue, StructuralError
+from permanence.security import check_la_code, source_with_credentials, strip_credentials
 from validations.rules import rule
 
 MANIFEST = "manifest.json"
@@ -85,14 +86,20 @@ def extract_date_of(manifest: dict, root: str, override: dt.date | None) -> dt.d
 
 
 def _make_read_only(folder: Path) -> None:
+    # Read-only for the service account alone: raw extracts hold full DOBs and CMS ids.
     for p in folder.iterdir():
-        p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        p.chmod(stat.S_IRUSR)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
 
 
 def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = None) -> ArchivedDrop:
-    """Copy every file of the drop into the archive, hashing as it goes; archive once per content."""
-    fs, root = fsspec.core.url_to_fs(source)
+    """Copy every file of the drop into the archive, hashing as it goes; archive once per content.
+
+    `source` may be the credential-free form of a registered URL (permanence.security); what is
+    recorded (ArchivedDrop.source, messages) never holds a user name or password."""
+    check_la_code(la_code)  # before anything is written: the code names the archive folder
+    fs, root = fsspec.core.url_to_fs(source_with_credentials(source))
+    source = strip_credentials(source)
     if not fs.isdir(root):
         raise _refused(source, "PERM-SOURCE")
     manifest = read_manifest(fs, root)
@@ -101,7 +108,7 @@ def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = N
     extract_date = extract_date_of(manifest, root, as_at)
 
     staging = archive_dir / la_code / ".incoming" / f"{os.getpid()}-{dt.datetime.now().strftime('%H%M%S%f')}"
-    staging.mkdir(parents=True)
+    staging.mkdir(mode=0o700, parents=True)
     files: list[ArchivedFile] = []
     try:
         for info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
@@ -126,7 +133,7 @@ def pull(source: str, la_code: str, archive_dir: Path, as_at: dt.date | None = N
             os.replace(staging, final)
     except BaseException:
         if staging.exists():
-            staging.chmod(0o755)
+            staging.chmod(0o700)
             shutil.rmtree(staging, ignore_errors=True)
         raise
     return ArchivedDrop(source, la_code, extract_date, final, fingerprint, files, already)

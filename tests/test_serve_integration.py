@@ -103,7 +103,7 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
         env.update(
             PERMANENCE_SOURCE=str(drop.path),
             PERMANENCE_LA_CODE=drop.la_code,
-            PERMANENCE_HMAC_KEY="serve-integration-key",
+            PERMANENCE_HMAC_KEY="dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98",
             PERMANENCE_NOTIFY_WEBHOOK=hook.url,
             PREFECT_WORKER_QUERY_SECONDS="2",
         )
