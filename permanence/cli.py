@@ -269,7 +269,10 @@ def tracker(
         console.print("[bold yellow]warning:[/] the workbook will hold CMS child identifiers: personal data. "
                       "Keep it on the secure network and share it only with the SPG.", soft_wrap=True)
     out = out or settings.published_dir / f"spg-tracker-{dt.date.today():%Y-%m-%d}.xlsx"
-    path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db))
+    from permanence.security import private_files
+
+    with private_files():  # with --reveal-ids it maps CMS ids to pseudonyms: the service account's alone
+        path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db))
     console.print(f"SPG tracker: {path}", soft_wrap=True)
 
 

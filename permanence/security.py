@@ -72,8 +72,6 @@ def ensure_private_dir(path: Path, bi_group: str | None = None, fix: bool = Fals
             path.mkdir(parents=True)
         path.chmod(wanted)
     mode = stat.S_IMODE(path.stat().st_mode)
-    if gid is not None and path.stat().st_gid != gid:
-        os.chown(path, -1, gid)
     # Group access is the operator's choice (0750 for the service or BI group); others never.
     if mode & 0o007:
         if not fix:
@@ -81,6 +79,10 @@ def ensure_private_dir(path: Path, bi_group: str | None = None, fix: bool = Fals
                 f"{path}: data directory open to other users (mode {mode:04o}); run `chmod {wanted:o} {path}` "
                 "(children's data lives under it)")
         path.chmod(wanted)
+    if gid is not None:  # the BI group must reach published/ (everything else in it is 0700)
+        if path.stat().st_gid != gid:
+            os.chown(path, -1, gid)
+        path.chmod((stat.S_IMODE(path.stat().st_mode) & 0o770) | 0o050)
     return path
 
 

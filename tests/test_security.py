@@ -106,6 +106,17 @@ def test_data_dir_open_to_others_is_refused_with_one_line(tmp_path):
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
+def test_data_dir_with_a_bi_group_lets_the_group_in_and_no_one_else(tmp_path):
+    import grp
+
+    group = grp.getgrgid(os.getgid()).gr_name
+    data = security.ensure_private_dir(tmp_path / "data", group)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o750
+    data.chmod(0o700)
+    security.ensure_private_dir(data, group)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o750
+
+
 def test_published_copy_shared_with_the_bi_group_only(tmp_path):
     import grp
 
