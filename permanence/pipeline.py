@@ -339,7 +339,10 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
         pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
         with duckdb.connect(str(settings.warehouse_path)) as con:
             record_publication(con, [r.load_id for r in loaded], pub)
-        share_with_group(settings.published_dir, settings.bi_group)
+        # What BI reads, by name: not everything in published/ (a --reveal-ids workbook stays private)
+        share_with_group(settings.published_dir, settings.bi_group, recursive=False)
+        share_with_group(pub.path, settings.bi_group)
+        share_with_group(pub.parquet_dir.parent, settings.bi_group)
     with warehouse.held(settings):
         for r in loaded:
             r.status = "published"

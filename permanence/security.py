@@ -86,10 +86,10 @@ def ensure_private_dir(path: Path, bi_group: str | None = None, fix: bool = Fals
     return path
 
 
-def share_with_group(path: Path, bi_group: str | None) -> None:
+def share_with_group(path: Path, bi_group: str | None, recursive: bool = True) -> None:
     """The published BI copy (a file or a folder tree) readable by the BI group; never by others."""
     gid = group_id(bi_group)
-    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+    paths = [path, *path.rglob("*")] if path.is_dir() and recursive else [path]
     for p in paths:
         if p.is_symlink():
             continue

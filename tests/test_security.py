@@ -160,7 +160,8 @@ def test_a_run_under_umask_022_leaves_nothing_open_and_a_changed_key_is_refused(
     data = tmp_path / "data"
 
     def run(key: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "PERMANENCE_HMAC_KEY": key, "PERMANENCE_WORKERS": "1"}
+        env = {**os.environ, "PERMANENCE_HMAC_KEY": key, "PERMANENCE_WORKERS": "1",
+               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # a loaded CI machine
         return subprocess.run([sys.executable, "-m", "permanence.cli", "run", "--source", str(drop.path),
                                "--la", drop.la_code, "--data-dir", str(data)],
                               capture_output=True, text=True, env=env, umask=0o022)
@@ -176,7 +177,7 @@ def test_a_run_under_umask_022_leaves_nothing_open_and_a_changed_key_is_refused(
     assert fp == security.key_fingerprint(STRONG.encode()) and STRONG not in fp
 
     second = run(secrets.token_hex(32))
-    assert second.returncode == 1
+    assert second.returncode == 1, second.stderr[-2000:]
     last = [line for line in second.stderr.splitlines() if line.strip()][-1]
     assert last.startswith("error: pseudonymisation key (fingerprint") and "earlier loads" in last
 
