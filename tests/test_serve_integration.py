@@ -120,11 +120,15 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
             assert serve.read_pids(data_dir)["worker"] == stack.worker_pid
             print(f"stack up in {time.monotonic() - t0:.0f}s")
 
+            # docs/security.md: the API wants serve's auth string (a POST meets the CSRF check first: 403)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{stack.api_url}/admin/version", timeout=10)
+            assert refused.value.code == 401
             anonymous = urllib.request.Request(f"{stack.api_url}/flows/filter", data=b"{}", method="POST",
                                                headers={"Content-Type": "application/json"})
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(anonymous, timeout=10)
-            assert refused.value.code == 401  # docs/security.md: the API wants serve's auth string
+            assert refused.value.code in (401, 403)
 
             with temporary_settings(updates={PREFECT_API_URL: stack.api_url,
                                              PREFECT_API_AUTH_STRING: stack.env["PREFECT_API_AUTH_STRING"]}), \
