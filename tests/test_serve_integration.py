@@ -89,7 +89,7 @@ def _settled_logs(client, flow_run_id, quiet_seconds: float = 3.0, timeout: floa
 def test_serve_deploys_and_runs_nightly(tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from permanence import serve
     from permanence.synth import generate_region, write_defective_drop
