@@ -133,7 +133,7 @@ def one_run(drops: Path, run_dir: Path, warm: bool = False) -> dict:
         shutil.rmtree(run_dir, ignore_errors=True)
     # audit timestamps are naive local times, which DuckDB's epoch() reads as UTC: do the same here
     since = dt.datetime.now().replace(tzinfo=dt.UTC).timestamp() - 1
-    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "PERMANENCE_HMAC_KEY": "benchmark-key",
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "PERMANENCE_HMAC_KEY": "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "GX_ANALYTICS_ENABLED": "false"}
     proc = subprocess.run(

@@ -22,7 +22,7 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, required=True)
     args = ap.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PERMANENCE_HMAC_KEY", "benchmark-key")
+    os.environ.setdefault("PERMANENCE_HMAC_KEY", "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98")
     for off in ("PREFECT_SERVER_ANALYTICS_ENABLED", "DBT_SEND_ANONYMOUS_USAGE_STATS", "GX_ANALYTICS_ENABLED"):
         os.environ.setdefault(off, "false")
     t0 = time.perf_counter()

@@ -22,6 +22,7 @@ from prefect import flow, get_run_logger
 from flows.nightly import RunSummary, region
 from permanence import notify
 from permanence.extract import StructuralError
+from permanence.security import strip_credentials
 from permanence.sources import extract_date_of, read_manifest
 
 
@@ -60,7 +61,7 @@ def backfill(
     logger = get_run_logger()
     drops = list_drops(source_root, start, end)
     if not drops:
-        logger.warning("no drops under %s between %s and %s", source_root, start or "the first", end or "the last")
+        logger.warning("no drops under %s between %s and %s", strip_credentials(source_root), start or "the first", end or "the last")
         return []
     logger.info("backfilling %d drops for LA %s: %s to %s", len(drops), la_code, drops[0][0], drops[-1][0])
     return region([(url, la_code) for _, url in drops], warehouse=warehouse, data_dir=data_dir)

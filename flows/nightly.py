@@ -24,7 +24,9 @@ from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
 from permanence.pseudonymise import resolve_key
-from permanence.warehouse import FINAL_STATUSES, exclusive, held
+from permanence.security import (check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source,
+                                 share_with_group)
+from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held
 from permanence.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
@@ -118,10 +120,17 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
     from permanence.tracker import write_tracker
 
     with step("tracker", "SPG tracker workbook"):
-        return write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
+        path = write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
+    share_with_group(path, settings.bi_group)
+    return path
 
 
 Sources = str | list[str]  # one drop, or several yearly returns of one LA (or a folder of them)
+
+
+def _registered(source: Sources) -> Sources:
+    """The source(s) without credentials (kept in this process for pull): Prefect stores parameters."""
+    return register_source(source) if isinstance(source, str) else [register_source(s) for s in source]
 
 
 def ingest(
@@ -140,9 +149,13 @@ def ingest(
     def pulled() -> Iterator[Ingested]:
         for source, la in drops:
             run = pipeline.begin(source, la, as_at, extract_date, coverage_start)
+            run.key_fingerprint = fingerprint
             begun[run.load_id] = run
             yield pull(settings, run)
 
+    fingerprint = key_fingerprint(key)
+    with connect(settings) as con:
+        check_key(con, fingerprint)
     runs: list[Ingested] = []
     try:
         with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
@@ -198,9 +211,19 @@ def region(
 
     as_at is each load's reporting date D (default: its extract date E); extract_date and
     coverage_start override what the drops say of E and C. A source may be a list of yearly
-    returns of one LA (or a folder of return folders), stitched into one history."""
+    returns of one LA (or a folder of return folders), stitched into one history.
+
+Checked before anything is written: every LA code, the data directory (not open to other users),
+    the key (strong, from a private file); a source's credentials are kept out of everything stored."""
+    drops = [(_registered(source), check_la_code(la)) for source, la in drops]
     settings = _settings(warehouse, data_dir)
+    ensure_private_dir(settings.data_dir, settings.bi_group)
     key = _key(settings)
+    with private_files():
+        return _region(settings, key, drops, as_at)
+
+
+def _region(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[RunSummary]:
     logger = get_run_logger()
     with exclusive(settings):
         for load_id in pipeline.prepare(settings):

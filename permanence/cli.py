@@ -59,6 +59,7 @@ def _run_flow(fn, **kwargs):
     from permanence.extract import StructuralError
     from permanence.pipeline import BuildFailed, DatesRefused, DropQuarantined
     from permanence.pseudonymise import MissingKeyError
+    from permanence.security import UnsafeSetup
     from permanence.warehouse import WarehouseBusy
 
     data_dir = Path(kwargs.get("data_dir") or Settings().data_dir)
@@ -68,7 +69,7 @@ def _run_flow(fn, **kwargs):
         except DropQuarantined as exc:
             message, code = str(exc), 2
             hint = "the drop's validation report (under the data directory's reports/) lists every finding"
-        except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError, DatesRefused) as exc:
+        except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError, DatesRefused, UnsafeSetup) as exc:
             message, code, hint = str(exc), 1, None
     _fail(message, code, f"{hint + '; ' if hint else ''}full log: {log}")
 
@@ -126,11 +127,16 @@ def run(
               "(their manifest or folder name)")
     from flows.nightly import region
     from permanence.config import Settings
+    from permanence.security import UnsafeSetup, check_la_code, register_source
 
+    try:
+        check_la_code(la)  # before Prefect or the pipeline writes anything
+    except UnsafeSetup as exc:
+        _fail(str(exc))
     settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
     summaries = _run_flow(
         region,
-        drops=[(source[0] if len(source) == 1 else source, la)],
+        drops=[([register_source(s) for s in source] if len(source) > 1 else register_source(source[0]), la)],
         as_at=as_at.date() if as_at else None,
         extract_date=extract_date.date() if extract_date else None,
         coverage_start=coverage_start.date() if coverage_start else None,
@@ -184,8 +190,10 @@ def demo(
     from permanence.config import Settings
     from permanence.progress import console, step
     from permanence.pseudonymise import resolve_key
+    from permanence.security import ensure_private_dir
     from permanence.synth import generate_region
 
+    ensure_private_dir(data_dir, fix=True)  # the demo's own folder: tightened, not refused
     key_file = data_dir / "keys" / "hmac.key"
     if not os.environ.get("PERMANENCE_HMAC_KEY"):
         _, where = resolve_key(None, None, key_file, create=True)
@@ -288,7 +296,10 @@ def tracker(
         console.print("[bold yellow]warning:[/] the workbook will hold CMS child identifiers: personal data. "
                       "Keep it on the secure network and share it only with the SPG.", soft_wrap=True)
     out = out or settings.published_dir / f"spg-tracker-{dt.date.today():%Y-%m-%d}.xlsx"
-    path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db))
+    from permanence.security import private_files
+
+    with private_files():  # with --reveal-ids it maps CMS ids to pseudonyms: the service account's alone
+        path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db))
     console.print(f"SPG tracker: {path}", soft_wrap=True)
 
 
@@ -363,22 +374,29 @@ def serve(
         from permanence.pseudonymise import resolve_key
         from permanence.synth import generate_region
 
+        from permanence.security import ensure_private_dir, is_synthetic_drop
+
+        ensure_private_dir(data_dir)
         incoming = data_dir / "incoming"
         drops = sorted(p for p in incoming.glob("*_*") if p.is_dir()) if incoming.exists() else []
         if not drops:
             drops = [d.path for d in generate_region(incoming, las=1, children=300, years=5, seed=42)]
         os.environ["PERMANENCE_SOURCE"] = str(drops[0])
         os.environ.setdefault("PERMANENCE_LA_CODE", drops[0].name.split("_")[0])
-        if not (os.environ.get("PERMANENCE_HMAC_KEY") or os.environ.get("PERMANENCE_HMAC_KEY_BLOCK")):
+        # A key is made here for the synthetic demo drop only: a real drop needs the LA's own key.
+        if not (os.environ.get("PERMANENCE_HMAC_KEY") or os.environ.get("PERMANENCE_HMAC_KEY_BLOCK")) \
+                and is_synthetic_drop(drops[0]):
             key_file = Path(os.environ.get("PERMANENCE_HMAC_KEY_FILE") or data_dir / "keys" / "hmac.key")
             resolve_key(None, None, key_file, create=True)
             os.environ["PERMANENCE_HMAC_KEY_FILE"] = str(key_file.resolve())
         console.print(f"no PERMANENCE_SOURCE: serving the synthetic demo drop {drops[0]}", soft_wrap=True)
     if not os.environ.get("PERMANENCE_LA_CODE"):
         _fail("set PERMANENCE_LA_CODE (the LA whose drop PERMANENCE_SOURCE is)")
+    from permanence.security import UnsafeSetup
+
     try:
         stack = ops.serve(data_dir, port=port)
-    except ops.ServeError as exc:
+    except (ops.ServeError, UnsafeSetup) as exc:
         _fail(str(exc))
     if stack.server_pid:
         console.print(f"Prefect server: {stack.api_url.removesuffix('/api')}  (pid {stack.server_pid}, log {stack.prefect_dir / 'server.log'})", soft_wrap=True)

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     hmac_key: str | None = Field(None, description="Secret key for pseudonymising child identifiers (HMAC-SHA256)")
     hmac_key_file: Path | None = Field(None, description="File holding the key (the demo generates one here)")
     hmac_key_block: str | None = Field(None, description="Name of a Prefect Secret block holding the key, used when hmac_key is unset")
+    bi_group: str | None = Field(
+        None, description="Group that may read the published copy (BI readers); unset: the service account only, never all users"
+    )
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
     workers: int = Field(
         0, ge=0, description="Processes cleaning drops at once in a run of several drops (0: one per CPU core; 1: none, all in the run's own process)"

@@ -22,6 +22,7 @@ from permanence.extract import ExtractFrame, Issue, StructuralError, issues_fram
 from permanence.progress import StepTiming, show, step
 from permanence.pseudonymise import pseudonymise_frame
 from permanence.readers import read_drop
+from permanence.security import share_with_group, strip_credentials
 from permanence.sources import ArchivedDrop, ArchivedFile, pull
 
 
@@ -68,6 +69,7 @@ class Ingested:
     rows_in: int = 0
     rows_loaded: int = 0
     message: str = ""
+    key_fingerprint: str | None = None  # permanence.security.key_fingerprint: which key, never the key
     report_dir: Path | None = None
     loaded_per_file: dict[str, int] = field(default_factory=dict)
     rows_per_file: dict[str, int] = field(default_factory=dict)
@@ -98,11 +100,15 @@ def begin(
 ) -> Ingested:
     """A new load of one drop, or of several yearly returns (a list of sources, or one folder of
     return folders) to stitch into one history."""
+    from permanence.security import register_source, source_with_credentials
     from permanence.sources import is_returns_folder, returns_in
 
     sources = [source] if isinstance(source, str) else list(source)
-    if len(sources) == 1 and is_returns_folder(sources[0]):
-        sources = returns_in(sources[0])
+    if len(sources) == 1 and is_returns_folder(source_with_credentials(sources[0])):
+        sources = [register_source(s) for s in returns_in(source_with_credentials(sources[0]))]
+    # The run keeps (and so records) its sources without credentials; pull finds them again
+    # (permanence.security.source_with_credentials).
+    sources = [strip_credentials(s) for s in sources]
     return Ingested(new_load_id(la_code), la_code, " + ".join(sources), dt.datetime.now(), as_at,
                     sources=sources, extract_date=extract_date, coverage_start=coverage_start)
 
@@ -379,6 +385,7 @@ def finish(settings: Settings, run: Ingested, status: str | None = None) -> None
                     "rows_loaded": run.rows_loaded,
                     "rows_rejected": run.rows_rejected,
                     "message": run.message,
+                    "key_fingerprint": run.key_fingerprint,
                 }
             ],
         )
@@ -497,6 +504,10 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
         pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
         with duckdb.connect(str(settings.warehouse_path)) as con:
             record_publication(con, [r.load_id for r in loaded], pub)
+        # What BI reads, by name: not everything in published/ (a --reveal-ids workbook stays private)
+        share_with_group(settings.published_dir, settings.bi_group, recursive=False)
+        share_with_group(pub.path, settings.bi_group)
+        share_with_group(pub.parquet_dir.parent, settings.bi_group)
     with warehouse.held(settings):
         for r in loaded:
             r.status = "published"

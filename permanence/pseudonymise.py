@@ -18,6 +18,7 @@ import pandas as pd
 
 from permanence.distinct import map_distinct
 from permanence.extract import ExtractFrame
+from permanence.security import check_key_file, check_key_strength
 
 KEY_ENV = "PERMANENCE_HMAC_KEY"
 
@@ -37,18 +38,20 @@ def resolve_key(
 
     Returns (key, where) so the caller can say where the key came from, never the key itself.
     `create` writes a new random key file: only the demo does that, and says so.
+    A weak key, or a key file other users can read, raises WeakKeyError (permanence.security).
     """
     if explicit:
-        return explicit.encode(), f"environment variable {KEY_ENV}"
+        return _strong(explicit, f"environment variable {KEY_ENV}")
     if block_name:
         from prefect.blocks.system import Secret
 
-        return Secret.load(block_name).get().encode(), f"Prefect Secret block '{block_name}'"
+        return _strong(Secret.load(block_name).get(), f"Prefect Secret block '{block_name}'")
     if key_file is not None:
         if key_file.exists():
-            return key_file.read_text().strip().encode(), f"key file {key_file}"
+            check_key_file(key_file)
+            return _strong(key_file.read_text().strip(), f"key file {key_file}")
         if create:
-            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
@@ -56,6 +59,11 @@ def resolve_key(
     raise MissingKeyError(
         f"No pseudonymisation key: set {KEY_ENV}, or PERMANENCE_HMAC_KEY_BLOCK to a Prefect Secret block name"
     )
+
+
+def _strong(key: str, where: str) -> tuple[bytes, str]:
+    check_key_strength(key, where)
+    return key.encode(), where
 
 
 def pseudonym(key: bytes, la_code: str, identifier: str) -> str:

@@ -7,7 +7,7 @@ file. After every successful build and checks, `publish_warehouse`:
 1. writes a fresh DuckDB file beside the published one (`.permanence.duckdb.<pid>.tmp`) holding only
    the `marts` and `reference` schemas (no raw, staging, intermediate or audit data), by ATTACHing it
    from the writer's connection and copying table by table;
-2. fsyncs it, makes it read-only (0444) and `os.replace`s it over the published path, then fsyncs
+2. fsyncs it, makes it read-only (0400; 0440 for the BI group, permanence.security) and `os.replace`s it over the published path, then fsyncs
    the folder. A reader sees the old copy or the new one, never half of one; a reader holding the
    old file open keeps reading the old inode, undisturbed, until it reconnects.
 
@@ -57,7 +57,7 @@ def published_path(warehouse: Path, published_dir: Path) -> Path:
 def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
                       con: duckdb.DuckDBPyConnection | None = None) -> Publication:
     """Write the published copy (marts and reference only) and replace the previous one atomically."""
-    published_dir.mkdir(parents=True, exist_ok=True)
+    published_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = published_path(warehouse, published_dir)
     tmp = published_dir / f".{warehouse.name}.{os.getpid()}.tmp"
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -88,7 +88,7 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
             con.close()
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
-    tmp.chmod(0o444)
+    tmp.chmod(0o400)  # the BI group's read bit is added by permanence.security.share_with_group
     os.replace(tmp, target)
     _fsync_dir(published_dir)
     return Publication(target, tables)

@@ -6,11 +6,13 @@ the extract: the raw files stay in the archive for anyone entitled to look.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from permanence.extract import issues_frame
+from permanence.security import strip_credentials
 
 # Chain holes (validations.rules.HOLE_CODES; not imported here: validations pulls in pandera).
 HOLE_CODES = ("PERM-HOLE-X1", "PERM-HOLE-START")
@@ -45,6 +47,11 @@ def _holes(run: Ingested) -> list[str]:
     return lines
 
 
+def _md(text) -> str:
+    """A file name (the LA's, so untrusted) as inert Markdown: rendered to HTML it stays text."""
+    return html.escape(str(text)).replace("|", "&#124;")
+
+
 def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, status: str) -> Path:
     out = reports_dir / load_id
     out.mkdir(parents=True, exist_ok=True)
@@ -62,7 +69,7 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
         f"# Validation report: load {load_id}",
         "",
         f"- LA: {run.la_code}",
-        f"- source: {run.source}",
+        f"- source: {_md(strip_credentials(run.source))}",
         f"- extract date E: {drop.extract_date if drop else 'unknown'}"
         + (f" (from {drop.extract_date_from})" if drop else ""),
         f"- reporting date D: {run.as_at or (drop.extract_date if drop else 'unknown')}",
@@ -80,7 +87,7 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
     ]
     for f in drop.files if drop else []:
         lines.append(
-            f"| {f.name} | {run.tables_per_file.get(f.name, '-')} | `{f.sha256[:16]}…` | "
+            f"| {_md(f.name)} | {run.tables_per_file.get(f.name, '-')} | `{f.sha256[:16]}…` | "
             f"{run.rows_per_file.get(f.name, 0)} | {len(run.rejected_rows.get(f.name, ()))} |"
         )
     if run.returns:
@@ -97,9 +104,9 @@ def write_validation_report(reports_dir: Path, load_id: str, run: Ingested, stat
     else:
         lines += ["| file | rule | description | severity | rows |", "|---|---|---|---|---|"]
         for r in summary.itertuples():
-            lines.append(f"| {r.file_name} | {r.rule_code} | {r.rule} | {r.severity} | {r.count} |")
+            lines.append(f"| {_md(r.file_name)} | {r.rule_code} | {r.rule} | {r.severity} | {r.count} |")
         lines += ["", f"## First {DETAIL_LINES} findings (all are in validation.csv)", ""]
-        lines += [f"- {i.line()}" for i in run.issues[:DETAIL_LINES]]
+        lines += [f"- {_md(i.line())}" for i in run.issues[:DETAIL_LINES]]
     (out / "validation.md").write_text("\n".join(lines) + "\n")
     (out / "summary.json").write_text(
         json.dumps(

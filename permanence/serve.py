@@ -9,6 +9,12 @@ created there, the deployments registered and a worker started on this host.
 
 Process ids go to data_dir/prefect/serve.json; each process runs in its own process group, and
 `stop` signals the group (SIGTERM, then SIGKILL after a grace period) and waits for it to end.
+
+Locked down (docs/security.md): the server it starts wants a basic-auth string, generated once into
+data_dir/prefect/api-auth (0600) and handed to the CLI calls and the worker through their
+environment; CSRF protection is on and CORS admits the server's own UI origin only. The worker
+refuses to run as root unless PERMANENCE_ALLOW_ROOT=1, and prefect.yaml may hold no build, push or
+pull steps of its own (a pull step is a shell the worker runs).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 POOL = "permanence"
 PID_FILE = "serve.json"
+AUTH_FILE = "api-auth"
+ALLOW_ROOT = "PERMANENCE_ALLOW_ROOT"
 QUIET = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -78,7 +86,51 @@ def prefect_env(data_dir: Path, api_url: str | None = None, port: int = 4200,
     env["PREFECT_API_URL"] = api_url or f"http://127.0.0.1:{port}/api"
     env.setdefault("PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{home / 'prefect.db'}")
     env["PERMANENCE_DATA_DIR"] = str(data_dir)
+    if not api_url:  # our own server: locked to this data directory's auth string and its own UI
+        auth = api_auth_string(data_dir)
+        env["PREFECT_SERVER_API_AUTH_STRING"] = auth
+        env["PREFECT_API_AUTH_STRING"] = auth
+        env["PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"] = "true"
+        env["PREFECT_CLIENT_CSRF_SUPPORT_ENABLED"] = "true"
+        env["PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{port}"
     return env
+
+
+def api_auth_string(data_dir: Path) -> str:
+    """'permanence:<random>' from data_dir/prefect/api-auth, made (0600) the first time."""
+    import secrets
+
+    path = data_dir / "prefect" / AUTH_FILE
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made meanwhile by another serve
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"permanence:{secrets.token_urlsafe(32)}\n")
+    mode = path.stat().st_mode & 0o077
+    if mode:
+        raise ServeError(f"{path} is open to other users; run `chmod 600 {path}`")
+    return path.read_text().strip()
+
+
+def refuse_root(env: dict[str, str]) -> None:
+    """A flow run is the worker's user: as root, a bad deployment would own the host."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and env.get(ALLOW_ROOT) != "1":
+        raise ServeError(f"refusing to start the worker as root; run it as a service account (or set {ALLOW_ROOT}=1)")
+
+
+def check_steps(prefect_yaml: Path = REPO / "prefect.yaml") -> None:
+    """Deployments run the project's own flows from this checkout and nothing else: no build, push
+    or pull steps (a run_shell_script or git_clone step would run whatever it names as the worker)."""
+    spec = yaml.safe_load(prefect_yaml.read_text()) or {}
+    places = [("", spec)] + [(f"deployment {d.get('name')}: ", d) for d in spec.get("deployments", [])]
+    for where, section in places:
+        for key in ("build", "push", "pull"):
+            if section.get(key):
+                raise ServeError(f"{prefect_yaml.name}: {where}'{key}' steps are not allowed (docs/security.md)")
 
 
 def _prefect(*args: str) -> list[str]:
@@ -86,10 +138,11 @@ def _prefect(*args: str) -> list[str]:
 
 
 def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> int:
-    log.parent.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(log, "ab") as fh:
+        # umask 077: the server's database, the worker's flow runs and all they write stay private
         proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True, umask=0o077)
     return proc.pid
 
 
@@ -109,7 +162,7 @@ def wait_healthy(api_url: str, timeout: float = 180, pid: int | None = None) -> 
 
 
 def start_server(data_dir: Path, port: int, env: dict[str, str]) -> int:
-    (data_dir / "prefect").mkdir(parents=True, exist_ok=True)
+    (data_dir / "prefect").mkdir(mode=0o700, parents=True, exist_ok=True)
     pid = _spawn(_prefect("server", "start", "--host", "127.0.0.1", "--port", str(port)), env,
                  data_dir / "prefect" / "server.log")
     try:
@@ -174,7 +227,16 @@ def _flow_name(path: Path, func: str) -> str | None:
 
 
 def deploy(env: dict[str, str], names: list[str]) -> None:
-    """Register the named deployments ('flow-name/deployment') from prefect.yaml."""
+    """Register the named deployments ('flow-name/deployment') from prefect.yaml.
+
+    Their parameters are templated from the environment and stored by Prefect: a source URL goes in
+    without its credentials, which the worker's own PERMANENCE_SOURCE supplies at run time."""
+    from permanence.security import strip_credentials
+
+    env = dict(env)
+    for var in ("PERMANENCE_SOURCE",):
+        if env.get(var):
+            env[var] = strip_credentials(env[var])
     args = ["--no-prompt", "deploy"]
     for n in names:
         args += ["-n", n.split("/", 1)[-1]]  # prefect.yaml deployment names are unique
@@ -182,6 +244,7 @@ def deploy(env: dict[str, str], names: list[str]) -> None:
 
 
 def start_worker(data_dir: Path, env: dict[str, str]) -> int:
+    refuse_root(env)
     return _spawn(_prefect("worker", "start", "--pool", POOL, "--type", "process"), env,
                   data_dir / "prefect" / "worker.log")
 
@@ -195,15 +258,20 @@ def write_pids(stack: Stack) -> Path:
 
 def serve(data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> Stack:
     """Start server (unless PREFECT_API_URL is set), pool, deployments, worker; record the pids."""
+    from permanence.security import ensure_private_dir
+
     data_dir = data_dir.resolve()
     base = dict(os.environ if env is None else env)
+    refuse_root(base)
+    check_steps()
+    ensure_private_dir(data_dir, base.get("PERMANENCE_BI_GROUP"))
     if read_pids(data_dir):
         raise ServeError(f"already running (see {data_dir / 'prefect' / PID_FILE}); `permanence stop` first")
     team_api = base.get("PREFECT_API_URL")
     port = port or int(base.get("PERMANENCE_PREFECT_PORT", 4200))
     full = prefect_env(data_dir, team_api, port, base)
     stack = Stack(data_dir, full["PREFECT_API_URL"], full)
-    stack.prefect_dir.mkdir(parents=True, exist_ok=True)
+    stack.prefect_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         if team_api:
             wait_healthy(team_api, timeout=30)

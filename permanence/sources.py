@@ -20,6 +20,7 @@ from pathlib import Path
 import fsspec
 
 from permanence.extract import Issue, StructuralError
+from permanence.security import check_la_code, source_with_credentials, strip_credentials
 from validations.rules import rule
 
 MANIFEST = "manifest.json"
@@ -180,9 +181,10 @@ def returns_in(source: str) -> list[str]:
 
 
 def _make_read_only(folder: Path) -> None:
+    # Read-only for the service account alone: raw extracts hold full DOBs and CMS ids.
     for p in folder.iterdir():
-        p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        p.chmod(stat.S_IRUSR)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
 
 
 def _refuse_unarchivable(info: dict, name: str) -> None:
@@ -228,8 +230,13 @@ def pull(
     The extract date E: `extract_date` (--extract-date), the manifest, a date ending the folder
     name, for a yearly return the 31 March ending its collection year, else the day of the pull.
     A return of a stitched load whose year neither its manifest nor its folder name gives has it
-    set from its own dates when it is read (pipeline.clean_drop)."""
-    fs, root = fsspec.core.url_to_fs(source)
+    set from its own dates when it is read (pipeline.clean_drop).
+
+    `source` may be the credential-free form of a registered URL (permanence.security); what is
+    recorded (ArchivedDrop.source, messages) never holds a user name or password."""
+    check_la_code(la_code)  # before anything is written: the code names the archive folder
+    fs, root = fsspec.core.url_to_fs(source_with_credentials(source))
+    source = strip_credentials(source)
     if not fs.isdir(root):
         raise _refused(source, "PERM-SOURCE")
     manifest = read_manifest(fs, root)
@@ -246,7 +253,7 @@ def pull(
     coverage = coverage_of(manifest, coverage_start, year)
 
     staging = archive_dir / la_code / ".incoming" / f"{os.getpid()}-{dt.datetime.now().strftime('%H%M%S%f')}"
-    staging.mkdir(parents=True)
+    staging.mkdir(mode=0o700, parents=True)
     files: list[ArchivedFile] = []
     try:
         for info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
@@ -266,7 +273,7 @@ def pull(
             os.replace(staging, final)
     except BaseException:
         if staging.exists():
-            staging.chmod(0o755)
+            staging.chmod(0o700)
             shutil.rmtree(staging, ignore_errors=True)
         raise
     return ArchivedDrop(source, la_code, extract_date, final, fingerprint, files, already,

@@ -52,7 +52,7 @@ META_COLUMNS = {
 AUDIT_DDL = {
     "loads": """load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE, as_at_date DATE,
         coverage_start DATE, drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, files INTEGER,
-        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR""",
+        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR, key_fingerprint VARCHAR""",
     "load_files": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR, bytes BIGINT,
         rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT""",
     "validation_results": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, rule_code VARCHAR,
@@ -102,7 +102,7 @@ def exclusive(target: Settings | Path) -> Iterator[None]:
     warehouse = getattr(target, "warehouse_path", target)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     lock_path = warehouse.with_name(warehouse.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -194,9 +194,24 @@ def create_schema(con: Backend) -> None:
     for table, column in (("raw.current_load", "as_at_date"), ("raw.current_load", "coverage_start"),
                           ("audit.loads", "coverage_start")):
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} DATE")
+    con.execute(f"ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS key_fingerprint {con.ddl_type('VARCHAR')}")
     from permanence.reference.store import create_reference_schema
 
     create_reference_schema(con)
+
+
+def check_key(con, fingerprint: str) -> None:
+    """Refuse a key other than the one the warehouse's loads were pseudonymised with: under a new key
+    every child would get a new pseudonym and their history would split silently."""
+    row = con.execute(
+        """select key_fingerprint from audit.loads where key_fingerprint is not null and status in ('loaded', 'published')
+           order by finished_at desc limit 1""").fetchone()
+    if row and row[0] != fingerprint:
+        from permanence.security import KeyMismatch
+
+        raise KeyMismatch(
+            f"pseudonymisation key (fingerprint {fingerprint}) is not the key of this warehouse's earlier loads "
+            f"(fingerprint {row[0]}): use the same key, or re-pseudonymise the history first")
 
 
 def published_load(con, la_code: str, drop_sha256: str) -> str | None:

@@ -47,7 +47,7 @@ def test_backfill_flow_loads_oldest_first_and_builds_once(root, tmp_path, monkey
 
     from flows.backfill import backfill
 
-    monkeypatch.setenv("PERMANENCE_HMAC_KEY", "backfill-test-key")
+    monkeypatch.setenv("PERMANENCE_HMAC_KEY", "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98")
     warehouse = tmp_path / "data" / "warehouse" / "permanence.duckdb"
     with prefect_test_harness(server_startup_timeout=120):
         summaries = backfill(source_root=str(root), la_code="894", start=D2, end=None,

@@ -30,7 +30,7 @@ def test_run_on_structurally_broken_drop_fails_with_one_clear_line(tmp_path, mon
 
     [drop] = generate_region(tmp_path / "in", las=1, children=20, years=2, seed=1)
     bad = write_defective_drop(drop.path, tmp_path / "bad_2025-03-31", "missing_column")
-    monkeypatch.setenv("PERMANENCE_HMAC_KEY", "k")
+    monkeypatch.setenv("PERMANENCE_HMAC_KEY", "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98")
     result = subprocess.run(
         [sys.executable, "-m", "permanence.cli", "run", "--source", str(bad), "--la", drop.la_code,
          "--data-dir", str(tmp_path / "data")],

@@ -17,7 +17,7 @@ def test_nightly_flow_run_end_to_end(tmp_path, monkeypatch, caplog):
     from permanence.synth import generate_region
 
     [drop] = generate_region(tmp_path / "in", las=1, children=40, years=2, seed=11)
-    monkeypatch.setenv("PERMANENCE_HMAC_KEY", "flow-test-key")
+    monkeypatch.setenv("PERMANENCE_HMAC_KEY", "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98")
     warehouse = tmp_path / "wh" / "permanence.duckdb"
     caplog.set_level(logging.INFO)
     with prefect_test_harness(server_startup_timeout=120):

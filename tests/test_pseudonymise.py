@@ -35,7 +35,8 @@ def test_postcodes_keep_district_only():
 
 
 def test_key_sources(tmp_path, monkeypatch):
-    assert resolve_key("secret", None)[0] == b"secret"
+    strong = "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98"
+    assert resolve_key(strong, None)[0] == strong.encode()
     with pytest.raises(MissingKeyError):
         resolve_key(None, None, tmp_path / "missing.key")
     key, where = resolve_key(None, None, tmp_path / "k" / "demo.key", create=True)

@@ -34,7 +34,7 @@ def test_published_copy_holds_only_marts_and_reference(tmp_path):
     assert pub.path == tmp_path / "pub" / "permanence.duckdb"
     assert pub.tables == {"marts.m": 1000, "reference.unit_costs": 1}
     assert not os.access(pub.path, os.W_OK) or os.geteuid() == 0
-    assert oct(pub.path.stat().st_mode & 0o777) == "0o444"
+    assert oct(pub.path.stat().st_mode & 0o777) == "0o400"  # the BI group's bit comes with PERMANENCE_BI_GROUP
     with duckdb.connect(str(pub.path), read_only=True) as con:
         schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
         assert schemas == {"marts", "reference"}

@@ -47,7 +47,7 @@ def small_older_drop(tmp_path_factory) -> Path:
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PERMANENCE_") or k == "PERMANENCE_DBT_PROJECT_DIR"}
-    env.update(PERMANENCE_HMAC_KEY="recovery-test-key", PERMANENCE_DATA_DIR=str(tmp_path / "data"),
+    env.update(PERMANENCE_HMAC_KEY="dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98", PERMANENCE_DATA_DIR=str(tmp_path / "data"),
                PREFECT_HOME=str(tmp_path / "prefect"), PYTHONUNBUFFERED="1")
     return env
 

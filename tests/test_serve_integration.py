@@ -9,6 +9,8 @@ import json
 import os
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import duckdb
@@ -87,7 +89,7 @@ def _settled_logs(client, flow_run_id, quiet_seconds: float = 3.0, timeout: floa
 def test_serve_deploys_and_runs_nightly(tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from permanence import serve
     from permanence.synth import generate_region, write_defective_drop
@@ -103,9 +105,10 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
         env.update(
             PERMANENCE_SOURCE=str(drop.path),
             PERMANENCE_LA_CODE=drop.la_code,
-            PERMANENCE_HMAC_KEY="serve-integration-key",
+            PERMANENCE_HMAC_KEY="dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98",
             PERMANENCE_NOTIFY_WEBHOOK=hook.url,
             PREFECT_WORKER_QUERY_SECONDS="2",
+            PERMANENCE_ALLOW_ROOT="1",  # CI containers run as root; a real host runs a service account
         )
         t0 = time.monotonic()
         stack = serve.serve(data_dir, port=port, env=env)
@@ -117,7 +120,19 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
             assert serve.read_pids(data_dir)["worker"] == stack.worker_pid
             print(f"stack up in {time.monotonic() - t0:.0f}s")
 
-            with temporary_settings(updates={PREFECT_API_URL: stack.api_url}), get_client(sync_client=True) as client:
+            # docs/security.md: the API wants serve's auth string (a POST meets the CSRF check first: 403)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{stack.api_url}/admin/version", timeout=10)
+            assert refused.value.code == 401
+            anonymous = urllib.request.Request(f"{stack.api_url}/flows/filter", data=b"{}", method="POST",
+                                               headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(anonymous, timeout=10)
+            assert refused.value.code in (401, 403)
+
+            with temporary_settings(updates={PREFECT_API_URL: stack.api_url,
+                                             PREFECT_API_AUTH_STRING: stack.env["PREFECT_API_AUTH_STRING"]}), \
+                    get_client(sync_client=True) as client:
                 deployment = client.read_deployment_by_name("nightly-load/nightly")
                 assert deployment.parameters == {"source": str(drop.path), "la_code": drop.la_code}
                 assert [s.schedule.cron for s in deployment.schedules] == ["30 1 * * *"]
