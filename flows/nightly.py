@@ -213,17 +213,18 @@ def region(
     coverage_start override what the drops say of E and C. A source may be a list of yearly
     returns of one LA (or a folder of return folders), stitched into one history.
 
-Checked before anything is written: every LA code, the data directory (not open to other users),
+    Checked before anything is written: every LA code, the data directory (not open to other users),
     the key (strong, from a private file); a source's credentials are kept out of everything stored."""
     drops = [(_registered(source), check_la_code(la)) for source, la in drops]
     settings = _settings(warehouse, data_dir)
     ensure_private_dir(settings.data_dir, settings.bi_group)
     key = _key(settings)
     with private_files():
-        return _region(settings, key, drops, as_at)
+        return _region(settings, key, drops, as_at, extract_date, coverage_start)
 
 
-def _region(settings: Settings, key: bytes, drops: list[tuple[str, str]], as_at: dt.date | None) -> list[RunSummary]:
+def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as_at: dt.date | None,
+            extract_date: dt.date | None, coverage_start: dt.date | None) -> list[RunSummary]:
     logger = get_run_logger()
     with exclusive(settings):
         for load_id in pipeline.prepare(settings):
