@@ -27,7 +27,11 @@ def _console_handlers(logger: logging.Logger) -> list[logging.Handler]:
 def to_file(data_dir: Path) -> Iterator[Path]:
     """Send every logger's terminal output to a new log file for the duration; yields its path."""
     logs = Path(data_dir) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    old = os.umask(0o077)  # the data directory (made here on a first run) is private to the service account
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+    finally:
+        os.umask(old)
     path = logs / f"run-{dt.datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}.log"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # may hold paths and load ids
     handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
