@@ -99,6 +99,11 @@ def _placement_choice(group: str, year: str, extract_year: str) -> Choice:
         for sub, sw in (SEMI.items() if code == "SEMI" else ((code, 1),)):
             if usable_in("PLACE", sub, year, extract_year):
                 weights[sub] = weights.get(sub, 0) + w * sw
+    if not weights:
+        # No code is valid both in the episode's year and the extract's (an extract from 2025-26
+        # on, after H5's retirement, of a placement from before K3 existed): the episode's own
+        # year decides, as validation keys PLACE by the episode's start.
+        return _placement_choice(group, year, year)
     return Choice(weights)
 
 
