@@ -37,7 +37,10 @@ def region(tmp_path_factory):
     (as_at,) = con.execute("select as_at_date from raw.current_load where la_code = ?", [covered]).fetchone()
     d_year = as_at.year if as_at.month >= 4 else as_at.year - 1
     coverage_start = dt.date(d_year - 2, 4, 1)  # two whole years before D's collection year
-    con.execute("update raw.current_load set coverage_start = ? where la_code = ?", [coverage_start, covered])
+    # One LA with a coverage start, the others as whole histories (the synthetic drops declare
+    # their window start: cleared here so the comparison has both kinds).
+    con.execute("update raw.current_load set coverage_start = case when la_code = ? then cast(? as date) end",
+                [covered, coverage_start])
     con.close()
     build(settings, full_refresh=True)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
