@@ -1,6 +1,6 @@
 """Independent pandas reference for the permanence measures (primer sections 4 and 5).
 
-Written from the written definitions only (docs: /work/shared/domain/permanence-primer.md and the
+Written from the written definitions only (docs/marts.md and the
 team's conventions), never from the dbt SQL, so that tests/test_reconciliation.py can check the
 marts against a second, independent computation. Plain vectorised pandas: sort, shift, cumsum,
 groupby and merge; no per-child Python loops.
