@@ -56,7 +56,9 @@ SCENARIOS = {
     "mid-november": (77, dt.date(2024, 11, 15), None),
     "edge-cases": (5, None, None),  # plus hand-made children appended to the liquidlogic drop
     "year-early": (41, None, None),
+    "five-returns": (58, None, None),  # each LA's five yearly 903 returns, stitched (primer section 4)
 }
+FIVE_YEARS = ["2020-21", "2021-22", "2022-23", "2023-24", "2024-25"]
 
 
 def report_a_year_early(settings) -> pd.DataFrame:
@@ -128,10 +130,16 @@ def region(request, tmp_path_factory) -> Region:
     drops = generate_region(tmp / "drops", las=3, children=150, years=5, seed=seed, extract_date=extract_date)
     if request.param == "edge-cases":
         add_edge_children(next(d.path for d in drops if (d.path / "SSDA903_Episodes.csv").exists()))
+    sources = [(str(d.path), d.la_code) for d in drops]
+    if request.param == "five-returns":
+        from permanence.synth.returns import write_yearly_returns
+
+        sources = [([str(p) for p in write_yearly_returns(d.path, tmp / "returns" / d.la_code, FIVE_YEARS)], d.la_code)
+                   for d in drops]
     settings = Settings(data_dir=tmp / "data")
     build_error = None
     try:
-        runs = run_drops(settings, [(str(d.path), d.la_code) for d in drops], as_at=as_at)
+        runs = run_drops(settings, sources, as_at=as_at)
     except Exception as exc:  # noqa: BLE001 - reported by test_build_succeeded, the rest still compare
         build_error = f"{type(exc).__name__}: {exc}"
     else:
@@ -326,3 +334,21 @@ def test_reported_a_year_early_cuts_at_d(region, request):
     assert (pd.to_datetime(periods["period_start"]) <= periods["la_code"].map(d)).all()
     ended = periods[periods["period_end"].notna()]
     assert (pd.to_datetime(ended["period_end"]) <= ended["la_code"].map(d)).all()
+
+
+def test_five_returns_stitched_into_one_history(region, request):
+    """The scenario is not vacuous: five returns per LA, and episodes seen in two returns were one."""
+    if "five-returns" not in request.node.callspec.id:
+        pytest.skip("only the five-returns scenario stitches yearly returns")
+    with duckdb.connect(str(region.warehouse), read_only=True) as con:
+        years = con.sql("select l.la_code, count(distinct r.collection_year) as n from audit.load_returns r "
+                        "join audit.loads l using (load_id) group by 1").df()
+        audit = con.sql("select la_code, repair_type, episodes from intermediate.int_episodes__repair_audit").df()
+    assert len(years) == 3 and (years["n"] == 5).all(), years
+    counts = audit.pivot(index="la_code", columns="repair_type", values="episodes")
+    assert (counts["duplicate_start_dropped"] > 0).all(), counts
+    # C is the earliest return's 1 April: a period first seen before it, by an episode that did not
+    # start it (RNE not S), cannot say when it began
+    periods = region.mart("periods_of_care")
+    before = pd.to_datetime(periods["period_start"]) < pd.Timestamp("2020-04-01")
+    assert (~periods.loc[before, "complete"].astype(bool)).any()

@@ -178,8 +178,9 @@ def test_a_run_under_umask_022_leaves_nothing_open_and_a_changed_key_is_refused(
 
     second = run(secrets.token_hex(32))
     assert second.returncode == 1, second.stderr[-2000:]
-    last = [line for line in second.stderr.splitlines() if line.strip()][-1]
-    assert last.startswith("error: pseudonymisation key (fingerprint") and "earlier loads" in last
+    error, hint = [line for line in second.stderr.splitlines() if line.strip()][-2:]
+    assert error.startswith("error: pseudonymisation key (fingerprint") and "earlier loads" in error
+    assert hint.startswith("hint: ") and "full log: " in hint
 
 
 # -------------------------------------------------------------------------------------- keys

@@ -56,10 +56,6 @@ def assert_same_marts(got: dict, want: dict) -> None:
     assert not differing, f"marts that differ (rows got, want): {differing}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known difference, not yet traced: placement_stability's long-term eligible/stable counts and one "
-    "child's age in spg_cohort_children differ between the drop reported early and the drop cut at D; "
-    "every other mart agrees (the reconciliation's year-early scenario agrees with the reference)"))
 def test_reported_a_year_early_equals_the_drop_cut_at_that_date(drop, tmp_path):
     # The 903 tables on both sides (the cut is of the 903: the CMS extras are left out of both).
     as_extracted = write_extract_at(drop.path, tmp_path / "as-extracted" / "894", E)

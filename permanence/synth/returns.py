@@ -59,14 +59,15 @@ def _episodes_in_year(rows: list[dict], start: dt.date, end: dt.date) -> list[di
     return out
 
 
-# Dates a later event fills in: blank in a return taken before it (with the fields they explain).
-_LATER = {"DATE_PLACED_CEASED": ("REASON_PLACED_CEASED",), "MIS_END": ()}
+# Dates a later event fills in: blank in a return taken before it (with the fields they explain,
+# and what those read before the event: a girl whose child is born later was not yet a mother).
+_LATER = {"DATE_PLACED_CEASED": {"REASON_PLACED_CEASED": ""}, "MIS_END": {}, "MC_DOB": {"MOTHER": "0"}}
 
 
 def _as_known_at(row: dict, end: dt.date) -> dict:
-    for column, explained in _LATER.items():
+    for column, before in _LATER.items():
         if column in row and (d := _date(row[column])) and d > end:
-            row = {**row, column: "", **{c: "" for c in explained}}
+            row = {**row, column: "", **before}
     return row
 
 
@@ -93,7 +94,7 @@ def _write_cut(tables: dict, folder: Path, start: dt.date, end: dt.date, manifes
         if name == "episodes":
             rows = kept
         elif name in _BY_CHILD:
-            rows = [r for r in rows if r["CHILD"] in children]
+            rows = [_as_known_at(r, end) for r in rows if r["CHILD"] in children]
         elif name == "ad1":
             rows = [r for r in rows if r["CHILD"] in adopted]
         else:
