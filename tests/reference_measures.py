@@ -58,6 +58,7 @@ FOSTER_PLACE = ("U1", "U2", "U3", "U4", "U5", "U6")
 EXTERNAL_RES_PLACE = ("K1", "K2", "R1", "S1")
 EXTERNAL_PROVIDER = ("PR2", "PR3", "PR4", "PR5")
 LTF_PLANS = ("LTFOST18", "LTRELFR")
+PERMANENCE_PLANS = ("RETURN1M", "RETURN6M", "ADOPTION", "LTRELFR", "LTFOST18", "SUPPLIV")
 A1_THRESHOLD = 426
 
 EXIT_ROUTE_BY_REC = {
@@ -542,6 +543,56 @@ def placement_stability(episodes: pd.DataFrame, header: pd.DataFrame, as_at: dt.
     return out.sort_values(["la_code", "collection_year"]).reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------- plan by second review
+
+
+def permanence_plan_by_second_review(episodes: pd.DataFrame, reviews: pd.DataFrame, care_plans: pd.DataFrame,
+                                     as_at: dt.date | None = None, built: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Periods started in a year (first episode not a short break) and due a second review on D;
+    met when the plan current at the second review (the latest dated on or before it, not ended
+    before the period began) is a permanence plan. Due: 3 months after the first review, else after
+    the 20th working day from the start (numpy's business days, from the Friday before a weekend
+    start); counted when the second review was held or the period lasted past the due date, which
+    is before D. LAs without a care plan extract are left out."""
+    ep = build_episodes(episodes, as_at) if built is None else built
+    keys = CHILD + ["period_no"]
+    first = ep.drop_duplicates(keys, keep="first")
+    periods = first.loc[~first["legal_status"].isin(SHORT_BREAK), keys + ["period_start", "as_at_date"]]
+    periods = periods.merge(ep.drop_duplicates(keys, keep="last")[keys + ["episode_end_date"]], on=keys)
+    periods = periods.rename(columns={"episode_end_date": "period_end"})
+    periods = periods[periods["la_code"].isin(set(care_plans["la_code"]))]
+
+    r = periods.merge(reviews[CHILD + ["review_date"]].assign(review_date=lambda f: _dates(f["review_date"])), on=CHILD)
+    r = r[(r["review_date"] >= r["period_start"]) & (r["review_date"] <= r["as_at_date"])
+          & (r["period_end"].isna() | (r["review_date"] <= r["period_end"]))]
+    r = r.sort_values(keys + ["review_date"])
+    r["n"] = r.groupby(keys).cumcount() + 1
+    for n, name in ((1, "first_review"), (2, "second_review")):
+        periods = periods.merge(r.loc[r["n"] == n, keys + ["review_date"]].rename(columns={"review_date": name}),
+                                on=keys, how="left")
+    start = periods["period_start"].values.astype("datetime64[D]")
+    twentieth = pd.Series(np.busday_offset(start, 20, roll="backward").astype("datetime64[ns]"), index=periods.index)
+    periods["due"] = add_months(periods["first_review"].fillna(twentieth), 3)
+    held = periods["second_review"].notna()
+    lasted = periods["period_end"].isna() | (periods["period_end"] >= periods["due"])
+    due = periods[held | ((periods["due"] < periods["as_at_date"]) & lasted)].copy()
+
+    plans = care_plans.assign(care_plan_start_date=lambda f: _dates(f["care_plan_start_date"]),
+                              care_plan_end_date=lambda f: _dates(f["care_plan_end_date"]))
+    m = due.merge(plans, on=CHILD)
+    m = m[(m["care_plan_start_date"] <= m["second_review"])
+          & (m["care_plan_end_date"].isna() | (m["care_plan_end_date"] >= m["period_start"]))]
+    m = m.sort_values(keys + ["care_plan_start_date", "extract_date", "source_row"]).drop_duplicates(keys, keep="last")
+    due = due.merge(m[keys + ["permanence_plan"]], on=keys, how="left")
+    due["met"] = due["permanence_plan"].isin(PERMANENCE_PLANS)
+    due["overdue"] = due["second_review"].isna()
+    due["collection_year"] = collection_year(due["period_start"])
+    out = (due.groupby(["la_code", "collection_year"], as_index=False)
+           .agg(periods_due_second_review=("met", "size"), plan_by_second_review=("met", "sum"),
+                second_review_overdue=("overdue", "sum")))
+    return out.sort_values(["la_code", "collection_year"]).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- everything
 
 
@@ -564,4 +615,6 @@ def all_measures(staging: dict[str, pd.DataFrame], as_at: dt.date | None = None)
         "adoption_timeliness": timeliness,
         "adoption_scorecard": adoption_scorecard(timeliness),
         "placement_stability": placement_stability(episodes, staging["stg_ssda903__header"], as_at, built=built),
+        "permanence_plan_by_second_review": permanence_plan_by_second_review(
+            episodes, staging["stg_ssda903__reviews"], staging["stg_extras__cla_care_plan"], as_at, built=built),
     }

@@ -25,6 +25,7 @@ STAGING = [
     "stg_ssda903__episodes",
     "stg_ssda903__header",
     "stg_ssda903__ad1",
+    "stg_ssda903__reviews",
     "stg_extras__cla_care_plan",
     "stg_extras__permanence",
     "stg_extras__no_parental_responsibility",
@@ -318,6 +319,13 @@ def test_placement_stability(region):
     compare("placement_stability", region.reference["placement_stability"], region.mart("placement_stability"),
             keys=["la_code", "collection_year"],
             exact=["cla_at_31_march", "three_plus_placements", "long_term_eligible", "long_term_stable"])
+
+
+def test_permanence_plan_by_second_review(region):
+    mart = region.mart("permanence_plan_by_second_review")
+    compare("permanence_plan_by_second_review", region.reference["permanence_plan_by_second_review"],
+            mart[mart["status"] == "available"], keys=["la_code", "collection_year"],
+            exact=["periods_due_second_review", "plan_by_second_review", "second_review_overdue"])
 
 
 def test_reported_a_year_early_cuts_at_d(region, request):

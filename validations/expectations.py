@@ -162,7 +162,8 @@ def _suites(gx, present: set[str]) -> dict[str, tuple[str, list, str]]:
         ], "Re-entry: re-entries within the children starting (rate within 0-1)"),
         "permanence_plan_by_second_review": ("permanence_plan_by_second_review", [
             share("share_plan_by_second_review"),
-            ge("children_with_second_review", "plan_by_second_review"),
+            ge("periods_due_second_review", "plan_by_second_review"),
+            ge("periods_due_second_review", "second_review_overdue"),
         ], "Permanence plan by second review: share within 0-1"),
         # issue 4's reference marts, checked when they are built
         "targets": ("targets", [

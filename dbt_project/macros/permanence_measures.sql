@@ -120,3 +120,17 @@
 {% macro is_partial_year(start_year_expression, as_at_expression) -%}
     ({{ collection_year_end_date(start_year_expression) }} > {{ as_at_expression }})
 {%- endmacro %}
+
+{#
+    The date N working days (Monday to Friday) after a date; from a Saturday or Sunday, counted
+    from the Friday before. Bank holidays are not known to the warehouse and count as working
+    days, so a due date can fall a day or two early over a holiday.
+#}
+{% macro add_working_days(date_expression, working_days) -%}
+    {%- set weeks, rest = (working_days | int) // 5, (working_days | int) % 5 -%}
+    {%- set dow = 'extract(isodow from ' ~ date_expression ~ ')' -%}
+    cast({{ dbt.dateadd('day',
+        '(' ~ (weeks * 7 + rest) ~ ' + case when ' ~ dow ~ ' >= 6 then 5 - ' ~ dow ~ (' + 2' if rest else '')
+        ~ ' when ' ~ dow ~ ' + ' ~ rest ~ ' > 5 then 2 else 0 end)',
+        date_expression) }} as date)
+{%- endmacro %}
