@@ -361,14 +361,23 @@ def spg_cohort_children(episodes: pd.DataFrame, no_pr: pd.DataFrame, care_plans:
     cp = care_plans.copy()
     cp["care_plan_start_date"] = _dates(cp["care_plan_start_date"])
     cp["care_plan_end_date"] = _dates(cp["care_plan_end_date"])
+    # a plan begins where its code begins: the same code recorded again is the same plan
+    cp = cp.sort_values(CHILD + ["care_plan_start_date"] + (["source_row"] if "source_row" in cp else []), kind="stable")
+    code = cp["permanence_plan"].astype(object).fillna("<none>")
+    new_code = code != code.groupby([cp["la_code"], cp["child_id"]], sort=False).shift()
+    run = new_code.astype(int).groupby([cp["la_code"], cp["child_id"]], sort=False).cumsum()
+    cp["plan_began"] = cp.groupby([cp["la_code"], cp["child_id"], run], sort=False)["care_plan_start_date"].transform("min")
     cp = cp.merge(las, on="la_code")
     cp = cp[(cp["care_plan_start_date"] <= cp["on_date"])
             & (cp["care_plan_end_date"].isna() | (cp["care_plan_end_date"] > cp["on_date"]))]
     cp = cp.sort_values(CHILD + ["care_plan_start_date"]).drop_duplicates(CHILD, keep="last")
-    cur = cur.merge(cp[CHILD + ["permanence_plan", "care_plan_start_date"]], on=CHILD, how="left")
+    cur = cur.merge(cp[CHILD + ["permanence_plan", "care_plan_start_date", "plan_began"]], on=CHILD, how="left")
 
-    matched = permanence[CHILD + ["matched_date"]].merge(las, on="la_code")
-    matched = matched.loc[_dates(matched["matched_date"]) <= matched["on_date"], CHILD].drop_duplicates()
+    # cohort 3's match: dated in the current period, on or after the current plan began, known on D
+    matched = cur[CHILD + ["period_start", "plan_began", "on_date"]].merge(permanence[CHILD + ["matched_date"]], on=CHILD)
+    when = _dates(matched["matched_date"])
+    matched = matched.loc[(when <= matched["on_date"]) & (when >= matched["period_start"])
+                          & (when >= matched["plan_began"]), CHILD].drop_duplicates()
     matched["has_match"] = True
     cur = cur.merge(matched, on=CHILD, how="left")
     cur["has_match"] = cur["has_match"].fillna(False).astype(bool)
@@ -380,7 +389,7 @@ def spg_cohort_children(episodes: pd.DataFrame, no_pr: pd.DataFrame, care_plans:
             cur["span_start"].where(ls == "D1", cur["no_pr_start"])),
         2: ((ls == "E1").fillna(False) & over(cur["span_start"], 9), cur["span_start"]),
         3: ((ls == "C2").fillna(False) & cur["permanence_plan"].isin(LTF_PLANS)
-            & ~place.isin(["U1", "U4"]) & ~cur["has_match"], cur["care_plan_start_date"]),
+            & ~place.isin(["U1", "U4"]) & ~cur["has_match"], cur["plan_began"]),
         4: (place.isin(FOSTER_PLACE) & over(cur["placement_start"], 12), cur["placement_start"]),
         5: ((place == "P1").fillna(False) & over(cur["placement_start"], 12), cur["placement_start"]),
         6: (place.isin(EXTERNAL_RES_PLACE) & cur["placement_provider"].isin(EXTERNAL_PROVIDER)

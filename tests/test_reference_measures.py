@@ -359,6 +359,28 @@ def test_cohorts_no_pr_and_ltf_plan():
     assert r.loc["ltf", "condition_start"] == ts("2023-02-01") and r.loc["ltf", "months_in_condition"] == 13
 
 
+def test_cohort_3_needs_a_match_in_the_current_period_since_the_plan_began():
+    eps = episodes(
+        ("old_match", [("2023-06-01", "S", "C2", "U3", None, None)]),
+        ("earlier_period", [("2022-01-01", "S", "C2", "U3", "2023-12-15", "E4A"),
+                            ("2024-02-01", "S", "C2", "U3", None, None)]),
+        ("code_change", [("2023-01-01", "S", "C2", "U3", None, None)]),
+        ("rerecorded", [("2023-01-01", "S", "C2", "U3", None, None)]),
+    )
+    plan = lambda c, start, end, code: {"la_code": LA, "child_id": c, "care_plan_start_date": start,  # noqa: E731
+                                        "care_plan_end_date": end, "permanence_plan": code}
+    plans = [plan("old_match", "2024-01-01", None, "LTFOST18"), plan("earlier_period", "2023-06-01", None, "LTFOST18"),
+             plan("code_change", "2023-06-01", "2024-02-01", "LTRELFR"), plan("code_change", "2024-02-01", None, "LTFOST18"),
+             plan("rerecorded", "2023-06-01", "2024-02-01", "LTFOST18"), plan("rerecorded", "2024-02-01", None, "LTFOST18")]
+    perm = [{"la_code": LA, "child_id": c, "matched_date": m, "decision_reversed_date": None}
+            for c, m in (("old_match", "2023-10-01"), ("earlier_period", "2023-12-01"), ("code_change", "2023-08-01"),
+                         ("rerecorded", "2023-08-01"))]
+    c = cohorts(eps, [], plans, perm)
+    c = c[c.cohort_id == 3].set_index("child_id")["condition_start"]
+    assert c.to_dict() == {"code_change": ts("2024-02-01"), "earlier_period": ts("2023-06-01"),
+                           "old_match": ts("2024-01-01")}
+
+
 def test_as_at_override_and_several_las():
     eps = pd.concat([
         episodes(("a", [("2023-01-01", "S", "C2", "U1", None, None)]), la="901", extract_date="2024-03-31"),

@@ -20,6 +20,36 @@ no_pr_open as (
 
 ),
 
+plan_runs as (
+
+    -- A plan begins where its code begins: consecutive plan rows with the same code are one plan,
+    -- and a change of code (LTRELFR to LTFOST18) is a new plan (primer section 5, cohort 3).
+    select
+        plans.*,
+        sum(case when plans.permanence_plan is distinct from plans.previous_plan then 1 else 0 end) over (
+            partition by plans.la_code, plans.child_id order by plans.care_plan_start_date, plans.source_row
+            rows between unbounded preceding and current row
+        ) as plan_run
+    from (
+        select
+            *,
+            lag(permanence_plan) over (
+                partition by la_code, child_id order by care_plan_start_date, source_row
+            ) as previous_plan
+        from {{ ref('stg_extras__cla_care_plan') }}
+    ) as plans
+
+),
+
+plans as (
+
+    select
+        *,
+        min(care_plan_start_date) over (partition by la_code, child_id, plan_run) as plan_began
+    from plan_runs
+
+),
+
 plans_ranked as (
 
     select
@@ -28,12 +58,13 @@ plans_ranked as (
         children.child_id,
         plans.permanence_plan,
         plans.care_plan_start_date,
+        plans.plan_began,
         row_number() over (
             partition by children.la_code, children.reporting_date, children.child_id
             order by plans.care_plan_start_date desc, plans.source_row desc
         ) as plan_rank
     from children
-    inner join {{ ref('stg_extras__cla_care_plan') }} as plans
+    inner join plans
         on plans.la_code = children.la_code
        and plans.child_id = children.child_id
        and {{ looked_after_on('plans.care_plan_start_date', 'plans.care_plan_end_date', 'children.reporting_date') }}
@@ -46,19 +77,42 @@ current_plans as (
 
 ),
 
+-- Every milestone row of the child counts (a child has several over time), as known on the date.
+-- Cohort 3's match: a match dated in the current period, on or after the current plan began;
+-- an old match from an earlier period or plan does not count.
 permanence_flags as (
 
     select
         children.la_code,
         children.reporting_date,
         children.child_id,
-        max(case when perm.matched_date <= children.reporting_date then 1 else 0 end) as has_match,
+        max(case when perm.matched_date <= children.reporting_date
+                  and perm.matched_date >= children.period_start
+                  and perm.matched_date >= current_plans.plan_began then 1 else 0 end) as has_match_since_plan,
         max(case when perm.decision_reversed_date <= children.reporting_date then 1 else 0 end) as decision_reversed
     from children
     inner join {{ ref('stg_extras__permanence') }} as perm
         on perm.la_code = children.la_code
        and perm.child_id = children.child_id
+    left join current_plans
+        on current_plans.la_code = children.la_code
+       and current_plans.reporting_date = children.reporting_date
+       and current_plans.child_id = children.child_id
     group by children.la_code, children.reporting_date, children.child_id
+
+),
+
+-- The 903's own record of a reversed adoption decision (PlacedAdoption DATE_PLACED_CEASED) in the
+-- current period, beside the permanence extract's.
+adoption_decision_reversed as (
+
+    select distinct children.la_code, children.reporting_date, children.child_id
+    from children
+    inner join {{ ref('stg_ssda903__placed_adoption') }} as placed
+        on placed.la_code = children.la_code
+       and placed.child_id = children.child_id
+       and placed.adoption_decision_ceased_date <= children.reporting_date
+       and placed.adoption_decision_ceased_date >= children.period_start
 
 ),
 
@@ -69,8 +123,10 @@ enriched as (
         no_pr_open.no_pr_start_date,
         current_plans.permanence_plan,
         current_plans.care_plan_start_date,
-        coalesce(permanence_flags.has_match, 0) as has_match,
-        coalesce(permanence_flags.decision_reversed, 0) as decision_reversed
+        current_plans.plan_began,
+        coalesce(permanence_flags.has_match_since_plan, 0) as has_match_since_plan,
+        case when permanence_flags.decision_reversed = 1 or adoption_decision_reversed.child_id is not null
+             then 1 else 0 end as decision_reversed
     from children
     left join no_pr_open
         on no_pr_open.la_code = children.la_code
@@ -84,6 +140,10 @@ enriched as (
         on permanence_flags.la_code = children.la_code
        and permanence_flags.reporting_date = children.reporting_date
        and permanence_flags.child_id = children.child_id
+    left join adoption_decision_reversed
+        on adoption_decision_reversed.la_code = children.la_code
+       and adoption_decision_reversed.reporting_date = children.reporting_date
+       and adoption_decision_reversed.child_id = children.child_id
 
 ),
 
@@ -109,12 +169,12 @@ members as (
 
     union all
 
-    select *, 3 as cohort_id, care_plan_start_date as condition_start, cast(null as varchar) as cohort_detail
+    select *, 3 as cohort_id, plan_began as condition_start, cast(null as varchar) as cohort_detail
     from enriched
     where legal_status = 'C2'
       and permanence_plan in ('LTFOST18', 'LTRELFR')
       and (placement_type is null or placement_type not in ('U1', 'U4'))
-      and has_match = 0
+      and has_match_since_plan = 0
 
     union all
 
