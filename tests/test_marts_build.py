@@ -61,7 +61,8 @@ def test_dbt_unit_tests_pass(tmp_path):
     create_schema(con)
     con.close()
     art = tmp_path / "dbt"
-    run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability",
+    run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability "
+                                        "+permanence_plan_by_second_review +spg_cohort_summary",
             artifacts_dir=art)
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit", artifacts_dir=art)
     assert outcome.success

@@ -117,16 +117,24 @@ class _Data:
 
 
 def _cohorts(d: _Data, la: str, q: Quarter) -> str:
-    df = d.df("""select as_at_date, cohort_id, cohort_name, children from marts.spg_cohort_summary
+    df = d.df("""select as_at_date, cohort_id, cohort_name, children, incomplete_reason from marts.spg_cohort_summary
                  where la_code = ? and as_at_date <= ? order by as_at_date, cohort_id""", [la, q.end])
     if df.empty:
         return not_available("Cohort sizes", "no cohort summary on or before the quarter end")
-    wide = df.pivot_table(index="as_at_date", columns="cohort_id", values="children", aggfunc="sum").sort_index()
     names = df.drop_duplicates("cohort_id").set_index("cohort_id")["cohort_name"]
+    # a cohort the LA's extracts cannot count (null children) is said so, never drawn as 0
+    unknown = df[df["children"].isna()].drop_duplicates("cohort_id", keep="last").set_index("cohort_id")
+    wide = df.dropna(subset=["children"]).pivot_table(index="as_at_date", columns="cohort_id", values="children",
+                                                      aggfunc="sum").sort_index()
+    if wide.empty:
+        return not_available("Cohort sizes", "no cohort could be counted from the LA's extracts")
     series = {f"{c} {names[c]}": wide[c].tolist() for c in wide.columns}
     svg = charts.line_chart("SPG cohort sizes", [pd.Timestamp(x) for x in wide.index], series, "children")
     ends = [x for x in wide.index if pd.Timestamp(x).month in (3, 6, 9, 12)][-5:]
-    tab = wide.loc[ends].T
+    tab = wide.loc[ends].T.astype(object)
+    for c, reason in unknown["incomplete_reason"].items():
+        tab.loc[c] = str(reason or "not available")
+    tab = tab.sort_index()
     tab.columns = [pd.Timestamp(c).strftime("%b %Y") for c in tab.columns]
     tab.insert(0, "Cohort", [f"{c} {names[c]}" for c in tab.index])
     return figure("SPG priority cohorts: children in each cohort at each month end",

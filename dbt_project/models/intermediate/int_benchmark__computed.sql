@@ -111,8 +111,8 @@ measures as (
     from {{ ref('duration_in_care') }} where mean_days_in_care is not null
     union all
     select la_code, cast(as_at_date as varchar), 'cohort_' || cast(cohort_id as varchar) || '_children',
-           cast(children as double precision), true, cast(null as varchar), false
-    from {{ ref('spg_cohort_summary') }}
+           cast(children as double precision), complete, incomplete_reason, false
+    from {{ ref('spg_cohort_summary') }} where children is not null
 
 )
 
