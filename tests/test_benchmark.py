@@ -86,8 +86,11 @@ def test_benchmark_from_published_data_alone(published_only, la):
         assert listed == 10
         assert 0 <= with_data <= 10
         if value is not None and with_data:
-            assert 1 <= rank <= size == with_data + 1
-            assert 1 <= quartile <= 4
+            if measure == "cla_rate_per_10k" or measure.startswith("exit_share_"):  # a mix: never ranked
+                assert rank is None and size is None and quartile is None
+            else:
+                assert 1 <= rank <= size == with_data + 1
+                assert 1 <= quartile <= 4
             assert mean is not None and median is not None
         if value is None:
             assert rank is None and quartile is None
@@ -112,13 +115,27 @@ def test_neighbour_without_data_is_left_out_and_counted(published_only):
 def test_quartiles_cover_all_las(published_only):
     con, _, _ = published_only
     got = dict(con.execute("select quartile_all_las, count(*) from marts.benchmark where measure = "
-                           "'cla_rate_per_10k' and period = '2024-25' group by 1").fetchall())
+                           "'stability_three_plus' and period = '2024-25' group by 1").fetchall())
     assert {1, 2, 3, 4} <= set(got)
-    # lower is better: the quartile-1 LAs have lower rates than the quartile-4 LAs
+    # lower is better: the quartile-1 LAs have fewer moves than the quartile-4 LAs
     q1, q4 = con.execute("select max(case when quartile_all_las = 1 then value end), "
                          "min(case when quartile_all_las = 4 then value end) from marts.benchmark "
-                         "where measure = 'cla_rate_per_10k' and period = '2024-25'").fetchone()
+                         "where measure = 'stability_three_plus' and period = '2024-25'").fetchone()
     assert q1 <= q4
+
+
+@needs_ref
+def test_a_mix_is_shown_beside_neighbours_but_never_ranked(published_only):
+    """Exit shares and the CLA rate describe a mix, not a performance (primer section 5)."""
+    con, _, _ = published_only
+    rows = con.execute("select measure, count(*), count(neighbour_mean), count(rank_in_group), count(group_size), "
+                       "count(quartile_all_las), min(polarity), max(polarity) from marts.benchmark "
+                       "where measure = 'cla_rate_per_10k' or measure like 'exit_share_%' group by 1").fetchall()
+    assert {r[0] for r in rows} >= {"cla_rate_per_10k", "exit_share_adopted", "exit_share_returned_home"}
+    for measure, n, means, ranks, sizes, quartiles, lo, hi in rows:
+        assert n and means, measure
+        assert (ranks, sizes, quartiles) == (0, 0, 0), measure
+        assert lo == hi == "no direction", measure
 
 
 @needs_ref

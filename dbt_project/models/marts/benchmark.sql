@@ -7,7 +7,8 @@
 -- complete: false for a computed figure that reaches back past its extract's coverage start or
 -- sits in a partial year (incomplete_reason says which). Such a figure is shown beside its
 -- neighbours but never ranked: rank_in_group, group_size, quartile_all_las and las_with_data are
--- null, and it takes no part in other LAs' means, ranks or quartiles.
+-- null, and it takes no part in other LAs' means, ranks or quartiles. A measure with no direction
+-- (exit shares, CLA rate) is never ranked either: ranks and quartiles would read as better or worse.
 with measures as (
 
     select * from {{ ref('int_benchmark__measures') }}
@@ -172,11 +173,13 @@ select
     cast(case when region_published.value is not null then 'published'
               when region_loaded.value is not null then 'mean of loaded LAs' end as varchar) as region_value_basis,
     cast(england_published.value as double precision) as england_value,
-    cast(case when focus.value is not null and focus.complete and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
+    cast(case when focus.value is not null and focus.complete and focus.polarity <> 'no direction'
+               and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
               then group_ranked.rank_in_group end as integer) as rank_in_group,
-    cast(case when focus.value is not null and focus.complete and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
+    cast(case when focus.value is not null and focus.complete and focus.polarity <> 'no direction'
+               and coalesce(neighbour_stats.neighbours_with_data, 0) > 0
               then group_ranked.group_size end as integer) as group_size,
-    cast(case when focus.value is not null and focus.complete
+    cast(case when focus.value is not null and focus.complete and focus.polarity <> 'no direction'
               then 1 + floor(4.0 * (all_ranked.overall_rank - 1) / all_ranked.las_with_data) end as integer) as quartile_all_las,
     cast(case when focus.value is not null and focus.complete then all_ranked.las_with_data end as integer) as las_with_data,
     cast(focus.complete as boolean) as complete,
