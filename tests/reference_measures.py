@@ -71,6 +71,7 @@ EXIT_ROUTE_BY_REC = {
     **dict.fromkeys(("E2", "E3", "E7", "E8", "E9", "E14", "E15", "E16"), "Other"),
 }
 NOT_RECORDED = "Not recorded"
+PERMANENCE_ROUTES = ("Adopted", "Special guardianship order", "Child arrangements order", "Returned home")
 
 COHORT_NAMES = {
     1: "No one holds PR",
@@ -291,6 +292,20 @@ def exits_by_year(periods: pd.DataFrame) -> pd.DataFrame:
     out = (last.groupby(["la_code", "collection_year", "exit_route"], as_index=False)
            .agg(children=("child_id", "nunique")))
     return out.sort_values(["la_code", "collection_year", "exit_route"]).reset_index(drop=True)
+
+
+def exits_by_reason(periods: pd.DataFrame) -> pd.DataFrame:
+    """exits_by_year one level down: by the REC of the child's last period ended in the year, a
+    code outside the mapped ones (X1, blank) as 'not recorded'."""
+    p = _ended_periods(periods)
+    p = p.sort_values(CHILD + ["year_start", "period_end", "period_start"])
+    last = p.drop_duplicates(CHILD + ["year_start"], keep="last").copy()
+    mapped = last["reason_ceased"].isin(list(EXIT_ROUTE_BY_REC))
+    last["reason_ceased"] = last["reason_ceased"].astype(object).where(mapped, "not recorded")
+    last["permanence_exit"] = last["exit_route"].isin(PERMANENCE_ROUTES)
+    out = (last.groupby(["la_code", "collection_year", "reason_ceased", "exit_route", "permanence_exit"], as_index=False)
+           .agg(children=("child_id", "nunique")))
+    return out.sort_values(["la_code", "collection_year", "reason_ceased"]).reset_index(drop=True)
 
 
 def duration_in_care(periods: pd.DataFrame) -> pd.DataFrame:
@@ -617,6 +632,7 @@ def all_measures(staging: dict[str, pd.DataFrame], as_at: dt.date | None = None)
     return {
         "periods_of_care": periods,
         "exits_by_year": exits_by_year(periods),
+        "exits_by_reason": exits_by_reason(periods),
         "duration_in_care": duration_in_care(periods),
         "reentry": reentry(periods),
         "spg_cohort_children": children,

@@ -20,6 +20,8 @@ from permanence.transform import dbt_project_dir, run_dbt
 MARTS = {
     "periods_of_care": ["la_code", "child_id", "period_start", "period_end", "reason_ceased", "exit_route", "days_in_care"],
     "exits_by_year": ["la_code", "collection_year", "exit_route", "children"],
+    "exits_by_reason": ["la_code", "collection_year", "reason_ceased", "reason_label", "exit_route", "permanence_exit",
+                        "children"],
     "adoption_timeliness": ["la_code", "child_id", "collection_year", "date_entered_care", "date_placed_for_adoption",
                             "date_moved_in_with_adopters", "date_court_authority", "date_match", "a1_days", "a2_days",
                             "a10_days"],

@@ -250,6 +250,11 @@ def test_exits_by_year(region):
             keys=["la_code", "collection_year", "exit_route"], exact=["children"])
 
 
+def test_exits_by_reason(region):
+    compare("exits_by_reason", region.reference["exits_by_reason"], region.mart("exits_by_reason"),
+            keys=["la_code", "collection_year", "reason_ceased"], exact=["exit_route", "permanence_exit", "children"])
+
+
 def test_duration_in_care(region):
     compare("duration_in_care", region.reference["duration_in_care"], region.mart("duration_in_care"),
             keys=["la_code", "collection_year"], exact=["periods_ended"],

@@ -1,0 +1,68 @@
+-- Children leaving care per LA, collection year and reason episode ceased (REC): exits_by_year one
+-- level down, so E4A (returned home as planned) and E4B (not as planned) sit apart under Returned
+-- home and E17 (stayed with carers at 18) is visible. Counted as in exits_by_year: each child once
+-- a year, by their last period that ended in the year; short-break exits left out. The REC of a
+-- period with no recorded reason (X1 or blank on an ended period) is 'not recorded'.
+-- permanence_exit: Adopted, Special guardianship order, Child arrangements order, Returned home.
+with periods as (
+
+    select *
+    from {{ ref('int_periods_of_care') }}
+    where not ends_on_short_break
+      and period_end is not null
+      and end_year <= {{ collection_year_start('as_at_date') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by la_code, child_id, end_year order by period_end desc, period_start desc
+        ) as exit_rank
+    from periods
+
+),
+
+counted as (
+
+    select
+        ranked.la_code,
+        ranked.end_year,
+        coalesce(reasons.code, 'not recorded') as reason_ceased,
+        coalesce(reasons.label, 'No reason recorded (X1 or blank on an ended period)') as reason_label,
+        ranked.exit_route,
+        coalesce(reasons.permanence_exit, false) as permanence_exit,
+        count(*) as children,
+        max(ranked.coverage_start) as coverage_start,
+        max(ranked.as_at_date) as as_at_date
+    from ranked
+    left join {{ ref('reason_episode_ceased') }} as reasons
+        on reasons.code = ranked.reason_ceased
+    where ranked.exit_rank = 1
+    group by ranked.la_code, ranked.end_year, coalesce(reasons.code, 'not recorded'),
+             coalesce(reasons.label, 'No reason recorded (X1 or blank on an ended period)'), ranked.exit_route,
+             coalesce(reasons.permanence_exit, false)
+
+),
+
+final as (
+
+    select
+        cast(la_code as varchar) as la_code,
+        cast({{ collection_year_label('end_year') }} as varchar) as collection_year,
+        cast(reason_ceased as varchar) as reason_ceased,
+        cast(reason_label as varchar) as reason_label,
+        cast(exit_route as varchar) as exit_route,
+        cast(permanence_exit as boolean) as permanence_exit,
+        cast(children as bigint) as children,
+        cast({{ history_covered(collection_year_start_date('end_year'), 'coverage_start') }} as boolean) as complete,
+        cast(case when not {{ history_covered(collection_year_start_date('end_year'), 'coverage_start') }}
+                  then 'year begins before the coverage start' end as varchar) as incomplete_reason,
+        cast({{ is_partial_year('end_year', 'as_at_date') }} as boolean) as partial
+    from counted
+
+)
+
+select * from final
