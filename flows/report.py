@@ -36,6 +36,7 @@ def quarterly_report(
     if not published.exists():
         raise FileNotFoundError(f"{published}: no published warehouse yet; run the nightly load first")
     html_path, pdf_path = build_report(published, quarter, settings.reports_dir / "quarterly", la_code=la_code,
-                                       warehouse=settings.warehouse_path)
+                                       warehouse=settings.warehouse_path,
+                                       small_number_threshold=settings.small_number_threshold)
     get_run_logger().info("quarterly report %s for LA %s: %s", quarter, la_code, html_path)
     return [str(p) for p in (html_path, pdf_path) if p]

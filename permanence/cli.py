@@ -322,7 +322,8 @@ def report(
         _fail(f"{published}: no published warehouse yet; run the nightly load first")
     try:
         html_path, pdf_path = build_report(published, quarter, out_dir or settings.reports_dir / "quarterly",
-                                           la_code=la, warehouse=settings.warehouse_path, pdf=pdf)
+                                           la_code=la, warehouse=settings.warehouse_path, pdf=pdf,
+                                           small_number_threshold=settings.small_number_threshold)
     except ValueError as exc:
         _fail(str(exc))
     console.print(f"report: {html_path}", soft_wrap=True)

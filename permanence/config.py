@@ -22,6 +22,9 @@ class Settings(BaseSettings):
         None, description="Group that may read the published copy (BI readers); unset: the service account only, never all users"
     )
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
+    small_number_threshold: int = Field(
+        5, ge=0, description="In the quarterly report, counts from 1 to this, and figures resting on them, show as 'c' (0: none hidden)"
+    )
     workers: int = Field(
         0, ge=0, description="Processes cleaning drops at once in a run of several drops (0: one per CPU core; 1: none, all in the run's own process)"
     )

@@ -31,6 +31,36 @@ def built(tmp_path_factory):
     return settings, drops
 
 
+def test_small_counts_and_what_rests_on_them_show_as_c():
+    import pandas as pd
+
+    from permanence.report.disclosure import Suppressor
+
+    df = pd.DataFrame({"year": ["a", "b", "c", "d"], "adopted": [0, 3, 6, None], "a1_mean": [None, 400.0, 380.0, 1.0],
+                       "eligible": [10, 10, 2, 10]})
+    shown = Suppressor(5).table(df, counts=["adopted"], resting={"a1_mean": ["adopted", "eligible"]})
+    assert shown["adopted"].tolist()[:3] == [0, "c", 6]  # zero discloses no child
+    assert shown["a1_mean"].tolist()[1:3] == ["c", "c"] and shown.loc[3, "a1_mean"] == 1.0
+    assert shown["year"].tolist() == df["year"].tolist()
+    chart = Suppressor(5).chart(df, counts=["adopted"], resting={"a1_mean": ["adopted"]})
+    assert pd.isna(chart.loc[1, "adopted"]) and pd.isna(chart.loc[1, "a1_mean"]) and chart.loc[2, "a1_mean"] == 380.0
+    assert Suppressor(0).table(df, counts=["adopted"])["adopted"].tolist()[:3] == [0, 3, 6]
+
+
+@pytest.mark.slow
+def test_small_numbers_are_suppressed_in_the_report(built, tmp_path):
+    settings, drops = built
+    published = settings.published_dir / settings.warehouse_path.name
+    pages = {}
+    for threshold in (0, 5):
+        html_path, _pdf = build_report(published, "2024-Q4", tmp_path / str(threshold), la_code=drops[0].la_code,
+                                       warehouse=settings.warehouse_path, pdf=False, small_number_threshold=threshold)
+        pages[threshold] = html_path.read_text()
+    # a 60-child LA has small exit, adoption and cohort counts: hidden at 5, shown at 0
+    assert pages[5].count("<td>c</td>") >= 3 and pages[0].count("<td>c</td>") == 0
+    assert 'shown as "c"' in pages[5]
+
+
 @pytest.mark.slow
 def test_html_is_self_contained_with_charts_and_tables(built, tmp_path):
     settings, drops = built

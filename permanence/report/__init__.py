@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from permanence.report import charts
+from permanence.report.disclosure import SUPPRESSED, Suppressor
 
 A1_THRESHOLD, A2_THRESHOLD = 426, 121
 CSS = """
@@ -107,7 +108,8 @@ def not_available(what: str, why: str) -> str:
 
 
 class _Data:
-    def __init__(self, db: Path):
+    def __init__(self, db: Path, small_number_threshold: int = 5):
+        self.hide = Suppressor(small_number_threshold)
         self.con = duckdb.connect(str(db), read_only=True)
         self.marts = {r[0] for r in self.con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
@@ -128,10 +130,12 @@ def _cohorts(d: _Data, la: str, q: Quarter) -> str:
                                                       aggfunc="sum").sort_index()
     if wide.empty:
         return not_available("Cohort sizes", "no cohort could be counted from the LA's extracts")
-    series = {f"{c} {names[c]}": wide[c].tolist() for c in wide.columns}
+    shown = d.hide.chart(wide, counts=list(wide.columns))
+    series = {f"{c} {names[c]}": shown[c].tolist() for c in shown.columns}
     svg = charts.line_chart("SPG cohort sizes", [pd.Timestamp(x) for x in wide.index], series, "children")
     ends = [x for x in wide.index if pd.Timestamp(x).month in (3, 6, 9, 12)][-5:]
-    tab = wide.loc[ends].T.astype(object)
+    tab = wide.loc[ends].T
+    tab = d.hide.table(tab, counts=list(tab.columns))
     for c, reason in unknown["incomplete_reason"].items():
         tab.loc[c] = str(reason or "not available")
     tab = tab.sort_index()
@@ -168,9 +172,11 @@ def _exits(d: _Data, la: str, q: Quarter) -> str:
     df["collection_year"] = [_year_label(y, c, p) for y, c, p in zip(df["collection_year"], df["complete"], df["partial"])]
     wide = df.pivot_table(index="collection_year", columns="exit_route", values="children", aggfunc="sum").fillna(0)
     wide = wide.iloc[-5:]
-    svg = charts.bar_chart("Exit routes", list(wide.index), {c: wide[c].tolist() for c in wide.columns},
+    shown = d.hide.chart(wide, counts=list(wide.columns))
+    svg = charts.bar_chart("Exit routes", list(wide.index), {c: shown[c].tolist() for c in shown.columns},
                            "children", stacked=True)
     tab = wide.T.astype(int)
+    tab = d.hide.table(tab, counts=list(tab.columns))
     tab.insert(0, "Exit route", tab.index)
     return figure("Children leaving care by exit route and collection year",
                   "Each child counted once a year by the last period of care ended in the year (April-March); "
@@ -180,21 +186,26 @@ def _exits(d: _Data, la: str, q: Quarter) -> str:
 
 
 def _adoption(d: _Data, la: str, q: Quarter) -> str:
-    df = d.df("""select collection_year, children_adopted, a1_mean, a2_mean, a3_share, a1_mean_3yr, a2_mean_3yr,
-                        complete, partial
+    df = d.df("""select collection_year, children_adopted, a1_mean, a2_mean, a3_share, children_adopted_3yr,
+                        a1_mean_3yr, a2_mean_3yr, complete, partial
                  from marts.adoption_scorecard where la_code = ? and collection_year <= ? order by collection_year""",
               [la, q.collection_year]).iloc[-5:]
     if df.empty:
         return not_available("Adoption timeliness", "no adoptions")
     df["collection_year"] = [_year_label(y, c, p) for y, c, p in zip(df["collection_year"], df["complete"], df["partial"])]
     df = df.drop(columns=["complete", "partial"])
+    resting = {"a1_mean": ["children_adopted"], "a2_mean": ["children_adopted"], "a3_share": ["children_adopted"],
+               "a1_mean_3yr": ["children_adopted_3yr"], "a2_mean_3yr": ["children_adopted_3yr"]}
+    shown = d.hide.chart(df, counts=["children_adopted", "children_adopted_3yr"], resting=resting)
     svg = charts.bar_chart("Adoption timeliness", df["collection_year"].tolist(),
-                           {"A1 mean days (entry to moving in with adopters)": df["a1_mean"].tolist(),
-                            "A2 mean days (court authority to match)": df["a2_mean"].tolist()},
+                           {"A1 mean days (entry to moving in with adopters)": shown["a1_mean"].tolist(),
+                            "A2 mean days (court authority to match)": shown["a2_mean"].tolist()},
                            "days", hlines={f"A1 threshold {A1_THRESHOLD}": A1_THRESHOLD,
                                            f"A2 threshold {A2_THRESHOLD}": A2_THRESHOLD})
     df = df.assign(a3_share=100 * df["a3_share"])
-    tab = df.rename(columns={"collection_year": "Year", "children_adopted": "Adopted", "a1_mean": "A1 mean days",
+    df = d.hide.table(df, counts=["children_adopted", "children_adopted_3yr"], resting=resting)
+    tab = df.rename(columns={"collection_year": "Year", "children_adopted": "Adopted",
+                             "children_adopted_3yr": "Adopted 3-yr", "a1_mean": "A1 mean days",
                              "a2_mean": "A2 mean days", "a3_share": "A3 % under 426 days",
                              "a1_mean_3yr": "A1 3-yr", "a2_mean_3yr": "A2 3-yr"})
     return figure("Adoption timeliness against the 426-day (A1) and 121-day (A2) thresholds",
@@ -217,16 +228,21 @@ def _stability(d: _Data, la: str, q: Quarter) -> str:
     df = df.drop(columns=["complete", "long_term_complete", "partial"])
     df["3+ placements %"] = 100 * df["three_plus_placements"] / df["cla_at_31_march"].where(df["cla_at_31_march"] > 0)
     df["long-term stable %"] = 100 * df["long_term_stable"] / df["long_term_eligible"].where(df["long_term_eligible"] > 0)
+    counts = ["cla_at_31_march", "three_plus_placements", "long_term_eligible", "long_term_stable"]
+    resting = {"3+ placements %": ["three_plus_placements", "cla_at_31_march"],
+               "long-term stable %": ["long_term_stable", "long_term_eligible"]}
+    shown = d.hide.chart(df, counts=counts, resting=resting)
     svg = charts.line_chart("Placement stability", df["collection_year"].tolist(),
-                            {"3 or more placements in the year (%)": df["3+ placements %"].tolist(),
-                             "Long-term stable (%)": df["long-term stable %"].tolist()}, "% of children")
+                            {"3 or more placements in the year (%)": shown["3+ placements %"].tolist(),
+                             "Long-term stable (%)": shown["long-term stable %"].tolist()}, "% of children")
+    df = d.hide.table(df, counts=counts, resting=resting)
     tab = df.rename(columns={"collection_year": "Year", "cla_at_31_march": "CLA 31 March",
                              "three_plus_placements": "3+ placements", "long_term_eligible": "LT eligible",
                              "long_term_stable": "LT stable"})
     return figure("Placement stability at 31 March",
                   "Short-term: children looked after at 31 March with 3 or more placements in the year. Long-term: "
                   "children under 16 in care 2.5 years or more, in the same placement for 2 years." + YEAR_NOTE,
-                  "marts.placement_stability", svg, table(tab, 1))
+                  "marts.placement_stability", svg, table(tab, 0))
 
 
 def _benchmark(d: _Data, la: str, q: Quarter) -> str:
@@ -260,6 +276,11 @@ def _targets(d: _Data, la: str, q: Quarter) -> str:
                  where la_code = ? order by measure, period""", [la])
     if df.empty:
         return not_available("Targets", "no targets set for this LA")
+    # a count of children as the actual (exits, cohort sizes, CLA) is a small number like any other
+    is_count = df["measure"].astype(str).str.match(r"^(exits_|cohort_\d_children|cla_at_31_march)")
+    hidden = d.hide.small(df["actual"]) & is_count
+    df = df.astype({"actual": object, "gap": object})
+    df.loc[hidden, ["actual", "gap"]] = SUPPRESSED
     df = df.rename(columns={"status": "RAG"})
     counts = df["RAG"].value_counts().to_dict()
     line = ", ".join(f"{k}: {v}" for k, v in counts.items())
@@ -308,9 +329,9 @@ def _quality(warehouse: Path | None, la: str, q: Quarter) -> str:
 
 
 def render_html(published: Path, quarter: str, la_code: str | None = None, warehouse: Path | None = None,
-                la_name: str | None = None) -> tuple[str, str]:
+                la_name: str | None = None, small_number_threshold: int = 5) -> tuple[str, str]:
     q = parse_quarter(quarter)
-    d = _Data(published)
+    d = _Data(published, small_number_threshold)
     try:
         las = [r[0] for r in d.con.execute("select distinct la_code from marts.spg_cohort_summary order by 1").fetchall()]
         if la_code is None:
@@ -338,7 +359,9 @@ def render_html(published: Path, quarter: str, la_code: str | None = None, wareh
             f"<h1>{_e(title)}</h1><p class=sub>{_e(who)}. Quarter {_fmt(q.start)} to {_fmt(q.end)} (collection year "
             f"{q.collection_year}). Generated {dt.datetime.now():%d/%m/%Y %H:%M} from the published warehouse.</p>"
             '<p class="note">Measures follow the project\'s definitions (docs/marts.md, primer section 5). Figures '
-            "describe children looked after by the council; small numbers can move a lot from quarter to quarter.</p>"
+            "describe children looked after by the council; small numbers can move a lot from quarter to quarter. "
+            f'Counts from 1 to {d.hide.threshold}, and percentages and means resting on them, are shown as "c" '
+            "(suppressed, as the DfE marks them); percentages and mean days are rounded to whole numbers.</p>"
             f"{body}</body></html>")
     return page, la_code
 
@@ -373,9 +396,10 @@ def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int =
 
 
 def build_report(published: Path, quarter: str, out_dir: Path, la_code: str | None = None,
-                 warehouse: Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
+                 warehouse: Path | None = None, pdf: bool = True,
+                 small_number_threshold: int = 5) -> tuple[Path, Path | None]:
     """Write report-<LA>-<quarter>.html (and .pdf when Chromium is installed and pdf=True)."""
-    page, la = render_html(published, quarter, la_code, warehouse)
+    page, la = render_html(published, quarter, la_code, warehouse, small_number_threshold=small_number_threshold)
     out_dir.mkdir(parents=True, exist_ok=True)
     q = parse_quarter(quarter)
     html_path = out_dir / f"report-{la}-{q.label}.html"

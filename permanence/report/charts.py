@@ -55,7 +55,8 @@ def bar_chart(title: str, categories: list[str], series: dict[str, list], ylabel
     width = 0.8 if stacked else 0.8 / n
     bottom = np.zeros(len(categories))
     for i, (name, ys) in enumerate(series.items()):
-        vals = np.array([0 if v is None else v for v in ys], dtype=float)
+        # a value left out (None or NaN: unknown or suppressed) draws no bar
+        vals = np.nan_to_num(np.array([np.nan if v is None else v for v in ys], dtype=float), nan=0.0)
         if stacked:
             ax.bar(xs, vals, width, bottom=bottom, label=name)
             bottom += vals
