@@ -116,7 +116,7 @@ def test_published_measures_periods_and_values(loaded):
                and r["characteristic"] == "Adopted"][0]
     share = one(con, "select value from reference.published_measures where la_code = '894' and "
                      "measure = 'exit_share_adopted' and period = '2023-24'")[0]
-    assert abs(share - float(adopted["percentage"])) <= 0.5
+    assert share == float(adopted["percentage"])  # exactly as printed, not recomputed from the counts
     # returned home adds both published reasons
     home = one(con, "select value from reference.published_measures where geographic_level = 'national' and "
                     "measure = 'exits_returned_home' and period = '2023-24'")[0]
@@ -126,6 +126,25 @@ def test_published_measures_periods_and_values(loaded):
     for measure in ("stability_three_plus", "stability_long_term", "exit_share_sgo", "exit_share_cao",
                     "exit_share_returned_home", "exits_sgo_relative_or_friend"):
         assert one(con, "select count(value) from reference.published_measures where measure = ?", [measure])[0] > 100
+
+
+def test_published_shares_are_the_printed_figures(loaded):
+    """Telford and Wrekin 2023-24: the printed SGO share is 14 (21/146 would be 14.38); returned home
+    adds the two printed reasons (10 + 4), and every LA's share equals the file's percentage cell."""
+    con, _ = loaded
+    got = dict(con.execute("select measure, value from reference.published_measures where la_code = '894' and "
+                           "period = '2023-24' and measure like 'exit_share_%'").fetchall())
+    assert got["exit_share_sgo"] == 14.0 and got["exit_share_returned_home"] == 14.0 and got["exit_share_adopted"] == 20.0
+    ceased = read_table((REF / "la_children_who_ceased_during_the_year_2020_2024.csv").read_bytes())
+    printed = {(r["old_la_code"], r["time_period"]): r["percentage"] for r in ceased.rows
+               if r["geographic_level"] == "Local authority" and r["characteristic"] == "Special guardianship orders"
+               and "reason" in r["cla_group"].lower()}
+    rows = con.execute("select la_code, time_period, value, suppression from reference.published_measures "
+                       "where measure = 'exit_share_sgo' and geographic_level = 'local_authority'").fetchall()
+    assert len(rows) > 100
+    for la, year, value, marker in rows:
+        cell = printed[(la, str(year))]
+        assert (value, marker) == ((float(cell), None) if cell.replace(".", "").isdigit() else (None, marker)), la
 
 
 def test_suppression_markers():

@@ -4,12 +4,13 @@ Both files have the same columns (..., cla_group, characteristic, number, percen
 family reads both; the rules pick what each holds.
 
 Reason file (cla_group "Reason episode ceased"), shares of all children who ceased (the group's
-"Total"), 0-100, from the published numbers:
+"Total"), 0-100, as printed in the percentage column (computed from the numbers only where a file
+has no percentage):
 - exit_share_adopted: "Adopted"
 - exit_share_sgo: "Special guardianship orders"
 - exit_share_cao: "Residence order or child arrangement order granted"
 - exit_share_returned_home: both "Returned home to live with parents ..." reasons (part of the
-  care plan, and not), added
+  care plan, and not), their printed figures added
 and the counts exits_adopted, exits_sgo, exits_cao, exits_returned_home, exits_total.
 
 Split file (cla_group "Adopted" / "Special guardianship orders"): counts

@@ -85,6 +85,13 @@ def convert_tidy(table: Table, rules: list[Rule], group_column: str, label_colum
                 continue
             used.update((g, lab) for g, lab, _ in num)
             value, suppression = _sum([r for *_, r in num], rule.column)
+            if rule.percent_column and all(r.get(rule.percent_column) not in (None, "") for *_, r in num):
+                # A published share is the figure as printed (17, not 17.46 recomputed from counts); a
+                # share of several rows (both "returned home" reasons) adds their printed figures. A
+                # printed marker (c, z, x, k) stays the marker.
+                value, suppression = _sum([r for *_, r in num], rule.percent_column)
+                rows.append({**bases[key], "measure": rule.measure, "value": value, "suppression": suppression})
+                continue
             if rule.denominator is not None:
                 den = [(g, lab, r) for g, lab, r in items if rule.denominator(g, lab)]
                 if not den:
