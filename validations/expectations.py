@@ -52,6 +52,18 @@ RECONCILIATIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
            where s.is_current and s.children is not null""",
         ("spg_cohort_summary", "spg_cohort_children"),
     ),
+    "recon_exits_by_reason_sum_to_exits_by_year": (
+        "exits_by_reason summed over the reasons of each route equals exits_by_year for the same LA, year "
+        "and route (it is exits_by_year one level down)",
+        """select coalesce(y.la_code, r.la_code) as la_code,
+                  coalesce(y.collection_year, r.collection_year) || ' ' || coalesce(y.exit_route, r.exit_route) as key,
+                  y.children as mart_value, r.children as recomputed_value
+           from marts.exits_by_year y
+           full outer join (select la_code, collection_year, exit_route, sum(children) as children
+                            from marts.exits_by_reason group by all) r
+             on r.la_code = y.la_code and r.collection_year = y.collection_year and r.exit_route = y.exit_route""",
+        ("exits_by_year", "exits_by_reason"),
+    ),
     "recon_exits_equal_periods_ended": (
         "exits_by_year: children leaving care in a year (all routes) equals the distinct children "
         "with a period of care ended in that year, its last episode not a short break, in periods_of_care",
