@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 from permanence import pipeline
 from permanence.config import Settings
 from permanence.synth import generate_region, write_defective_drop
-from tests.pipeline_helpers import run_drops
+from tests.pipeline_helpers import ingest, run_drops
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,23 @@ def region(tmp_path_factory):
 @pytest.fixture
 def settings(tmp_path):
     return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def published_good(region, tmp_path_factory):
+    """A data directory where the first LA's good drop is published (built once, copied per test)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("published-good") / "data")
+    run_drops(settings, [(str(region[0].path), region[0].la_code)])
+    return settings.data_dir
+
+
+def run_or_ingest(settings, drop, la_code, full: bool):
+    """The whole nightly run for one case of a family, the load steps alone for the others: what the
+    family checks (rows rejected, recorded, loaded) is settled by the load; one full run shows the
+    rest still builds and publishes."""
+    if full:
+        return run_drops(settings, [(str(drop), la_code)])
+    return ingest(settings, [(str(drop), la_code)])
 
 
 def q(settings, sql, params=None):
@@ -74,9 +92,9 @@ def test_same_drop_twice_is_a_no_op(region, settings):
 
 
 @pytest.mark.parametrize("defect", ["missing_column", "empty_file", "bad_encoding", "unreadable", "mass_bad_rows"])
-def test_broken_drop_is_quarantined_and_last_good_stays_published(region, settings, tmp_path, defect):
+def test_broken_drop_is_quarantined_and_last_good_stays_published(region, published_good, settings, tmp_path, defect):
     good = region[0]
-    run_drops(settings, [(str(good.path), good.la_code)])
+    shutil.copytree(published_good, settings.data_dir)
     published = settings.published_dir / settings.warehouse_path.name
     before = published.read_bytes()
     bad = write_defective_drop(good.path, tmp_path / f"{good.path.name}-{defect}", defect)
@@ -96,8 +114,9 @@ def test_row_errors_are_excluded_and_recorded_rest_loads(region, settings, tmp_p
     good = region[0]
     bad = write_defective_drop(good.path, tmp_path / f"{good.path.name}-{defect}", defect)
     info = json.loads((bad / "manifest.json").read_text())["defect"]
-    [run] = run_drops(settings, [(str(bad), good.la_code)])
-    assert run.status == "published", run.message
+    full = defect == "bad_date"
+    [run] = run_or_ingest(settings, bad, good.la_code, full)
+    assert run.status == ("published" if full else "loaded"), run.message
     fired = q(settings, "select file_name, row_number, severity from audit.validation_results where load_id = ? and severity = 'error'", [run.load_id])
     # an overlap is reported on the later of the two episodes: the manifest's related row
     named = set(info["rows"]) | set(info.get("related_rows", []))
@@ -125,8 +144,9 @@ def test_overlap_is_recorded_as_a_repair_and_both_rows_load(region, settings, tm
 def test_messy_but_valid_exports_load(region, settings, tmp_path, defect):
     good = region[0]
     bad = write_defective_drop(good.path, tmp_path / f"{good.path.name}-{defect}", defect)
-    [run] = run_drops(settings, [(str(bad), good.la_code)])
-    assert run.status == "published", run.message
+    full = defect == "bom"
+    [run] = run_or_ingest(settings, bad, good.la_code, full)
+    assert run.status == ("published" if full else "loaded"), run.message
     assert run.rows_rejected == 0
 
 
