@@ -4,45 +4,29 @@
 -- a year, by their last period that ended in the year; short-break exits left out. The REC of a
 -- period with no recorded reason (X1 or blank on an ended period) is 'not recorded'.
 -- permanence_exit: Adopted, Special guardianship order, Child arrangements order, Returned home.
-with periods as (
+with exits as (
 
-    select *
-    from {{ ref('int_periods_of_care') }}
-    where not ends_on_short_break
-      and period_end is not null
-      and end_year <= {{ collection_year_start('as_at_date') }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by la_code, child_id, end_year order by period_end desc, period_start desc
-        ) as exit_rank
-    from periods
+    select * from {{ ref('int_exits__last_period_by_year') }}
 
 ),
 
 counted as (
 
     select
-        ranked.la_code,
-        ranked.end_year,
+        exits.la_code,
+        exits.end_year,
         coalesce(reasons.code, 'not recorded') as reason_ceased,
         coalesce(reasons.label, 'No reason recorded (X1 or blank on an ended period)') as reason_label,
-        ranked.exit_route,
+        exits.exit_route,
         coalesce(reasons.permanence_exit, false) as permanence_exit,
         count(*) as children,
-        max(ranked.coverage_start) as coverage_start,
-        max(ranked.as_at_date) as as_at_date
-    from ranked
+        max(exits.coverage_start) as coverage_start,
+        max(exits.as_at_date) as as_at_date
+    from exits
     left join {{ ref('reason_episode_ceased') }} as reasons
-        on reasons.code = ranked.reason_ceased
-    where ranked.exit_rank = 1
-    group by ranked.la_code, ranked.end_year, coalesce(reasons.code, 'not recorded'),
-             coalesce(reasons.label, 'No reason recorded (X1 or blank on an ended period)'), ranked.exit_route,
+        on reasons.code = exits.reason_ceased
+    group by exits.la_code, exits.end_year, coalesce(reasons.code, 'not recorded'),
+             coalesce(reasons.label, 'No reason recorded (X1 or blank on an ended period)'), exits.exit_route,
              coalesce(reasons.permanence_exit, false)
 
 ),

@@ -3,24 +3,9 @@
 -- last episode is a short break (LS V3/V4) are left out. Years up to the collection year of D.
 -- complete: false for a year that begins before the coverage start C (exits before C are missing).
 -- partial: the year has not ended on D.
-with periods as (
+with exits as (
 
-    select *
-    from {{ ref('int_periods_of_care') }}
-    where not ends_on_short_break
-      and period_end is not null
-      and end_year <= {{ collection_year_start('as_at_date') }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by la_code, child_id, end_year order by period_end desc, period_start desc
-        ) as exit_rank
-    from periods
+    select * from {{ ref('int_exits__last_period_by_year') }}
 
 ),
 
@@ -33,8 +18,7 @@ counted as (
         count(*) as children,
         max(coverage_start) as coverage_start,
         max(as_at_date) as as_at_date
-    from ranked
-    where exit_rank = 1
+    from exits
     group by la_code, end_year, exit_route
 
 )
