@@ -63,8 +63,9 @@ def test_dbt_unit_tests_pass(tmp_path):
     create_schema(con)
     con.close()
     art = tmp_path / "dbt"
+    run_dbt("seed", warehouse=wh, artifacts_dir=art)  # code labels the marts join (reason_episode_ceased)
     run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability "
-                                        "+permanence_plan_by_second_review +spg_cohort_summary",
+                                        "+permanence_plan_by_second_review +spg_cohort_summary +exits_by_year +exits_by_reason",
             artifacts_dir=art)
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit", artifacts_dir=art)
     assert outcome.success
