@@ -134,3 +134,15 @@
         ~ ' when ' ~ dow ~ ' + ' ~ rest ~ ' > 5 then 2 else 0 end)',
         date_expression) }} as date)
 {%- endmacro %}
+
+{#
+    The three coverage columns of a yearly count (primer sections 4 and 5): complete (false for a
+    collection year that begins before the coverage start C: its events before C are not in the
+    extract), incomplete_reason, and partial (the year has not ended on D).
+#}
+{% macro yearly_coverage_columns(start_year_expression, coverage_start='coverage_start', as_at_date='as_at_date') -%}
+    cast({{ history_covered(collection_year_start_date(start_year_expression), coverage_start) }} as boolean) as complete,
+    cast(case when not {{ history_covered(collection_year_start_date(start_year_expression), coverage_start) }}
+              then 'year begins before the coverage start' end as varchar) as incomplete_reason,
+    cast({{ is_partial_year(start_year_expression, as_at_date) }} as boolean) as partial
+{%- endmacro %}

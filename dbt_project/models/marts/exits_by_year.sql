@@ -28,8 +28,5 @@ select
     cast({{ collection_year_label('end_year') }} as varchar) as collection_year,
     cast(exit_route as varchar) as exit_route,
     cast(children as bigint) as children,
-    cast({{ history_covered(collection_year_start_date('end_year'), 'coverage_start') }} as boolean) as complete,
-    cast(case when not {{ history_covered(collection_year_start_date('end_year'), 'coverage_start') }}
-              then 'year begins before the coverage start' end as varchar) as incomplete_reason,
-    cast({{ is_partial_year('end_year', 'as_at_date') }} as boolean) as partial
+    {{ yearly_coverage_columns('end_year') }}
 from counted
