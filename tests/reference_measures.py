@@ -308,6 +308,21 @@ def exits_by_reason(periods: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["la_code", "collection_year", "reason_ceased"]).reset_index(drop=True)
 
 
+def reentry_by_previous_exit(periods: pd.DataFrame) -> pd.DataFrame:
+    """Each child's exit of a year (as exits_by_year) and whether a new period (not a short break)
+    started 0-365 days after it."""
+    p = _ended_periods(periods).sort_values(CHILD + ["year_start", "period_end", "period_start"])
+    exits = p.drop_duplicates(CHILD + ["year_start"], keep="last")
+    starts = periods.loc[~periods["is_short_break"], CHILD + ["period_start"]].rename(columns={"period_start": "next"})
+    later = exits[CHILD + ["year_start", "period_end"]].merge(starts, on=CHILD)
+    later = later[later["next"] >= later["period_end"]].groupby(CHILD + ["year_start"], as_index=False)["next"].min()
+    m = exits.merge(later, on=CHILD + ["year_start"], how="left")
+    m["back"] = (_days(m["next"] - m["period_end"]) <= 365).fillna(False).astype(bool)
+    out = (m.groupby(["la_code", "collection_year", "exit_route"], as_index=False)
+           .agg(children_exited=("child_id", "size"), reentered_within_12_months=("back", "sum")))
+    return out.sort_values(["la_code", "collection_year", "exit_route"]).reset_index(drop=True)
+
+
 def duration_in_care(periods: pd.DataFrame) -> pd.DataFrame:
     p = _ended_periods(periods)
     p["days"] = p["days_in_care"].astype(float)
@@ -633,6 +648,7 @@ def all_measures(staging: dict[str, pd.DataFrame], as_at: dt.date | None = None)
         "periods_of_care": periods,
         "exits_by_year": exits_by_year(periods),
         "exits_by_reason": exits_by_reason(periods),
+        "reentry_by_previous_exit": reentry_by_previous_exit(periods),
         "duration_in_care": duration_in_care(periods),
         "reentry": reentry(periods),
         "spg_cohort_children": children,

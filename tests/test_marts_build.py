@@ -20,6 +20,8 @@ from permanence.transform import dbt_project_dir, run_dbt
 MARTS = {
     "periods_of_care": ["la_code", "child_id", "period_start", "period_end", "reason_ceased", "exit_route", "days_in_care"],
     "exits_by_year": ["la_code", "collection_year", "exit_route", "children"],
+    "reentry_by_previous_exit": ["la_code", "collection_year", "exit_route", "children_exited",
+                                 "reentered_within_12_months"],
     "exits_by_reason": ["la_code", "collection_year", "reason_ceased", "reason_label", "exit_route", "permanence_exit",
                         "children"],
     "adoption_timeliness": ["la_code", "child_id", "collection_year", "date_entered_care", "date_placed_for_adoption",
@@ -65,7 +67,8 @@ def test_dbt_unit_tests_pass(tmp_path):
     art = tmp_path / "dbt"
     run_dbt("seed", warehouse=wh, artifacts_dir=art)  # code labels the marts join (reason_episode_ceased)
     run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability "
-                                        "+permanence_plan_by_second_review +spg_cohort_summary +exits_by_year +exits_by_reason",
+                                        "+permanence_plan_by_second_review +spg_cohort_summary +exits_by_year +exits_by_reason "
+                                        "+reentry_by_previous_exit",
             artifacts_dir=art)
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit", artifacts_dir=art)
     assert outcome.success

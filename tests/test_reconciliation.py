@@ -255,6 +255,12 @@ def test_exits_by_reason(region):
             keys=["la_code", "collection_year", "reason_ceased"], exact=["exit_route", "permanence_exit", "children"])
 
 
+def test_reentry_by_previous_exit(region):
+    compare("reentry_by_previous_exit", region.reference["reentry_by_previous_exit"],
+            region.mart("reentry_by_previous_exit"), keys=["la_code", "collection_year", "exit_route"],
+            exact=["children_exited", "reentered_within_12_months"])
+
+
 def test_duration_in_care(region):
     compare("duration_in_care", region.reference["duration_in_care"], region.mart("duration_in_care"),
             keys=["la_code", "collection_year"], exact=["periods_ended"],
