@@ -38,7 +38,9 @@ MARTS = {
     "reentry": ["la_code", "collection_year", "children_started", "reentries_within_12_months"],
     "placement_order_duration": ["la_code", "as_at_date", "child_id", "days_on_placement_order"],
     "permanence_plan_by_second_review": ["la_code", "collection_year", "status"],
-    "care_proceedings_timeliness": ["la_code", "collection_year", "status"],
+    "care_proceedings_timeliness": ["la_code", "collection_year", "status", "proceedings_concluded",
+                                    "proceedings_withdrawn", "proceedings_no_order"],
+    "care_proceedings_open": ["la_code", "as_at_date", "proceedings_issue_date", "children", "days_open"],
     "weekly_cost_by_cohort": ["la_code", "as_at_date", "cohort_id", "estimated_weekly_cost_gbp"],
 }
 
@@ -68,7 +70,7 @@ def test_dbt_unit_tests_pass(tmp_path):
     run_dbt("seed", warehouse=wh, artifacts_dir=art)  # code labels the marts join (reason_episode_ceased)
     run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability "
                                         "+permanence_plan_by_second_review +spg_cohort_summary +exits_by_year +exits_by_reason "
-                                        "+reentry_by_previous_exit",
+                                        "+reentry_by_previous_exit +care_proceedings_timeliness +care_proceedings_open",
             artifacts_dir=art)
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit", artifacts_dir=art)
     assert outcome.success
