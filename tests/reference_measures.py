@@ -285,10 +285,14 @@ def _ended_periods(periods: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- exits, durations, re-entry
 
 
+def _exits(periods: pd.DataFrame) -> pd.DataFrame:
+    """Each child's exit of a year: the last period (latest end) ended in the year, not a short break."""
+    p = _ended_periods(periods).sort_values(CHILD + ["year_start", "period_end", "period_start"])
+    return p.drop_duplicates(CHILD + ["year_start"], keep="last").copy()
+
+
 def exits_by_year(periods: pd.DataFrame) -> pd.DataFrame:
-    p = _ended_periods(periods)
-    p = p.sort_values(CHILD + ["year_start", "period_end", "period_start"])
-    last = p.drop_duplicates(CHILD + ["year_start"], keep="last")
+    last = _exits(periods)
     out = (last.groupby(["la_code", "collection_year", "exit_route"], as_index=False)
            .agg(children=("child_id", "nunique")))
     return out.sort_values(["la_code", "collection_year", "exit_route"]).reset_index(drop=True)
@@ -297,9 +301,7 @@ def exits_by_year(periods: pd.DataFrame) -> pd.DataFrame:
 def exits_by_reason(periods: pd.DataFrame) -> pd.DataFrame:
     """exits_by_year one level down: by the REC of the child's last period ended in the year, a
     code outside the mapped ones (X1, blank) as 'not recorded'."""
-    p = _ended_periods(periods)
-    p = p.sort_values(CHILD + ["year_start", "period_end", "period_start"])
-    last = p.drop_duplicates(CHILD + ["year_start"], keep="last").copy()
+    last = _exits(periods)
     mapped = last["reason_ceased"].isin(list(EXIT_ROUTE_BY_REC))
     last["reason_ceased"] = last["reason_ceased"].astype(object).where(mapped, "not recorded")
     last["permanence_exit"] = last["exit_route"].isin(PERMANENCE_ROUTES)
@@ -311,8 +313,7 @@ def exits_by_reason(periods: pd.DataFrame) -> pd.DataFrame:
 def reentry_by_previous_exit(periods: pd.DataFrame) -> pd.DataFrame:
     """Each child's exit of a year (as exits_by_year) and whether a new period (not a short break)
     started 0-365 days after it."""
-    p = _ended_periods(periods).sort_values(CHILD + ["year_start", "period_end", "period_start"])
-    exits = p.drop_duplicates(CHILD + ["year_start"], keep="last")
+    exits = _exits(periods)
     starts = periods.loc[~periods["is_short_break"], CHILD + ["period_start"]].rename(columns={"period_start": "next"})
     later = exits[CHILD + ["year_start", "period_end"]].merge(starts, on=CHILD)
     later = later[later["next"] >= later["period_end"]].groupby(CHILD + ["year_start"], as_index=False)["next"].min()
