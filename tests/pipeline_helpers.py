@@ -56,7 +56,8 @@ BUILD_COLUMNS = ("built_from_load", "build_key")  # per-LA incremental bookkeepi
 def model_rows(settings: Settings) -> dict[str, list[tuple]]:
     """Every intermediate and mart table's rows, sorted, without the incremental bookkeeping columns
     (their load ids and build key say how a row was built, not what it says): what two builds of the
-    same loads must agree on."""
+    same loads must agree on. Doubles are compared to 12 significant digits: DuckDB sums and averages
+    them in whatever order its threads finish, so the last bits differ between two equal builds."""
     out: dict[str, list[tuple]] = {}
     with warehouse.connect(settings) as con:
         tables = con.execute(
@@ -68,6 +69,12 @@ def model_rows(settings: Settings) -> dict[str, list[tuple]]:
             cols = [c for (c,) in con.execute(
                 "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
                 "order by ordinal_position", [schema, table]).fetchall() if c not in BUILD_COLUMNS]
-            rows = con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in cols)} from {schema}.{table}").fetchall()
+            rows = [tuple(float(f"{v:.12g}") if isinstance(v, float) else v for v in row) for row in
+                    con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in cols)} from {schema}.{table}").fetchall()]
             out[f"{schema}.{table}"] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
     return out
+
+
+def differing_models(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> list[str]:
+    """The models whose rows differ between two `model_rows` results (a readable failure message)."""
+    return sorted(t for t in a.keys() | b.keys() if a.get(t) != b.get(t))
