@@ -84,10 +84,20 @@ def load(settings: Settings, run: Ingested) -> Ingested:
     return _timed(settings, run, "load", "load into raw", pipeline.load_step, settings, run)
 
 
+def _nothing_loaded(runs: list[Ingested]) -> str | None:
+    """Why the run-wide steps have nothing to do, or None when some drop was loaded."""
+    if any(r.status == "loaded" for r in runs):
+        return None
+    return "nothing loaded (" + ", ".join(sorted({r.status for r in runs})) + ")" if runs else "nothing loaded"
+
+
 @task(**TASK)
 def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None) -> None:
     with step("transform", "dbt build") as timing:
-        pipeline.transform_step(settings, runs, as_at)
+        if reason := _nothing_loaded(runs):
+            timing.skip(reason)
+        else:
+            pipeline.transform_step(settings, runs, as_at)
     pipeline.record_steps(settings, [r for r in runs if r.status == "loaded"], timing)
 
 
@@ -97,6 +107,9 @@ def checks(settings: Settings, runs: list[Ingested]) -> Path | None:
     loaded = [r for r in runs if r.status == "loaded"]
     try:
         with step("checks", "mart checks (Great Expectations)") as timing:
+            if reason := _nothing_loaded(runs):
+                timing.skip(reason)
+                return None
             return pipeline.checks_step(settings, runs)
     finally:
         # recorded once the step has closed, so its CPU time and memory are measured
@@ -107,6 +120,8 @@ def checks(settings: Settings, runs: list[Ingested]) -> Path | None:
 def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
     loaded = [r for r in runs if r.status == "loaded"]
     with step("publish", "publish") as timing:
+        if reason := _nothing_loaded(runs):
+            timing.skip(reason)
         published = pipeline.publish_step(settings, runs)
     pipeline.record_steps(settings, loaded, timing)
     return published
@@ -115,11 +130,12 @@ def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
 @task(**TASK)
 def tracker(settings: Settings, published: Path | None) -> Path | None:
     """The SPG tracker workbook (pseudonyms only) beside the published copy, after each publish."""
-    if published is None:
-        return None
     from permanence.tracker import write_tracker
 
-    with step("tracker", "SPG tracker workbook"):
+    with step("tracker", "SPG tracker workbook") as timing:
+        if published is None:
+            timing.skip("nothing published")
+            return None
         path = write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
     share_with_group(path, settings.bi_group)
     return path
@@ -243,7 +259,7 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
         logger.info("published warehouse: %s", published)
     quarantined = [r for r in runs if r.status == "quarantined"]
     if quarantined:
-        raise DropQuarantined("; ".join(r.message for r in quarantined))
+        raise DropQuarantined("; ".join(r.message for r in quarantined), [r.load_id for r in quarantined])
     return _summaries(runs)
 
 

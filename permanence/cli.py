@@ -19,6 +19,8 @@ app = typer.Typer(
 
 # The project's sample of published DfE/ONS files, beside the checkout (never copied into it).
 SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+# `permanence demo` keeps its synthetic region apart from the data/ a real LA's runs use.
+DEMO_DATA_DIR = Path("data/demo")
 
 DateOpt = Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
 
@@ -42,7 +44,14 @@ def _quiet_third_parties() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
-def _fail(message: str, code: int = 1, hint: str | None = None) -> None:
+# Exit codes (docs/operations.md): what the caller (cron, Prefect, a script) should do next differs.
+EXIT_FAILED = 1  # the run failed (build, checks, unreadable source): look at the log, try again
+EXIT_QUARANTINED = 2  # the drop was refused for what it holds: the LA must send a better one
+EXIT_BUSY = 3  # another run holds the warehouse: try again when it ends
+EXIT_USAGE = 4  # the command or the setup is wrong (an option, the key, the data directory's mode)
+
+
+def _fail(message: str, code: int = EXIT_FAILED, hint: str | None = None) -> None:
     from permanence.progress import console
 
     console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
@@ -67,11 +76,23 @@ def _run_flow(fn, **kwargs):
         try:
             return fn(**kwargs)
         except DropQuarantined as exc:
-            message, code = str(exc), 2
-            hint = "the drop's validation report (under the data directory's reports/) lists every finding"
-        except (StructuralError, BuildFailed, WarehouseBusy, MissingKeyError, FileNotFoundError, DatesRefused, UnsafeSetup) as exc:
-            message, code, hint = str(exc), 1, None
+            message, code = str(exc), EXIT_QUARANTINED
+            hint = ("the drop's validation report (under the data directory's reports/) lists every finding"
+                    + "".join(f"; permanence audit --load {lid}{_data_dir_flag(data_dir)}" for lid in exc.load_ids))
+        except WarehouseBusy as exc:
+            message, code, hint = str(exc), EXIT_BUSY, None
+        except (MissingKeyError, DatesRefused, UnsafeSetup) as exc:
+            message, code, hint = str(exc), EXIT_USAGE, None
+        except (StructuralError, BuildFailed, FileNotFoundError) as exc:
+            message, code, hint = str(exc), EXIT_FAILED, None
     _fail(message, code, f"{hint + '; ' if hint else ''}full log: {log}")
+
+
+def _data_dir_flag(data_dir: Path) -> str:
+    """` --data-dir DIR` when the other commands would not look there by default."""
+    from permanence.config import Settings
+
+    return "" if Path(data_dir).resolve() == Path(Settings().data_dir).resolve() else f" --data-dir {data_dir}"
 
 
 def _print_outputs(settings, summaries) -> None:
@@ -80,10 +101,10 @@ def _print_outputs(settings, summaries) -> None:
     from permanence.progress import console
 
     t = Table(title="Loads", title_justify="left")
-    for col in ("LA", "status", "rows in", "loaded", "rejected"):
+    for col in ("LA", "load id", "status", "rows in", "loaded", "rejected"):
         t.add_column(col, no_wrap=True)
     for s in summaries:
-        t.add_row(s.la_code, s.status, str(s.rows_in), str(s.rows_loaded), str(s.rows_rejected))
+        t.add_row(s.la_code, s.load_id, s.status, str(s.rows_in), str(s.rows_loaded), str(s.rows_rejected))
     console.print(t)
     lines = [("warehouse (writer)", settings.warehouse_label)]
     if settings.target == "duckdb":
@@ -98,6 +119,9 @@ def _print_outputs(settings, summaries) -> None:
     if loaded:
         lines.append(("data docs", settings.reports_dir / "data-docs" / loaded[0].load_id / "index.html"))
     lines += [("validation report", f"{s.report}/validation.md  (LA {s.la_code})") for s in summaries if s.report]
+    flag = _data_dir_flag(settings.data_dir)
+    lines += [("inspect the load", f"permanence audit --load {s.load_id}{flag}  (LA {s.la_code})") for s in summaries]
+    lines += [("quarterly report", f"permanence report --quarter YYYY-QN --la {summaries[0].la_code}{flag}")] if summaries else []
     for label, value in lines:
         console.print(f"{label + ':':21}{value}", soft_wrap=True)
 
@@ -123,7 +147,7 @@ def run(
     """One nightly run against one LA's extract drop (or its yearly returns, stitched)."""
     _quiet_third_parties()
     if extract_date and len(source) > 1:
-        _fail("--extract-date names one drop's date; stitched returns each keep their own "
+        _fail(code=EXIT_USAGE, message="--extract-date names one drop's date; stitched returns each keep their own "
               "(their manifest or folder name)")
     from flows.nightly import region
     from permanence.config import Settings
@@ -132,7 +156,7 @@ def run(
     try:
         check_la_code(la)  # before Prefect or the pipeline writes anything
     except UnsafeSetup as exc:
-        _fail(str(exc))
+        _fail(str(exc), EXIT_USAGE)
     settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
     summaries = _run_flow(
         region,
@@ -163,7 +187,7 @@ def synth(
 
     for d in defects or []:
         if d not in DEFECTS:
-            _fail(f"unknown defect '{d}'; choose from: {', '.join(DEFECTS)}")
+            _fail(f"unknown defect '{d}'; choose from: {', '.join(DEFECTS)}", EXIT_USAGE)
     with step("synth", "generate synthetic region"):
         drops = generate_region(out, las=las, children=children, years=years, seed=seed,
                                 extract_date=extract_date.date() if extract_date else None,
@@ -177,7 +201,7 @@ def synth(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps everything")] = Path("data/demo"),
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps everything")] = DEMO_DATA_DIR,
     las: int = 4,
     children: int = 300,
     years: int = 5,
@@ -267,6 +291,19 @@ def _settings(warehouse: Optional[Path], data_dir: Optional[Path]):
     return Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
 
 
+def _need(path: Path, what: str, settings) -> None:
+    """A command reading what a run wrote stops with the directory it looked in and how to point it
+    elsewhere (`make demo` writes to data/demo, every other command defaults to data/)."""
+    if path.exists():
+        return
+    hint = ("run the nightly load first (permanence run), or name the data directory that holds it: "
+            "--data-dir DIR or PERMANENCE_DATA_DIR")
+    demo = DEMO_DATA_DIR / path.relative_to(settings.data_dir) if path.is_relative_to(settings.data_dir) else None
+    if demo is not None and settings.data_dir.resolve() != DEMO_DATA_DIR.resolve() and demo.exists():
+        hint = f"the demo's is in {DEMO_DATA_DIR}: add --data-dir {DEMO_DATA_DIR}"
+    _fail(f"no {what} in data directory {settings.data_dir} (looked for {path})", hint=hint)
+
+
 @app.command()
 def tracker(
     out: Annotated[Optional[Path], typer.Option(help="Workbook to write; default data_dir/published/spg-tracker-<date>.xlsx")] = None,
@@ -283,12 +320,11 @@ def tracker(
 
     settings = _settings(None, data_dir)
     db = warehouse or settings.published_dir / settings.warehouse_path.name
-    if not db.exists():
-        _fail(f"{db}: no published warehouse yet; run the nightly load first")
+    _need(db, "published warehouse", settings)
     reveal = None
     if reveal_ids:
         if not (ids_from and la):
-            _fail("--reveal-ids needs --ids-from DROP_FOLDER and --la (the drop's LA)")
+            _fail("--reveal-ids needs --ids-from DROP_FOLDER and --la (the drop's LA)", EXIT_USAGE)
         from permanence.pseudonymise import resolve_key
 
         k, _where = resolve_key(key or settings.hmac_key, settings.hmac_key_block, settings.hmac_key_file)
@@ -318,8 +354,7 @@ def report(
 
     settings = _settings(warehouse, data_dir)
     published = settings.published_dir / settings.warehouse_path.name
-    if not published.exists():
-        _fail(f"{published}: no published warehouse yet; run the nightly load first")
+    _need(published, "published warehouse", settings)
     try:
         html_path, pdf_path = build_report(published, quarter, out_dir or settings.reports_dir / "quarterly",
                                            la_code=la, warehouse=settings.warehouse_path, pdf=pdf,
@@ -344,6 +379,7 @@ def audit(
     from permanence.progress import console
 
     settings = _settings(warehouse, data_dir)
+    _need(settings.warehouse_path, "warehouse", settings)
     try:
         trail = audit_trail(settings.warehouse_path, load)
     except UnknownLoad as exc:
@@ -430,5 +466,30 @@ def stop(
     console.print(f"stopped worker {info.get('worker')} and server {info.get('server') or '(external)'}")
 
 
+def main() -> None:
+    """The console script: click's own usage errors (an unknown option, a bad date) become the
+    project's `error:` + `hint:` lines with the usage exit code, not click's box and exit 2 (which
+    is a quarantine here)."""
+    import sys
+
+    # typer carries its own copy of click: its exceptions, found through the public BadParameter
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    try:
+        code = app(standalone_mode=False, prog_name="permanence")
+    except usage_error as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `permanence`: typer has printed the help
+            code = 0
+        else:
+            from permanence.progress import console
+
+            console.print(f"[bold red]error:[/] {exc.format_message()}", soft_wrap=True)
+            command = exc.ctx.command_path if exc.ctx else "permanence"
+            console.print(f"hint: {command} --help", soft_wrap=True)
+            code = EXIT_USAGE
+    except typer.Abort:
+        code = 130
+    sys.exit(code or 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

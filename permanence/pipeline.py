@@ -30,7 +30,18 @@ MIN_ROWS_FOR_FILE_SHARE = 50
 
 
 class DropQuarantined(RuntimeError):
-    """Raised after a quarantine is recorded; its message is the one line a user needs."""
+    """Raised after a quarantine is recorded; its message is the one line a user needs, and it names
+    the quarantined loads (for `permanence audit --load`). Both are args, so it survives pickling."""
+
+    def __init__(self, message: str, load_ids: list[str] | None = None):
+        super().__init__(message, list(load_ids or []))
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+    @property
+    def load_ids(self) -> list[str]:
+        return self.args[1] if len(self.args) > 1 else []
 
 
 class BuildFailed(RuntimeError):
@@ -470,14 +481,12 @@ def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     is published and the last good published copy stays."""
     from validations.expectations import record_results, run_mart_checks
 
-    import duckdb
-
     loaded = [r for r in runs if r.status == "loaded"]
-    if not loaded or settings.target != "duckdb":
-        return None  # PostgreSQL target: the suites read the DuckDB marts; not wired for postgres yet
+    if not loaded:
+        return None
     docs = settings.reports_dir / "data-docs" / loaded[0].load_id
-    outcome = run_mart_checks(settings.warehouse_path, docs, run_name=loaded[0].load_id)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    outcome = run_mart_checks(settings, docs, run_name=loaded[0].load_id)
+    with warehouse.connect(settings) as con:
         record_results(con, [r.load_id for r in loaded], outcome)
     if not outcome.success:
         message = f"mart checks failed: {outcome.summary()} (Data Docs: {outcome.docs_index})"

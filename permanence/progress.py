@@ -31,6 +31,12 @@ class StepTiming:
     label: str = ""
     shown: bool = False  # printed where it was measured (not in a quiet worker process)
 
+    def skip(self, reason: str) -> None:
+        """The step had nothing to do (every drop quarantined or already published): shown and
+        recorded as skipped with the reason, never as a green tick for work that did not happen."""
+        self.status = "skipped"
+        self.detail["reason"] = reason
+
 
 def _cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
@@ -48,7 +54,8 @@ def step(name: str, label: str | None = None) -> Iterator[StepTiming]:
     try:
         with console.status(f"[bold]{label or name}[/]…", spinner="dots"):
             yield timing
-        timing.status = "ok"
+        if timing.status == "running":
+            timing.status = "ok"
     except BaseException:
         timing.status = "failed"
         raise
@@ -64,6 +71,9 @@ def show(timing: StepTiming) -> None:
     """The one progress line of a finished step (once, wherever it was measured)."""
     if console.quiet or timing.shown:
         return
-    mark = "[green]✓[/]" if timing.status == "ok" else "[red]✗[/]"
-    console.print(f"{mark} {timing.label} [dim]{timing.wall_seconds:.1f}s[/]")
+    if timing.status == "skipped":
+        console.print(f"[yellow]-[/] {timing.label} [dim]skipped: {timing.detail.get('reason', '')}[/]")
+    else:
+        mark = "[green]✓[/]" if timing.status == "ok" else "[red]✗[/]"
+        console.print(f"{mark} {timing.label} [dim]{timing.wall_seconds:.1f}s[/]")
     timing.shown = True

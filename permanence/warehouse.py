@@ -64,6 +64,9 @@ AUDIT_DDL = {
         rows_loaded BIGINT, rows_rejected BIGINT""",
     "load_steps": """load_id VARCHAR, step VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
         status VARCHAR, cpu_seconds DOUBLE, peak_rss_mb DOUBLE""",
+    # Great Expectations on the marts after a load's build (validations/expectations.py): pass/fail only.
+    "expectation_results": """load_id VARCHAR, checked_at TIMESTAMP, suite VARCHAR, mart VARCHAR,
+        expectation VARCHAR, columns VARCHAR, success BOOLEAN, definition VARCHAR, docs_path VARCHAR""",
 }
 # Per LA, the load the models read, with its extract date E, its reporting date D (the day the
 # measures describe, D <= E) and its coverage start C (histories before C are not in the extract;

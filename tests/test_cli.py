@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 import time
@@ -41,5 +42,46 @@ def test_run_on_structurally_broken_drop_fails_with_one_clear_line(tmp_path, mon
     assert error.startswith("error: drop quarantined:") and "REC" in error and "rule" in error
     assert hint.startswith("hint: ") and "full log: " in hint
     assert "Traceback" not in result.stderr + result.stdout
+    # the load is named, with the command that shows its evidence chain
+    audit_cmd = re.search(r"permanence audit --load (\S+) --data-dir (\S+);", hint)
+    assert audit_cmd and audit_cmd.group(2) == str(tmp_path / "data"), hint
+    # steps that did not run say so, never a green tick
+    lines = result.stderr.splitlines()
+    for label in ("dbt build", "mart checks (Great Expectations)", "publish", "SPG tracker workbook"):
+        (line,) = [l for l in lines if l.startswith(("- ", "✓ ", "✗ ")) and l[2:].startswith(label + " ")]
+        assert line.startswith("- ") and "skipped: nothing" in line and "✓" not in line, line
     log = Path(hint.split("full log: ", 1)[1])
     assert "Traceback" in log.read_text()  # kept for the on-call engineer, off the screen
+
+
+def test_a_command_without_a_warehouse_names_the_directory_and_points_at_the_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["report", "--quarter", "2024-Q4"])
+    assert result.exit_code == 1
+    error, hint = result.output.strip().splitlines()[-2:]
+    assert error == "error: no published warehouse in data directory data (looked for data/published/permanence.duckdb)"
+    assert hint.startswith("hint: ") and "--data-dir" in hint
+    # after `make demo`, the commands that default to data/ say where the demo's warehouse is
+    (tmp_path / "data" / "demo" / "published").mkdir(parents=True)
+    (tmp_path / "data" / "demo" / "published" / "permanence.duckdb").touch()
+    for cmd in (["tracker"], ["report", "--quarter", "2024-Q4"]):
+        result = runner.invoke(app, cmd)
+        assert result.exit_code == 1 and result.output.strip().splitlines()[-1] == \
+            "hint: the demo's is in data/demo: add --data-dir data/demo", result.output
+    result = runner.invoke(app, ["audit", "--load", "x"])
+    assert result.exit_code == 1 and "no warehouse in data directory data" in result.output
+
+
+def test_usage_errors_have_their_own_exit_code_and_one_line(tmp_path):
+    """click's usage errors exit 2, which here means quarantined: the console script maps them to 4."""
+    for args, says in ((["run", "--bogus"], "No such option: --bogus"),
+                       (["run", "--source", "x", "--la", "894", "--as-at", "2024-13-01"], "--as-at"),
+                       (["report"], "Missing option '--quarter'")):
+        out = subprocess.run([sys.executable, "-m", "permanence.cli", *args], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=120)
+        assert out.returncode == 4, out.stderr
+        error, hint = out.stderr.strip().splitlines()[-2:]
+        assert error.startswith("error: ") and says in error and hint.startswith("hint: permanence "), out.stderr
+        assert "Traceback" not in out.stderr
+    bare = subprocess.run([sys.executable, "-m", "permanence.cli"], capture_output=True, text=True, timeout=120)
+    assert bare.returncode == 0 and "Usage: permanence" in bare.stdout + bare.stderr

@@ -217,12 +217,20 @@ def test_pipeline_on_postgres_loads_audits_and_publishes_nothing(both_warehouses
     statuses = _query(pg, "select la_code, status from audit.loads order by la_code")
     assert statuses == sorted((r.la_code, "published") for r in pg_runs)
     steps = {s for (s,) in _query(pg, "select distinct step from audit.load_steps")}
-    assert {"pull", "validate", "pseudonymise", "load", "transform"} <= steps
+    assert {"pull", "validate", "pseudonymise", "load", "transform", "checks"} <= steps
+    # the same Great Expectations suites on PostgreSQL as on DuckDB, with the same audit rows
+    import duckdb
+
+    expectations = "select suite, mart, expectation, columns, success from audit.expectation_results"
+    on_pg = sorted(_query(pg, expectations))
+    with duckdb.connect(str(duck.warehouse_path), read_only=True) as con:
+        on_duck = sorted(con.execute(expectations).fetchall())
+    assert len(on_pg) > 50 and on_pg == on_duck
+    assert all(success for *_, success in on_pg)
+    assert (pg.reports_dir / "data-docs" / pg_runs[0].load_id / "index.html").exists()
     current = _query(pg, "select la_code, load_id from raw.current_load order by la_code")
     assert current == sorted((r.la_code, r.load_id) for r in pg_runs)
     # the same raw rows, the same pseudonyms (same key)
-    import duckdb
-
     with duckdb.connect(str(duck.warehouse_path), read_only=True) as con:
         duck_children = {r[0] for r in con.execute("select distinct child from raw.episodes").fetchall()}
     assert {r[0] for r in _query(pg, "select distinct child from raw.episodes")} == duck_children

@@ -199,8 +199,8 @@ def test_two_overlapping_runs(tmp_path, big_drop):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]
     codes = sorted(p.returncode for p in procs)
-    assert codes == [0, 1], outs
-    busy_err = outs[[p.returncode for p in procs].index(1)][1]
+    assert codes == [0, 3], outs  # 3: busy (docs/operations.md)
+    busy_err = outs[[p.returncode for p in procs].index(3)][1]
     error, hint = busy_err.strip().splitlines()[-2:]
     assert error.startswith("error:") and "another run holds this warehouse" in error, busy_err
     assert hint.startswith("hint: ") and "Traceback" not in busy_err, busy_err

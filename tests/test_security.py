@@ -177,7 +177,7 @@ def test_a_run_under_umask_022_leaves_nothing_open_and_a_changed_key_is_refused(
     assert fp == security.key_fingerprint(STRONG.encode()) and STRONG not in fp
 
     second = run(secrets.token_hex(32))
-    assert second.returncode == 1, second.stderr[-2000:]
+    assert second.returncode == 4, second.stderr[-2000:]  # 4: the setup is wrong (here, the key)
     error, hint = [line for line in second.stderr.splitlines() if line.strip()][-2:]
     assert error.startswith("error: pseudonymisation key (fingerprint") and "earlier loads" in error
     assert hint.startswith("hint: ") and "full log: " in hint
@@ -266,7 +266,7 @@ def test_cli_refuses_a_path_as_la_code_with_one_line(tmp_path):
 
     result = CliRunner().invoke(app, ["run", "--source", str(tmp_path), "--la", "../../../x",
                                       "--data-dir", str(tmp_path / "data")])
-    assert result.exit_code == 1 and "LA code '../../../x' refused" in result.output
+    assert result.exit_code == 4 and "LA code '../../../x' refused" in result.output
     assert not (tmp_path / "data").exists()
 
 

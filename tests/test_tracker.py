@@ -137,4 +137,4 @@ def test_cli_refuses_reveal_without_drop(tmp_path):
     db.parent.mkdir(parents=True)
     duckdb.connect(str(db)).close()
     res = CliRunner().invoke(app, ["tracker", "--reveal-ids", "--data-dir", str(tmp_path / "data")])
-    assert res.exit_code == 1 and "--ids-from" in res.output
+    assert res.exit_code == 4 and "--ids-from" in res.output

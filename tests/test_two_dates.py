@@ -109,6 +109,6 @@ def test_extract_date_with_several_returns_is_a_usage_error(returns):
          *[a for p in returns for a in ("--source", str(p))]],
         capture_output=True, text=True, timeout=120,
     )
-    assert out.returncode == 1
+    assert out.returncode == 4  # usage
     assert (out.stdout + out.stderr).strip().splitlines()[-1].startswith("error: --extract-date names one drop's date")
     assert "Traceback" not in out.stdout + out.stderr

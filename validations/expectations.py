@@ -5,10 +5,11 @@
     outcome.success, outcome.results  # one ExpectationResult per expectation, no values
 
 How it reads the marts: GX cannot read DuckDB through duckdb-engine (every metric comes back N/A),
-so each mart is read into pandas from a read-only DuckDB connection and validated through an
-ephemeral context with a pandas datasource. Cross-mart reconciliations are computed in SQL into a
-small frame (one row per LA and key, the mart's figure beside the recomputed one) and checked with
-`expect_column_pair_values_to_be_equal`.
+so each mart is read into pandas (from a read-only DuckDB connection, or from PostgreSQL) and
+validated through an ephemeral context with a pandas datasource: the same suites on either warehouse.
+Cross-mart reconciliations are computed in SQL, by an in-memory DuckDB over those frames whatever the
+warehouse, into a small frame (one row per LA and key, the mart's figure beside the recomputed one)
+and checked with `expect_column_pair_values_to_be_equal`.
 
 No values leave this module: expectations run with result_format BOOLEAN_ONLY (GX's other formats
 carry samples of failing values, which here are child pseudonyms), results are stored as pass/fail
@@ -201,13 +202,53 @@ def _suites(gx, present: set[str]) -> dict[str, tuple[str, list, str]]:
     return out
 
 
-def _frames(warehouse: Path) -> tuple[dict[str, pd.DataFrame], set[str]]:
-    frames: dict[str, pd.DataFrame] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        present = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
-        for mart in present:
-            frames[mart] = con.execute(f'select * from marts."{mart}"').df()
+def _read_marts(warehouse) -> dict[str, pd.DataFrame]:
+    """Every mart as a frame: a DuckDB file's Path (opened read-only), or Settings (either target)."""
+    if isinstance(warehouse, Path):
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            names = [r[0] for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+            return {m: con.execute(f'select * from marts."{m}"').df() for m in names}
+    from permanence import warehouse as wh
+
+    if warehouse.target == "duckdb":
+        return _read_marts(warehouse.warehouse_path)
+    with wh.connect(warehouse) as con:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        frames = {}
+        for m in names:
+            cur = con.execute(f'select * from marts."{m}"')
+            frames[m] = _as_duckdb_reads_it(pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description]))
+        return frames
+
+
+def _as_duckdb_reads_it(frame: pd.DataFrame) -> pd.DataFrame:
+    """psycopg2 gives numeric as Decimal and dates as datetime.date objects; DuckDB's .df() gives
+    floats and datetime64. One shape, so every expectation means the same on both warehouses."""
+    import datetime as _dt
+    import decimal
+
+    for col in frame.columns:
+        sample = frame[col].dropna()
+        if sample.empty or frame[col].dtype != object:
+            continue
+        first = sample.iloc[0]
+        if isinstance(first, decimal.Decimal):
+            frame[col] = frame[col].astype(float)
+        elif isinstance(first, _dt.date):
+            frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def _frames(warehouse) -> tuple[dict[str, pd.DataFrame], set[str]]:
+    frames = _read_marts(warehouse)
+    present = set(frames)
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        for name, frame in frames.items():
+            con.register(f"_{name}", frame)
+            con.execute(f'create view marts."{name}" as select * from "_{name}"')
         for name, (_d, sql, marts) in RECONCILIATIONS.items():
             if all(m in present for m in marts):
                 frames[name] = con.execute(sql).df()
@@ -224,8 +265,9 @@ def _columns(kwargs: dict) -> str:
     return ""
 
 
-def run_mart_checks(warehouse: Path, docs_dir: Path | None = None, run_name: str = "checks") -> ChecksOutcome:
-    """Validate every present mart; build offline Data Docs into docs_dir when given."""
+def run_mart_checks(warehouse, docs_dir: Path | None = None, run_name: str = "checks") -> ChecksOutcome:
+    """Validate every present mart of a DuckDB file (its Path) or of Settings' warehouse (DuckDB or
+    PostgreSQL); build offline Data Docs into docs_dir when given."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -277,25 +319,15 @@ def run_mart_checks(warehouse: Path, docs_dir: Path | None = None, run_name: str
     return outcome
 
 
-EXPECTATION_DDL = """load_id VARCHAR, checked_at TIMESTAMP, suite VARCHAR, mart VARCHAR, expectation VARCHAR,
-    columns VARCHAR, success BOOLEAN, definition VARCHAR, docs_path VARCHAR"""
-
-
 def record_results(con, load_ids: list[str], outcome: ChecksOutcome) -> None:
-    """Append one row per load and expectation to audit.expectation_results (pass/fail only, no values)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-    con.execute(f"CREATE TABLE IF NOT EXISTS audit.expectation_results ({EXPECTATION_DDL})")
+    """Append one row per load and expectation to audit.expectation_results (pass/fail only, no
+    values). `con` is a warehouse backend connection (permanence.warehouse.connect), either target."""
+    from permanence.warehouse import record_rows
+
     now = dt.datetime.now()
-    rows = [
+    record_rows(con, "expectation_results", [
         {"load_id": lid, "checked_at": now, "suite": r.suite, "mart": r.mart, "expectation": r.expectation,
          "columns": r.columns, "success": r.success, "definition": r.definition,
          "docs_path": str(outcome.docs_index) if outcome.docs_index else None}
         for lid in load_ids for r in outcome.results
-    ]
-    if not rows:
-        return
-    df = pd.DataFrame(rows)
-    con.register("incoming_expectations", df)
-    con.execute(f"insert into audit.expectation_results ({', '.join(df.columns)}) "
-                f"select {', '.join(df.columns)} from incoming_expectations")
-    con.unregister("incoming_expectations")
+    ])
