@@ -66,7 +66,7 @@ def _worth_retrying(task, task_run, state) -> bool:
     return True
 
 
-@task(retries=3, retry_delay_seconds=[5, 30, 120], retry_condition_fn=_worth_retrying, **TASK)
+@task(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_worth_retrying, **TASK)
 def pull(settings: Settings, run: Ingested) -> Ingested:
     """Copy the drop from its source, sha256 every file, archive it read-only. I/O: retried."""
     return _timed(settings, run, "pull", "pull and archive", pipeline.pull_step, settings, run)
@@ -167,8 +167,11 @@ def ingest(
             run = pipeline.begin(source, la, as_at, extract_date, coverage_start)
             run.key_fingerprint = fingerprint
             begun[run.load_id] = run
-            yield pull(settings, run)
+            yield timed_pull(settings, run)
 
+    # Each attempt has a time limit (a hung network mount must not hold the run's warehouse lock
+    # for good); three attempts at most, 35 s of waits between them.
+    timed_pull = pull.with_options(timeout_seconds=settings.pull_timeout_seconds)
     fingerprint = key_fingerprint(key)
     with connect(settings) as con:
         check_key(con, fingerprint)

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     bi_group: str | None = Field(
         None, description="Group that may read the published copy (BI readers); unset: the service account only, never all users"
     )
+    max_file_mb: int = Field(
+        2048, ge=1, description="A drop file larger than this (MB) is refused at the pull, before it is copied or read"
+    )
+    pull_timeout_seconds: int = Field(
+        1800, ge=10, description="Time limit of one pull attempt (copying a drop from its source into the archive)"
+    )
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
     small_number_threshold: int = Field(
         5, ge=0, description="In the quarterly report, counts from 1 to this, and figures resting on them, show as 'c' (0: none hidden)"

@@ -171,12 +171,14 @@ def record_steps(settings: Settings, runs: list[Ingested], timing: StepTiming) -
 def pull_step(settings: Settings, run: Ingested) -> Ingested:
     sources = run.sources or [run.source]
     if len(sources) == 1:
-        run.drop = pull(sources[0], run.la_code, settings.archive_dir, run.extract_date, run.coverage_start)
+        run.drop = pull(sources[0], run.la_code, settings.archive_dir, run.extract_date, run.coverage_start,
+                        max_file_bytes=settings.max_file_mb * 2**20)
     else:
         # Each return keeps its own extract date (the later return wins a duplicate); C is the
         # earliest return's, unless --coverage-start says otherwise.
         run.returns = sorted(
-            (pull(s, run.la_code, settings.archive_dir, None, None) for s in sources),
+            (pull(s, run.la_code, settings.archive_dir, None, None, max_file_bytes=settings.max_file_mb * 2**20)
+             for s in sources),
             key=lambda r: (r.extract_date, r.label),
         )
         run.drop = stitch(run.returns)

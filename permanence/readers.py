@@ -94,7 +94,10 @@ def read_csv_file(path: Path) -> tuple[ExtractFrame | None, list[Issue]]:
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
         raise _structural(path.name, "PERM-EMPTY", "file is empty: no header row")
-    header = next(csv.reader([first_line]))
+    try:
+        header = next(csv.reader([first_line]))
+    except csv.Error:  # the csv module's 128 KB field limit: no header cell of a 903 file comes near it
+        raise _structural(path.name, "PERM-FIELD-SIZE", row=1) from None
     t = identify_table(header)
     if t is None:
         return None, [_unrecognised(path.name)]

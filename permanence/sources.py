@@ -224,8 +224,10 @@ def pull(
     archive_dir: Path,
     extract_date: dt.date | None = None,
     coverage_start: dt.date | None = None,
+    max_file_bytes: int | None = None,
 ) -> ArchivedDrop:
     """Copy every file of the drop into the archive, hashing as it goes; archive once per content.
+    A file over `max_file_bytes` refuses the drop before any byte of it is copied.
 
     The extract date E: `extract_date` (--extract-date), the manifest, a date ending the folder
     name, for a yearly return the 31 March ending its collection year, else the day of the pull.
@@ -256,12 +258,18 @@ def pull(
     staging.mkdir(mode=0o700, parents=True)
     files: list[ArchivedFile] = []
     try:
+        listing = []
         for info in sorted(fs.ls(root, detail=True), key=lambda i: i["name"]):
             name = info["name"].rstrip("/").rsplit("/", 1)[-1]
             _refuse_unarchivable(info, name)
             if info.get("type") != "file":
                 continue  # a sub-folder is not part of the drop
-            files.append(_copy_in(fs, info["name"], name, staging / name))
+            if max_file_bytes is not None and (info.get("size") or 0) > max_file_bytes:
+                raise _refused(name, "PERM-FILE-SIZE", f"file is {info['size']:,} bytes, over the limit of "
+                                                       f"{max_file_bytes:,} (PERMANENCE_MAX_FILE_MB)")
+            listing.append((info["name"], name))
+        for path, name in listing:
+            files.append(_copy_in(fs, path, name, staging / name))
         fingerprint = drop_fingerprint(files)
         final = archive_dir / la_code / extract_date.isoformat() / fingerprint[:16]
         already = final.exists()

@@ -15,12 +15,25 @@ from permanence import pipeline, warehouse
 from permanence.config import Settings
 
 
+class _PlainTask:
+    """A task's function, called as the flow calls the task (`with_options` included)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def with_options(self, **_options) -> "_PlainTask":
+        return self
+
+
 @contextlib.contextmanager
 def plain_tasks() -> Iterator[None]:
     """The flow's per-drop tasks as plain functions, so `nightly.ingest` runs outside a flow."""
     with contextlib.ExitStack() as stack:
         for name in ("pull", "cleaned", "load"):
-            stack.enter_context(mock.patch.object(f, name, getattr(f, name).fn))
+            stack.enter_context(mock.patch.object(f, name, _PlainTask(getattr(f, name).fn)))
         yield
 
 

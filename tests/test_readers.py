@@ -229,3 +229,11 @@ def test_a_2026_27_drop_with_dolo_pulls_validates_and_loads(write_drop, tmp_path
     assert loaded["deprivation of liberty.csv"] == 1
     assert got == [(got[0][0], dt.date(2015, 2, 1), dt.date(2026, 5, 1), dt.date(2026, 8, 1))]
     assert len(got[0][0]) == 64 and got[0][0] != "A1"  # the child id is a pseudonym
+
+
+def test_a_header_cell_over_128_kb_is_structural_not_a_crash(write_drop):
+    folder = write_drop({"e.csv": EPISODES.rstrip("\n") + "," + "X" * 200_000 + "\n" + EPISODE_ROW})
+    with pytest.raises(StructuralError) as exc:
+        read_drop(folder)
+    assert (exc.value.issue.rule_code, exc.value.issue.row_number) == ("PERM-FIELD-SIZE", 1)
+    assert "XXXX" not in str(exc.value)

@@ -89,3 +89,14 @@ def test_unreadable_file_in_a_drop_is_refused(write_drop, tmp_path, monkeypatch)
     with pytest.raises(StructuralError) as exc:
         pull(str(folder), "894", tmp_path / "ar")
     assert (exc.value.issue.rule_code, exc.value.issue.file_name) == ("PERM-UNREADABLE", "header.csv")
+
+
+def test_a_file_over_the_size_limit_refuses_the_drop_before_anything_is_copied(write_drop, tmp_path):
+    folder = write_drop({"episodes.csv": "CHILD,DECOM\n" + "A1,01/04/2020\n" * 200, "header.csv": "CHILD,SEX\n"})
+    archive = tmp_path / "ar"
+    with pytest.raises(StructuralError) as exc:
+        pull(str(folder), "894", archive, max_file_bytes=1000)
+    issue = exc.value.issue
+    assert (issue.rule_code, issue.file_name, issue.severity) == ("PERM-FILE-SIZE", "episodes.csv", "structural")
+    assert "PERMANENCE_MAX_FILE_MB" in issue.rule and not any((archive / "894").rglob("*.csv"))
+    assert pull(str(folder), "894", archive, max_file_bytes=10_000).files  # under the limit: archived

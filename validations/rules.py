@@ -36,6 +36,8 @@ _RULES = [
     Rule("PERM-SYMLINK", "structural", "file is a symbolic link: a drop must hold its own files"),
     Rule("PERM-UNREADABLE", "structural", "file cannot be read"),
     Rule("PERM-MALFORMED", "structural", "row has more fields than the header"),
+    Rule("PERM-FIELD-SIZE", "structural", "a cell is larger than any 903 field can be (over 128 KB)"),
+    Rule("PERM-FILE-SIZE", "structural", "file is larger than the configured limit (PERMANENCE_MAX_FILE_MB)"),
     Rule("PERM-XML", "structural", "XML file is not well-formed"),
     Rule("PERM-NO-FILES", "structural", "drop holds no CSV or XML file of a contract table"),
     Rule("PERM-SOURCE", "structural", "source is not a folder that can be read"),
