@@ -72,6 +72,10 @@ def _run_flow(fn, **kwargs):
     from permanence.warehouse import WarehouseBusy
 
     data_dir = Path(kwargs.get("data_dir") or Settings().data_dir)
+    if "PREFECT_API_URL" not in os.environ:
+        from permanence.serve import running_server_env
+
+        os.environ.update(running_server_env(data_dir))
     with runlog.to_file(data_dir) as log:
         try:
             return fn(**kwargs)
@@ -85,6 +89,17 @@ def _run_flow(fn, **kwargs):
             message, code, hint = str(exc), EXIT_USAGE, None
         except (StructuralError, BuildFailed, FileNotFoundError) as exc:
             message, code, hint = str(exc), EXIT_FAILED, None
+        except RuntimeError as exc:  # last: the classes above are RuntimeErrors too
+            if "ephemeral" not in str(exc).lower() or "prefect" not in str(exc).lower():
+                raise
+            import traceback
+
+            with open(log, "a", encoding="utf-8") as fh:  # the server's own output is in the message
+                traceback.print_exc(file=fh)
+            message, code = "Prefect's temporary API server did not start in time (a loaded machine?)", EXIT_FAILED
+            hint = ("nothing was loaded; try again, start `permanence serve` once so that runs use its server, "
+                    "or raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (now "
+                    f"{os.environ.get('PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS')} s)")
     _fail(message, code, f"{hint + '; ' if hint else ''}full log: {log}")
 
 

@@ -289,6 +289,27 @@ def serve(data_dir: Path, port: int | None = None, env: dict[str, str] | None = 
     return stack
 
 
+def running_server_env(data_dir: Path) -> dict[str, str]:
+    """The client settings for the Prefect server `permanence serve` runs for this data directory,
+    when it runs and answers; {} otherwise. A CLI run then records its flow run there (seen in the
+    UI) instead of starting a temporary server of its own, whose start is racy on a loaded machine."""
+    try:
+        info = read_pids(data_dir)
+    except (OSError, ValueError):
+        return {}
+    if not info or not info.get("server") or not info.get("api_url"):
+        return {}  # no stack, or one using a team's own server (its env already says so)
+    try:
+        with urllib.request.urlopen(f"{info['api_url']}/health", timeout=3) as r:
+            if r.status != 200:
+                return {}
+        auth = api_auth_string(data_dir)
+    except (OSError, urllib.error.URLError, ServeError):
+        return {}
+    return {"PREFECT_API_URL": info["api_url"], "PREFECT_API_AUTH_STRING": auth,
+            "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED": "true"}
+
+
 def read_pids(data_dir: Path) -> dict | None:
     path = data_dir.resolve() / "prefect" / PID_FILE
     if not path.exists():

@@ -1,3 +1,4 @@
+import os
 import re
 import subprocess
 import sys
@@ -85,3 +86,22 @@ def test_usage_errors_have_their_own_exit_code_and_one_line(tmp_path):
         assert "Traceback" not in out.stderr
     bare = subprocess.run([sys.executable, "-m", "permanence.cli"], capture_output=True, text=True, timeout=120)
     assert bare.returncode == 0 and "Usage: permanence" in bare.stdout + bare.stderr
+
+
+def test_a_temporary_prefect_server_too_slow_to_start_is_one_line_not_a_traceback(tmp_path):
+    """Without `permanence serve`, a run starts Prefect's temporary server; on a loaded machine it may
+    miss its start limit (forced here to 1 s on a fresh Prefect home, which no start meets)."""
+    from permanence.synth import generate_region
+
+    [drop] = generate_region(tmp_path / "in", las=1, children=10, years=1, seed=3)
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "1",
+           "PERMANENCE_HMAC_KEY": "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98"}
+    env.pop("PREFECT_API_URL", None)
+    out = subprocess.run([sys.executable, "-m", "permanence.cli", "run", "--source", str(drop.path), "--la", drop.la_code,
+                          "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stderr[-2000:]
+    error, hint = out.stderr.strip().splitlines()[-2:]
+    assert error == "error: Prefect's temporary API server did not start in time (a loaded machine?)"
+    assert "permanence serve" in hint and "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in hint
+    assert "Traceback" not in out.stderr and "Traceback" in Path(hint.split("full log: ", 1)[1]).read_text()
+    assert not (tmp_path / "data" / "archive").exists()  # nothing was pulled

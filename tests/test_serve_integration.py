@@ -130,8 +130,12 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
                 urllib.request.urlopen(anonymous, timeout=10)
             assert refused.value.code in (401, 403)
 
-            with temporary_settings(updates={PREFECT_API_URL: stack.api_url,
-                                             PREFECT_API_AUTH_STRING: stack.env["PREFECT_API_AUTH_STRING"]}), \
+            # a CLI run on this data directory finds the running server and uses it (no temporary server)
+            found = serve.running_server_env(data_dir)
+            assert found["PREFECT_API_URL"] == stack.api_url
+            assert found["PREFECT_API_AUTH_STRING"] == stack.env["PREFECT_API_AUTH_STRING"]
+            with temporary_settings(updates={PREFECT_API_URL: found["PREFECT_API_URL"],
+                                             PREFECT_API_AUTH_STRING: found["PREFECT_API_AUTH_STRING"]}), \
                     get_client(sync_client=True) as client:
                 deployment = client.read_deployment_by_name("nightly-load/nightly")
                 assert deployment.parameters == {"source": str(drop.path), "la_code": drop.la_code}
@@ -153,6 +157,7 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
             serve.shutdown(stack)
         assert not any(serve.alive(p) for p in pids)
         assert serve.read_pids(data_dir) is None
+        assert serve.running_server_env(data_dir) == {}  # stopped: runs start their own again
         print(f"stack down at {time.monotonic() - t0:.0f}s")
 
     # the run's logs say what was loaded, and never a child's identifier
