@@ -2,6 +2,7 @@
 
     pull -> clean (read, validate, pseudonymise) -> load      (each drop)
                              -> transform -> checks -> publish   (once, for everything loaded)
+                             -> DfE rule pack (return readiness, after the publish)
 
 `nightly` takes one LA's drop; `region` takes several (a consortium's warehouse, or the demo).
 Several drops are cleaned at once in worker processes (permanence.workers); each is recorded and
@@ -141,6 +142,36 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
     return path
 
 
+def _logger():
+    """The flow run's logger; a plain one when a task's function is called outside a run (tests)."""
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        import logging
+
+        return logging.getLogger("permanence.flows")
+
+
+@task(**TASK)
+def dfe_readiness(settings: Settings, runs: list[Ingested]) -> None:
+    """The DfE's own rule pack on each published drop, after the publish: it never delays the
+    published marts nor fails a run; when it cannot run, it says so in one line."""
+    published = [r for r in runs if r.status == "published"]
+    with step("dfe_rules", "DfE rule pack (return readiness)") as timing:
+        if not published:
+            timing.skip("nothing published")
+            return
+        try:
+            done = pipeline.dfe_readiness_step(settings, published)
+            timing.detail["findings"] = sum(len(r.findings) for r in done)
+        except Exception as exc:  # noqa: BLE001  the loads are published: nothing here may undo that
+            timing.skip(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            _logger().warning("DfE rule pack not run: %s", exc)
+    pipeline.record_steps(settings, published, timing)
+
+
 Sources = str | list[str]  # one drop, or several yearly returns of one LA (or a folder of them)
 
 
@@ -256,6 +287,7 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
         checks(settings, runs)
         published = publish(settings, runs)
         tracker(settings, published)
+        dfe_readiness(settings, runs)
     for r in runs:
         logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
     if published:

@@ -45,6 +45,11 @@ def _has(con, table: str) -> bool:
                             "and table_name = ?", [table]).fetchone()[0])
 
 
+def _has_column(con, table: str, column: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.columns where table_schema = 'audit' "
+                            "and table_name = ? and column_name = ?", [table, column]).fetchone()[0])
+
+
 def audit_trail(warehouse: Path, load_id: str) -> AuditTrail:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         history = con.execute("select * from audit.loads where load_id = ? order by finished_at nulls first",
@@ -59,10 +64,12 @@ def audit_trail(warehouse: Path, load_id: str) -> AuditTrail:
             if n:
                 counts.append({"table": f"raw.{t}", "rows_in_raw": n})
         raw_rows = pd.DataFrame(counts, columns=["table", "rows_in_raw"])
-        rules = con.execute("""select file_name, table_name, rule_code, rule, severity,
+        # source: ours (acted on at load) or dfe (the DfE's pack, return readiness); old warehouses: ours
+        source = "coalesce(source, 'ours')" if _has_column(con, "validation_results", "source") else "'ours'"
+        rules = con.execute(f"""select {source} as source, file_name, table_name, rule_code, rule, severity,
                                       count(*) as findings, sum(coalesce(count, 1)) as rows
                                from audit.validation_results where load_id = ?
-                               group by all order by severity, rows desc, rule_code""", [load_id]).df()
+                               group by all order by source desc, severity, rows desc, rule_code""", [load_id]).df()
         notes = []
         if _has(con, "expectation_results"):
             expectations = con.execute("""select suite, expectation, columns, success, checked_at, docs_path
@@ -137,7 +144,7 @@ def print_trail(trail: AuditTrail, console) -> None:
     show("status history", trail.history, ["status", "started_at", "finished_at", "rows_in", "rows_loaded", "rows_rejected"])
     show("source files", trail.files)
     show("rows in raw", trail.raw_rows)
-    show("validation rules fired", trail.rules, ["file_name", "rule_code", "severity", "findings", "rows", "rule"])
+    show("validation rules fired", trail.rules, ["source", "file_name", "rule_code", "severity", "findings", "rows", "rule"])
     e = trail.expectations
     show(f"expectations: {int(e['success'].sum()) if not e.empty else 0} of {len(e)} passed",
          e, ["suite", "expectation", "columns", "success"] if not e.empty else None)

@@ -497,6 +497,26 @@ def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     return outcome.docs_index
 
 
+def dfe_readiness_step(settings: Settings, runs: list[Ingested]) -> list:
+    """The DfE's rule pack on each published load's drop (validations/dfe_readiness.py): findings in
+    audit.validation_results (source 'dfe') and in the load's validation report. Raises DfeUnavailable
+    when the validator's env is missing or the validator fails; the caller shows it and goes on."""
+    from validations.dfe import DfeUnavailable, available, python
+    from validations.dfe_readiness import append_to_report, check_load
+
+    published = [r for r in runs if r.status == "published"]
+    if not available():
+        raise DfeUnavailable(f"the DfE validator is not installed ({python()}; make .venv-dfe)")
+    done = []
+    for run in published:
+        result = check_load(run)
+        with warehouse.connect(settings) as con:
+            con.insert_frame("audit.validation_results", result.findings)
+        append_to_report(run.report_dir, result)
+        done.append(result)
+    return done
+
+
 def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     """Published copy (marts + reference only, atomic replace), Parquet per run date, then the loads'
     final status. Written before the loads are marked published, so a failed copy can be retried."""

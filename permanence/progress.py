@@ -72,7 +72,7 @@ def show(timing: StepTiming) -> None:
     if console.quiet or timing.shown:
         return
     if timing.status == "skipped":
-        console.print(f"[yellow]-[/] {timing.label} [dim]skipped: {timing.detail.get('reason', '')}[/]")
+        console.print(f"[yellow]-[/] {timing.label} [dim]skipped: {timing.detail.get('reason', '')}[/]", soft_wrap=True)
     else:
         mark = "[green]✓[/]" if timing.status == "ok" else "[red]✗[/]"
         console.print(f"{mark} {timing.label} [dim]{timing.wall_seconds:.1f}s[/]")

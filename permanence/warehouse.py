@@ -55,8 +55,11 @@ AUDIT_DDL = {
         rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR, key_fingerprint VARCHAR""",
     "load_files": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR, bytes BIGINT,
         rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT""",
+    # source: 'ours' (the project's rules, acted on at load) or 'dfe' (the DfE's rule pack, run after
+    # the publish for return readiness: validations/dfe_readiness.py)
     "validation_results": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, rule_code VARCHAR,
-        rule VARCHAR, severity VARCHAR, row_number INTEGER, column_name VARCHAR, count BIGINT""",
+        rule VARCHAR, severity VARCHAR, row_number INTEGER, column_name VARCHAR, count BIGINT,
+        source VARCHAR DEFAULT 'ours'""",
     # Stitched loads: what each yearly 903 return brought (its files are audit.load_files rows
     # named '<collection year>/<file>').
     "load_returns": """load_id VARCHAR, collection_year VARCHAR, source VARCHAR, extract_date DATE,
@@ -198,6 +201,7 @@ def create_schema(con: Backend) -> None:
                           ("audit.loads", "coverage_start")):
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} DATE")
     con.execute(f"ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS key_fingerprint {con.ddl_type('VARCHAR')}")
+    con.execute("ALTER TABLE audit.validation_results ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'ours'")
     from permanence.reference.store import create_reference_schema
 
     create_reference_schema(con)

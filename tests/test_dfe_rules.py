@@ -133,3 +133,61 @@ def test_messy_hand_made_episodes_agree_row_for_row():
     result = compare(_frames(episodes, header, ad1), dt.date(2020, 6, 1))
     assert set(result) >= {"142", "356", "431", "432", "433", "501", "602"}
     assert assert_agree(result, "hand-made") >= 10
+
+
+@pytest.fixture(scope="module")
+def published_load(tmp_path_factory):
+    from permanence.config import Settings
+    from tests.pipeline_helpers import run_drops
+
+    root = tmp_path_factory.mktemp("readiness")
+    [drop] = generate_region(root / "in", las=1, children=25, years=2, seed=31)
+    settings = Settings(data_dir=root / "data")
+    [run] = run_drops(settings, [(str(drop.path), drop.la_code)])
+    assert run.status == "published", run.message
+    return settings, run, drop
+
+
+def _audit(settings, sql, params=()):
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+@needs_dfe
+def test_nightly_dfe_rule_pack_is_recorded_apart_from_ours_and_in_the_report(published_load):
+    from flows import nightly
+
+    settings, run, drop = published_load
+    ours_before = _audit(settings, "select count(*) from audit.validation_results where source = 'ours'")
+    nightly.dfe_readiness.fn(settings, [run])
+    rows = _audit(settings, "select rule_code, file_name, row_number, severity from audit.validation_results "
+                            "where load_id = ? and source = 'dfe' order by 1, 2, 3", [run.load_id])
+    # the same rows the DfE validator flags on the archived drop, its whole pack for the year
+    expected = dfe_findings(read_drop(run.drop.folder)[0], collection_year(drop.extract_date))
+    assert rows and [(c, f, n) for c, f, n, _ in rows] == sorted((f.code, f.file_name, f.row) for f in expected.findings)
+    assert {s for *_, s in rows} == {"dfe"}
+    assert _audit(settings, "select count(*) from audit.validation_results where source = 'ours'") == ours_before
+    assert _audit(settings, "select status from audit.load_steps where load_id = ? and step = 'dfe_rules'",
+                  [run.load_id]) == [("ok",)]
+    report = (run.report_dir / "validation.md").read_text()
+    assert "## DfE return readiness (2024-25" in report and f"| {rows[0][0]} |" in report
+    ids = {line.split(",")[0] for p in drop.path.glob("*.csv") for line in p.read_text().splitlines()[1:] if line}
+    assert not [i for i in ids if i and f" {i} " in report]  # lines to fix are file and line, never an id
+
+
+def test_without_the_dfe_validator_the_step_says_so_and_the_load_stays_published(published_load, monkeypatch, capsys):
+    from flows import nightly
+    from permanence.progress import console
+
+    settings, run, _ = published_load
+    monkeypatch.setenv("PERMANENCE_DFE_PYTHON", str(settings.data_dir / "no-such-python"))
+    with console.capture() as captured:
+        nightly.dfe_readiness.fn(settings, [run])
+    line = captured.get().strip().splitlines()[-1]  # one line, however long
+    assert line.startswith("- DfE rule pack (return readiness) skipped: the DfE validator is not installed"), line
+    assert _audit(settings, "select status from audit.loads where load_id = ? order by finished_at desc limit 1",
+                  [run.load_id]) == [("published",)]
+    assert ("skipped",) in _audit(settings, "select status from audit.load_steps where load_id = ? and step = 'dfe_rules'",
+                                  [run.load_id])

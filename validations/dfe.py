@@ -17,7 +17,7 @@ import json
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from permanence.extract import ROW, ExtractFrame
@@ -65,6 +65,7 @@ class DfeRun:
     findings: list[DfeFinding]
     failed: list[str]  # rules the validator could not run on this data (it crashed inside the rule)
     skipped: list[str]  # rules whose tables are not in the drop
+    rules: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # code: (DfE text, fields)
 
 
 def python() -> Path:
@@ -111,7 +112,7 @@ def dfe_findings(frames: list[ExtractFrame], year: str, rules: list[str] | None 
         if ef is not None:
             findings.append(DfeFinding(code, ef.table.name, ef.file_name, int(ef.frame[ROW].iloc[index])))
     return DfeRun(out["ruleset"], sorted(findings, key=lambda f: (f.code, f.file_name, f.row)),
-                  out["failed"], out["skipped"])
+                  out["failed"], out["skipped"], {c: (m, fields) for c, (m, fields) in out.get("rules", {}).items()})
 
 
 def run_on_drop(folder: Path, year: str, rules: list[str] | None = None) -> DfeRun:

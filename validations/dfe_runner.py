@@ -4,8 +4,9 @@ CSVs, one per 903 table, headed with the validator's own column names.
     .venv-dfe/bin/python validations/dfe_runner.py FOLDER COLLECTION_YEAR [RULE ...]
 
 COLLECTION_YEAR is the year's end ("2025" for 2024-25). Prints one JSON object:
-{"ruleset", "findings": [[code, table, index]], "failed": [codes], "skipped": [codes]}, where
-index is the row's position in its CSV (0 = first data row). Imports nothing from the project.
+{"ruleset", "findings": [[code, table, index]], "failed": [codes], "skipped": [codes],
+"rules": {code: [message, [fields]]}} (the pack's own texts, for the codes found), where index is
+the row's position in its CSV (0 = first data row). Imports nothing from the project.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def main(folder: str, year: str, rules: list[str]) -> dict:
         for col in (c for c in df.columns if c.startswith("ERR_")):
             for index in df.index[df[col] == True].tolist():  # noqa: E712 (object column of True/NaN)
                 findings.append([col[4:], table, int(index)])
-    return {"ruleset": ruleset, "findings": findings, "failed": v.fails, "skipped": v.skips}
+    found = {code for code, _, _ in findings}
+    rules = {code: [str(d.message), list(d.affected_fields or [])] for code, d in registry.items() if code in found}
+    return {"ruleset": ruleset, "findings": findings, "failed": v.fails, "skipped": v.skips, "rules": rules}
 
 
 if __name__ == "__main__":

@@ -305,10 +305,13 @@ def _quality(warehouse: Path | None, la: str, q: Quarter) -> str:
             from latest where la_code = ? and cast(started_at as date) between ? and ? group by status order by status""",
             params).df()
         rules = con.execute("""
-            select v.severity, v.rule_code, v.rule, count(*) as findings, sum(coalesce(v.count, 1)) as rows
+            select coalesce(v.source, 'ours') as source, v.severity, v.rule_code, v.rule, count(*) as findings,
+                   sum(coalesce(v.count, 1)) as rows
             from audit.validation_results v join (select distinct load_id, la_code, started_at from audit.loads) l using (load_id)
             where l.la_code = ? and cast(l.started_at as date) between ? and ?
-            group by all order by rows desc limit 10""", params).df()
+            group by all
+            qualify row_number() over (partition by source order by rows desc, v.rule_code) <= 10  -- ten of each
+            order by source desc, rows desc""", params).df()
         has_exp = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
                               "and table_name='expectation_results'").fetchone()[0]
         exp = pd.DataFrame()
@@ -320,7 +323,9 @@ def _quality(warehouse: Path | None, la: str, q: Quarter) -> str:
                 where l.la_code = ? and cast(l.started_at as date) between ? and ?""", params).df()
     out = [f"<p>Loads of the quarter ({_fmt(q.start)} to {_fmt(q.end)}) by final status. Source: audit.loads.</p>",
            table(loads, 0) if not loads.empty else '<p class="na">No loads in the quarter.</p>',
-           "<p>Validation rules that fired most (rows rejected or warned; no values). Source: audit.validation_results.</p>",
+           "<p>Validation rules that fired most, ten of each source (rows rejected or warned; no values): ours, acted on at load, and the "
+           "DfE's own rule pack (source dfe), run after each publish for return readiness. Source: "
+           "audit.validation_results.</p>",
            table(rules, 0) if not rules.empty else '<p class="na">No validation findings in the quarter.</p>']
     if not exp.empty and exp["expectations_run"].iloc[0]:
         out += ["<p>Great Expectations checks on the marts after each build. Source: audit.expectation_results.</p>",

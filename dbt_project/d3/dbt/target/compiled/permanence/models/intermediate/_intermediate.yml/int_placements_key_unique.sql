@@ -1,0 +1,5 @@
+
+    select la_code, child_id, placement_number, count(*) as n_records
+    from "permanence"."intermediate"."int_placements"
+    group by la_code, child_id, placement_number
+    having count(*) > 1

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select measure
+from "permanence"."marts"."benchmark"
+where measure is null
+
+

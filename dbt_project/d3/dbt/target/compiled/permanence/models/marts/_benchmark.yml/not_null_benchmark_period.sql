@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select period
+from "permanence"."marts"."benchmark"
+where period is null
+
+

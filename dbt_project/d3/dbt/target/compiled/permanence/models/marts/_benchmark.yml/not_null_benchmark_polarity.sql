@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select polarity
+from "permanence"."marts"."benchmark"
+where polarity is null
+
+

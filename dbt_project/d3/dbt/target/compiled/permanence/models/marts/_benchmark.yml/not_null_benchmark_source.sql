@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select source
+from "permanence"."marts"."benchmark"
+where source is null
+
+

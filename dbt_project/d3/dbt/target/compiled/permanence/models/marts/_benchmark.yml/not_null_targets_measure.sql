@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select measure
+from "permanence"."marts"."targets"
+where measure is null
+
+

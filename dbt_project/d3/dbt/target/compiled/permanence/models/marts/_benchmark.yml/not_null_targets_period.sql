@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select period
+from "permanence"."marts"."targets"
+where period is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select status
+from "permanence"."marts"."targets"
+where status is null
+
+

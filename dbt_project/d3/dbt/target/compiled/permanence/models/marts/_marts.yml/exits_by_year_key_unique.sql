@@ -1,0 +1,5 @@
+
+    select la_code, collection_year, exit_route, count(*) as n_records
+    from "permanence"."marts"."exits_by_year"
+    group by la_code, collection_year, exit_route
+    having count(*) > 1

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select child_id
+from "permanence"."marts"."adoption_timeliness"
+where child_id is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select la_code
+from "permanence"."marts"."care_proceedings_timeliness"
+where la_code is null
+
+

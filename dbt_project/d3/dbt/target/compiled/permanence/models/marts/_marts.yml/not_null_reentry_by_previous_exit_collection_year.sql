@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select collection_year
+from "permanence"."marts"."reentry_by_previous_exit"
+where collection_year is null
+
+

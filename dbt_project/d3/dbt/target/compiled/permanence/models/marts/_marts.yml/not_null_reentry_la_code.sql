@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select la_code
+from "permanence"."marts"."reentry"
+where la_code is null
+
+

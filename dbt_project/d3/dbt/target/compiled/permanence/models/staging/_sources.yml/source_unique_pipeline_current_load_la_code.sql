@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    la_code as unique_field,
+    count(*) as n_records
+
+from "permanence"."raw"."current_load"
+where la_code is not null
+group by la_code
+having count(*) > 1
+
+

@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        permanence_order_type as value_field,
+        count(*) as n_records
+
+    from "permanence"."staging"."stg_extras__permanence"
+    group by permanence_order_type
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'ADOPTION','CAO','SGO'
+)
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select direction
+from "permanence"."reference"."la_targets"
+where direction is null
+
+

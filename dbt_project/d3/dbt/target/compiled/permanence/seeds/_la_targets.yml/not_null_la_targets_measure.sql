@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select measure
+from "permanence"."reference"."la_targets"
+where measure is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select period
+from "permanence"."reference"."la_targets"
+where period is null
+
+

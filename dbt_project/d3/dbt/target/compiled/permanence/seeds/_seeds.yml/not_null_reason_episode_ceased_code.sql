@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select code
+from "permanence"."reference"."reason_episode_ceased"
+where code is null
+
+

@@ -1,0 +1,19 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    select la_code, reporting_date, cohort_id, child_id, count(*) as n_records
+    from "permanence"."intermediate"."int_cohorts__membership"
+    group by la_code, reporting_date, cohort_id, child_id
+    having count(*) > 1
+
+  
+  
+      
+    ) dbt_internal_test

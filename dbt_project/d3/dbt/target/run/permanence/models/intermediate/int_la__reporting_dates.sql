@@ -1,0 +1,27 @@
+
+    
+
+    create  table
+      "permanence"."intermediate"."int_la__reporting_dates__dbt_tmp"
+  
+    
+    as (
+      -- One row per LA in the current loads: its extract date E, the reporting date D and the coverage
+-- start C (primer section 4, "Two dates" and "Coverage"). D belongs to each LA's load (the
+-- run's --as-at, else E); the `as_at_date` var re-dates the whole warehouse at once. C is null
+-- when the extract holds the whole history (a CMS full extract with no declared go-live).
+with current_loads as (
+
+    select * from "permanence"."raw"."current_load"
+
+)
+
+select
+    la_code,
+    cast(extract_date as date) as extract_date,
+    cast(coalesce(as_at_date, extract_date) as date) as as_at_date,
+    cast(coverage_start as date) as coverage_start
+from current_loads
+    );
+    
+  

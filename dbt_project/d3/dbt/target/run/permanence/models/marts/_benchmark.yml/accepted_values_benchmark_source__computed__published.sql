@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        source as value_field,
+        count(*) as n_records
+
+    from "permanence"."marts"."benchmark"
+    group by source
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'computed','published'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

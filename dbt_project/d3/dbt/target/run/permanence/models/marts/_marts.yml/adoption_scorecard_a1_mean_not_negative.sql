@@ -1,0 +1,18 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    select 1 as failing_row
+    from "permanence"."marts"."adoption_scorecard"
+    where not coalesce((a1_mean is null or a1_mean >= 0), false)
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,18 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    select 1 as failing_row
+    from "permanence"."marts"."adoption_timeliness"
+    where not coalesce((a1_days is null or a1_days >= 0), false)
+
+  
+  
+      
+    ) dbt_internal_test

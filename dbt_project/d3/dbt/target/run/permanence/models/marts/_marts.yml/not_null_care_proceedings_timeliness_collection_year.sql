@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select collection_year
+from "permanence"."marts"."care_proceedings_timeliness"
+where collection_year is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,18 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    select 1 as failing_row
+    from "permanence"."marts"."periods_of_care"
+    where not coalesce((period_end is null or period_end >= period_start), false)
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,209 @@
+
+    
+      
+    
+
+    create  table
+      "permanence"."marts"."care_proceedings_timeliness__dbt_tmp"
+  
+  (
+    la_code varchar,
+    collection_year varchar,
+    status varchar,
+    proceedings_concluded bigint,
+    children_concluded bigint,
+    mean_weeks_to_final_order double precision,
+    within_26_weeks bigint,
+    share_within_26_weeks double precision,
+    proceedings_withdrawn bigint,
+    proceedings_no_order bigint,
+    proceedings_outcome_not_recorded bigint,
+    complete boolean,
+    incomplete_reason varchar,
+    partial boolean
+    
+    )
+ ;
+    
+    
+    insert into "permanence"."marts"."care_proceedings_timeliness__dbt_tmp" 
+  (
+    
+      
+      
+      la_code ,
+    
+      
+      
+      collection_year ,
+    
+      
+      
+      status ,
+    
+      
+      
+      proceedings_concluded ,
+    
+      
+      
+      children_concluded ,
+    
+      
+      
+      mean_weeks_to_final_order ,
+    
+      
+      
+      within_26_weeks ,
+    
+      
+      
+      share_within_26_weeks ,
+    
+      
+      
+      proceedings_withdrawn ,
+    
+      
+      
+      proceedings_no_order ,
+    
+      
+      
+      proceedings_outcome_not_recorded ,
+    
+      
+      
+      complete ,
+    
+      
+      
+      incomplete_reason ,
+    
+      
+      
+      partial 
+    
+  )
+ (
+      
+    select la_code, collection_year, status, proceedings_concluded, children_concluded, mean_weeks_to_final_order, within_26_weeks, share_within_26_weeks, proceedings_withdrawn, proceedings_no_order, proceedings_outcome_not_recorded, complete, incomplete_reason, partial
+    from (
+        -- Care proceedings (primer section 5), per LA and collection year of the final order, counted per
+-- set of proceedings (int_care_proceedings__sets), not per child: sets ended with a final order,
+-- mean weeks from issue to final order and the share within 26 weeks (182 days); sets withdrawn
+-- and sets ended with no order are counted apart and left out of the timeliness. Interim orders do
+-- not end a set. Sets still open past 26 weeks are listed in care_proceedings_open.
+-- One 'not available' row per LA (at the collection year of D) when the LA sent no care
+-- proceedings extract.
+with reporting as (
+
+    select * from "permanence"."intermediate"."int_la__reporting_dates"
+
+),
+
+available as (
+
+    select distinct la_code from "permanence"."staging"."stg_extras__care_proceedings"
+
+),
+
+ended as (
+
+    select *, cast(case when extract(month from final_order_date) >= 4
+              then extract(year from final_order_date)
+              else extract(year from final_order_date) - 1 end as integer) as order_year
+    from "permanence"."intermediate"."int_care_proceedings__sets"
+    where final_order_date is not null
+
+),
+
+yearly as (
+
+    select
+        la_code,
+        order_year,
+        sum(case when outcome = 'order' then 1 else 0 end) as sets_with_final_order,
+        sum(case when outcome = 'order' then children else 0 end) as children_with_final_order,
+        avg(case when outcome = 'order' then days_to_final_order_or_d / 7.0 end) as mean_weeks_to_final_order,
+        sum(case when outcome = 'order' and days_to_final_order_or_d <= 182 then 1 else 0 end) as within_26_weeks,
+        sum(case when outcome = 'withdrawn' then 1 else 0 end) as sets_withdrawn,
+        sum(case when outcome = 'no order' then 1 else 0 end) as sets_no_order,
+        sum(case when outcome = 'not recorded' then 1 else 0 end) as sets_outcome_not_recorded,
+        max(coverage_start) as coverage_start,
+        max(as_at_date) as as_at_date
+    from ended
+    group by la_code, order_year
+
+),
+
+final as (
+
+    select
+        cast(la_code as varchar) as la_code,
+        cast(cast(cast(order_year as TEXT) || '-'
+         || lpad(cast(mod(cast(order_year as integer) + 1, 100) as TEXT), 2, '0')
+         as varchar) as varchar) as collection_year,
+        cast('available' as varchar) as status,
+        cast(sets_with_final_order as bigint) as proceedings_concluded,
+        cast(children_with_final_order as bigint) as children_concluded,
+        cast(mean_weeks_to_final_order as double precision) as mean_weeks_to_final_order,
+        cast(within_26_weeks as bigint) as within_26_weeks,
+        cast(case when sets_with_final_order > 0 then 1.0 * within_26_weeks / sets_with_final_order end
+             as double precision) as share_within_26_weeks,
+        cast(sets_withdrawn as bigint) as proceedings_withdrawn,
+        cast(sets_no_order as bigint) as proceedings_no_order,
+        cast(sets_outcome_not_recorded as bigint) as proceedings_outcome_not_recorded,
+        cast((coverage_start is null or coverage_start <= cast(
+
+    (cast('2000-04-01' as date) + cast(order_year - 2000 as bigint) * interval 1 year) as date)) as boolean) as complete,
+    cast(case when not (coverage_start is null or coverage_start <= cast(
+
+    (cast('2000-04-01' as date) + cast(order_year - 2000 as bigint) * interval 1 year) as date))
+              then 'year begins before the coverage start' end as varchar) as incomplete_reason,
+    cast((cast(
+
+    (
+
+    (cast('2000-04-01' as date) + cast(order_year - 1999 as bigint) * interval 1 year) + cast(-1 as bigint) * interval 1 day) as date) > as_at_date) as boolean) as partial
+    from yearly
+
+    union all
+
+    select
+        cast(reporting.la_code as varchar),
+        cast(cast(cast(cast(case when extract(month from reporting.as_at_date) >= 4
+              then extract(year from reporting.as_at_date)
+              else extract(year from reporting.as_at_date) - 1 end as integer) as TEXT) || '-'
+         || lpad(cast(mod(cast(cast(case when extract(month from reporting.as_at_date) >= 4
+              then extract(year from reporting.as_at_date)
+              else extract(year from reporting.as_at_date) - 1 end as integer) as integer) + 1, 100) as TEXT), 2, '0')
+         as varchar) as varchar),
+        cast('not available' as varchar),
+        cast(null as bigint),
+        cast(null as bigint),
+        cast(null as double precision),
+        cast(null as bigint),
+        cast(null as double precision),
+        cast(null as bigint),
+        cast(null as bigint),
+        cast(null as bigint),
+        cast(null as boolean),
+        cast('no care proceedings extract' as varchar),
+        cast((cast(
+
+    (
+
+    (cast('2000-04-01' as date) + cast(cast(case when extract(month from reporting.as_at_date) >= 4
+              then extract(year from reporting.as_at_date)
+              else extract(year from reporting.as_at_date) - 1 end as integer) - 1999 as bigint) * interval 1 year) + cast(-1 as bigint) * interval 1 day) as date) > reporting.as_at_date) as boolean)
+    from reporting
+    where reporting.la_code not in (select la_code from available)
+
+)
+
+select * from final
+    ) as model_subq
+    );
+  

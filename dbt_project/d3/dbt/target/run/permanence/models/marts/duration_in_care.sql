@@ -1,0 +1,131 @@
+
+    
+      
+    
+
+    create  table
+      "permanence"."marts"."duration_in_care__dbt_tmp"
+  
+  (
+    la_code varchar,
+    collection_year varchar,
+    periods_ended bigint,
+    mean_days_in_care double precision,
+    median_days_in_care double precision,
+    complete boolean,
+    incomplete_reason varchar,
+    partial boolean
+    
+    )
+ ;
+    
+    
+    insert into "permanence"."marts"."duration_in_care__dbt_tmp" 
+  (
+    
+      
+      
+      la_code ,
+    
+      
+      
+      collection_year ,
+    
+      
+      
+      periods_ended ,
+    
+      
+      
+      mean_days_in_care ,
+    
+      
+      
+      median_days_in_care ,
+    
+      
+      
+      complete ,
+    
+      
+      
+      incomplete_reason ,
+    
+      
+      
+      partial 
+    
+  )
+ (
+      
+    select la_code, collection_year, periods_ended, mean_days_in_care, median_days_in_care, complete, incomplete_reason, partial
+    from (
+        -- Days in care at exit per LA and collection year (primer section 5): periods ending in the year
+-- whose last episode is not a short break; mean and median (percentile_cont 0.5) of
+-- period_end - period_start.
+-- complete: false when the year begins before the coverage start C (exits missing) or a period
+-- ending in the year has an unknown start (period_start_unknown: its days in care are too short).
+-- partial: the year has not ended on D.
+with periods as (
+
+    select *
+    from "permanence"."intermediate"."int_periods_of_care"
+    where not ends_on_short_break
+      and period_end is not null
+      and end_year <= cast(case when extract(month from as_at_date) >= 4
+              then extract(year from as_at_date)
+              else extract(year from as_at_date) - 1 end as integer)
+
+),
+
+yearly as (
+
+    select
+        la_code,
+        end_year,
+        count(*) as periods_ended,
+        avg(days_in_care) as mean_days_in_care,
+        percentile_cont(0.5) within group (order by days_in_care) as median_days_in_care,
+        sum(case when period_start_unknown then 1 else 0 end) as periods_start_unknown,
+        max(coverage_start) as coverage_start,
+        max(as_at_date) as as_at_date
+    from periods
+    group by la_code, end_year
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when not (coverage_start is null or coverage_start <= cast(
+
+    (cast('2000-04-01' as date) + cast(end_year - 2000 as bigint) * interval 1 year) as date))
+                then 'year begins before the coverage start'
+            when periods_start_unknown > 0
+                then 'period start unknown (before the coverage start or a broken chain)'
+        end as incomplete_reason
+    from yearly
+
+)
+
+select
+    cast(la_code as varchar) as la_code,
+    cast(cast(cast(end_year as TEXT) || '-'
+         || lpad(cast(mod(cast(end_year as integer) + 1, 100) as TEXT), 2, '0')
+         as varchar) as varchar) as collection_year,
+    cast(periods_ended as bigint) as periods_ended,
+    cast(mean_days_in_care as double precision) as mean_days_in_care,
+    cast(median_days_in_care as double precision) as median_days_in_care,
+    cast(incomplete_reason is null as boolean) as complete,
+    cast(incomplete_reason as varchar) as incomplete_reason,
+    cast((cast(
+
+    (
+
+    (cast('2000-04-01' as date) + cast(end_year - 1999 as bigint) * interval 1 year) + cast(-1 as bigint) * interval 1 day) as date) > as_at_date) as boolean) as partial
+from flagged
+    ) as model_subq
+    );
+  

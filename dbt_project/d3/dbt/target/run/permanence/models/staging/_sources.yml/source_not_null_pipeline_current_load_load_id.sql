@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select load_id
+from "permanence"."raw"."current_load"
+where load_id is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

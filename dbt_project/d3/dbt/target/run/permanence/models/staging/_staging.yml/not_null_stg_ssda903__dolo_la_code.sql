@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select la_code
+from "permanence"."staging"."stg_ssda903__dolo"
+where la_code is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

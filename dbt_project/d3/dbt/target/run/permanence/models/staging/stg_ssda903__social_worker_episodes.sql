@@ -1,0 +1,35 @@
+
+  
+  create view "permanence"."staging"."stg_ssda903__social_worker_episodes__dbt_tmp" as (
+    -- SWEpisodes: renames and casts only; rows of each LA's current load.
+with source as (
+
+    select raw_rows.*
+    from "permanence"."raw"."social_worker_episodes" as raw_rows
+    where exists (
+        select 1
+        from "permanence"."raw"."current_load" as current_load
+        where current_load.la_code = raw_rows.la_code
+          and current_load.load_id = raw_rows.load_id
+    )
+
+),
+
+renamed as (
+
+    select
+        cast(child as TEXT) as child_id,
+        cast(sw_id as TEXT) as social_worker_id,
+        cast(sw_decom as date) as sw_episode_start_date,
+        cast(sw_dec as date) as sw_episode_end_date,
+        cast(sw_reason as TEXT) as reason_social_worker_change,
+        cast(la_code as TEXT) as la_code,
+        cast(load_id as TEXT) as load_id,
+        cast(extract_date as date) as extract_date,
+        cast(source_row as integer) as source_row
+    from source
+
+)
+
+select * from renamed
+  );

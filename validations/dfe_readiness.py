@@ -1,0 +1,98 @@
+"""DfE return readiness, every night: the DfE's whole 903 rule pack on a published load's drop.
+
+After the marts are published (never before, never blocking a load) the drop as archived is read
+again and handed to the DfE's validator (validations/dfe.py) with the rule pack of its collection
+year: the return the LA will submit, so the findings are what the DfE's tool would show today, not
+in a hurry at year end. Findings go to `audit.validation_results` with `source = 'dfe'`, apart from
+our own rules (`source = 'ours'`), and to a section of the load's validation report: counts by rule
+and the lines to fix (file and line, never a value).
+
+Which year: a yearly return's own; for a CMS extract, the collection year holding its reporting
+date D (or extract date E). The pack runs on the rows of the drop as received: on an extract with
+years of history, rules that look at one year's return may also fire on earlier years' rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from permanence.contract import collection_year
+
+SOURCE = "dfe"
+SEVERITY = "dfe"  # the DfE's pack mixes errors and queries; we act on none, we show them
+LINES_PER_RULE = 20  # in the report; every line is in audit.validation_results
+
+
+@dataclass
+class Readiness:
+    load_id: str
+    ruleset: str
+    year: str
+    findings: pd.DataFrame  # the rows of audit.validation_results
+    failed: list[str]  # rules the validator could not run on this data
+
+
+def year_of(drop, as_at) -> str:
+    return drop.collection_year or collection_year(as_at or drop.extract_date)
+
+
+def check_load(run) -> Readiness:
+    """The DfE pack on a load's drop (for stitched returns, the latest return: the one to submit)."""
+    from permanence.readers import read_drop
+    from validations.dfe import dfe_findings
+
+    drop = run.returns[-1] if run.returns else run.drop
+    year = year_of(drop, run.as_at)
+    frames, _ = read_drop(Path(drop.folder))
+    result = dfe_findings(frames, year)
+    prefix = f"{drop.label}/" if run.returns else ""  # stitched loads name files '<return>/<file>'
+    rows = [{
+        "load_id": run.load_id, "file_name": prefix + f.file_name, "table_name": f.table, "rule_code": f.code,
+        "rule": result.rules.get(f.code, ("DfE rule " + f.code, []))[0], "severity": SEVERITY,
+        "row_number": f.row, "column_name": ",".join(result.rules.get(f.code, ("", []))[1]) or None,
+        "count": 1, "source": SOURCE,
+    } for f in result.findings]
+    columns = ["load_id", "file_name", "table_name", "rule_code", "rule", "severity", "row_number",
+               "column_name", "count", "source"]
+    findings = pd.DataFrame(rows, columns=columns)
+    findings["row_number"] = findings["row_number"].astype("Int64")
+    return Readiness(run.load_id, result.ruleset, year, findings, result.failed)
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def report_section(r: Readiness) -> list[str]:
+    """Markdown for the load's validation report: counts by rule, then the lines to fix."""
+    lines = ["", f"## DfE return readiness ({r.year}, the DfE's rule pack {r.ruleset})", "",
+             "The DfE's own 903 rules (Data to Insight's `csc-validator-be-903`), run after the publish on "
+             "the drop as received. They change nothing that was loaded; they are what the DfE's tool "
+             "will show when the return is submitted. Our own rules are above.", ""]
+    if r.findings.empty:
+        lines.append("No DfE rule fired.")
+    else:
+        counts = Counter(zip(r.findings["rule_code"], r.findings["rule"]))
+        lines += ["| DfE rule | description | rows |", "|---|---|---|"]
+        lines += [f"| {code} | {_md(text)} | {n} |" for (code, text), n in counts.most_common()]
+        lines += ["", f"### Lines to fix (first {LINES_PER_RULE} per rule; all are in audit.validation_results)", ""]
+        for code, group in r.findings.groupby("rule_code", sort=True):
+            where = [f"{_md(f)} line {n}" for f, n in zip(group["file_name"], group["row_number"])][:LINES_PER_RULE]
+            more = f" and {len(group) - LINES_PER_RULE} more" if len(group) > LINES_PER_RULE else ""
+            lines.append(f"- {code}: {', '.join(where)}{more}")
+    if r.failed:
+        lines += ["", f"Rules the DfE validator could not run on this drop: {', '.join(sorted(r.failed))}."]
+    return lines
+
+
+def append_to_report(report_dir: Path | None, r: Readiness) -> None:
+    if report_dir is None:
+        return
+    path = Path(report_dir) / "validation.md"
+    if path.exists():
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(report_section(r)) + "\n")
