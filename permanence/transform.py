@@ -169,7 +169,8 @@ def run_dbt(
     if artifacts_dir is None:
         target_path, log_path = project / "target", project / "logs"
     else:
-        target_path, log_path = Path(artifacts_dir) / "target", Path(artifacts_dir) / "logs"
+        # absolute: dbt reads relative paths from the project folder, not from where the run started
+        target_path, log_path = Path(artifacts_dir).resolve() / "target", Path(artifacts_dir).resolve() / "logs"
 
     env = {**(extra_env or {}), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PERMANENCE_DBT_TARGET": target}
     if target == "duckdb":

@@ -1,5 +1,0 @@
-
-    select la_code, repair_type, count(*) as n_records
-    from "permanence"."intermediate"."int_episodes__repair_audit"
-    group by la_code, repair_type
-    having count(*) > 1

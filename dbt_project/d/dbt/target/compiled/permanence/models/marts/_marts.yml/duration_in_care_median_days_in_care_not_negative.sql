@@ -1,4 +1,0 @@
-
-    select 1 as failing_row
-    from "permanence"."marts"."duration_in_care"
-    where not coalesce((median_days_in_care is null or median_days_in_care >= 0), false)

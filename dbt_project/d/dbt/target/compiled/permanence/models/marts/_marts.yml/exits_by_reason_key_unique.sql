@@ -1,5 +1,0 @@
-
-    select la_code, collection_year, reason_ceased, count(*) as n_records
-    from "permanence"."marts"."exits_by_reason"
-    group by la_code, collection_year, reason_ceased
-    having count(*) > 1

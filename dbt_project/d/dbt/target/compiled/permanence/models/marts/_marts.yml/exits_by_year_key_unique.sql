@@ -1,5 +1,0 @@
-
-    select la_code, collection_year, exit_route, count(*) as n_records
-    from "permanence"."marts"."exits_by_year"
-    group by la_code, collection_year, exit_route
-    having count(*) > 1

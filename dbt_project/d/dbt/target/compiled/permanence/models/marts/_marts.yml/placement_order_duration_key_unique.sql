@@ -1,5 +1,0 @@
-
-    select la_code, as_at_date, child_id, count(*) as n_records
-    from "permanence"."marts"."placement_order_duration"
-    group by la_code, as_at_date, child_id
-    having count(*) > 1

@@ -1,4 +1,0 @@
-
-    select 1 as failing_row
-    from "permanence"."marts"."weekly_cost_by_cohort"
-    where not coalesce((estimated_weekly_cost_gbp is null or estimated_weekly_cost_gbp >= 0), false)

@@ -1,5 +1,0 @@
-
-    select la_code, as_at_date, cohort_id, count(*) as n_records
-    from "permanence"."marts"."weekly_cost_by_cohort"
-    group by la_code, as_at_date, cohort_id
-    having count(*) > 1

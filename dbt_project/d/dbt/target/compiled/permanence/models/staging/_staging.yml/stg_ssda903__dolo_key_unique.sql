@@ -1,5 +1,0 @@
-
-    select la_code, child_id, dolo_start_date, extract_date, count(*) as n_records
-    from "permanence"."staging"."stg_ssda903__dolo"
-    group by la_code, child_id, dolo_start_date, extract_date
-    having count(*) > 1

@@ -1,5 +1,0 @@
-
-    select la_code, reporting_date, child_id, count(*) as n_records
-    from "permanence"."intermediate"."int_children__on_date"
-    group by la_code, reporting_date, child_id
-    having count(*) > 1

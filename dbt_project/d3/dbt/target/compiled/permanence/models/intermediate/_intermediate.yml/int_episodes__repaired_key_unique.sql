@@ -1,5 +1,0 @@
-
-    select la_code, child_id, episode_start_date, count(*) as n_records
-    from "permanence"."intermediate"."int_episodes__repaired"
-    group by la_code, child_id, episode_start_date
-    having count(*) > 1

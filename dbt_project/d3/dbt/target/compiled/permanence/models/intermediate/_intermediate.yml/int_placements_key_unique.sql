@@ -1,5 +1,0 @@
-
-    select la_code, child_id, placement_number, count(*) as n_records
-    from "permanence"."intermediate"."int_placements"
-    group by la_code, child_id, placement_number
-    having count(*) > 1

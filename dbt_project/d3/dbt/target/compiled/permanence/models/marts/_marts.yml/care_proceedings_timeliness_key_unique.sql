@@ -1,5 +1,0 @@
-
-    select la_code, collection_year, count(*) as n_records
-    from "permanence"."marts"."care_proceedings_timeliness"
-    group by la_code, collection_year
-    having count(*) > 1

@@ -1,5 +1,0 @@
-
-    select la_code, as_at_date, cohort_id, child_id, count(*) as n_records
-    from "permanence"."marts"."spg_cohort_children"
-    group by la_code, as_at_date, cohort_id, child_id
-    having count(*) > 1

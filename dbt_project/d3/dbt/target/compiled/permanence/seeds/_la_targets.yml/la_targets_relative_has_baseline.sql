@@ -1,4 +1,0 @@
-
-    select 1 as failing_row
-    from "permanence"."reference"."la_targets"
-    where not coalesce((target_kind <> 'relative' or baseline_period is not null), false)
