@@ -70,7 +70,7 @@ def test_dbt_unit_tests_pass(tmp_path):
     run_dbt("seed", warehouse=wh, artifacts_dir=art)  # code labels the marts join (reason_episode_ceased)
     run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability "
                                         "+permanence_plan_by_second_review +spg_cohort_summary +exits_by_year +exits_by_reason "
-                                        "+reentry_by_previous_exit +care_proceedings_timeliness +care_proceedings_open",
+                                        "+reentry_by_previous_exit +care_proceedings_timeliness +care_proceedings_open +weekly_cost_by_cohort",
             artifacts_dir=art)
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit", artifacts_dir=art)
     assert outcome.success

@@ -1,7 +1,9 @@
 -- Estimated weekly spend per SPG cohort on D (for budget scrutiny): the tracker's children priced
 -- by current placement type and provider from the seed unit_costs (ILLUSTRATIVE figures the LA
 -- replaces). A cost row with a blank provider applies to any provider of that type; a row for the
--- exact provider wins. Children in several cohorts are counted (and priced) in each.
+-- exact provider wins. Children in several cohorts are counted (and priced) in each. A cohort with a
+-- child in a placement the seed has no cost for has no estimate (null, and cost_note says why): a
+-- sum over the children that happen to be priced would be a wrong figure that looks right.
 with tracker as (
 
     select * from {{ ref('spg_cohort_children') }}
@@ -59,8 +61,14 @@ select
     cast(cohorts.cohort_name as varchar) as cohort_name,
     cast(coalesce(summed.children, 0) as bigint) as children,
     cast(coalesce(summed.children_costed, 0) as bigint) as children_costed,
-    cast(coalesce(summed.estimated_weekly_cost_gbp, 0) as double precision) as estimated_weekly_cost_gbp,
-    cast(coalesce(summed.estimated_weekly_cost_gbp, 0) * 52 as double precision) as estimated_annual_cost_gbp
+    cast(case when coalesce(summed.children_costed, 0) = coalesce(summed.children, 0)
+              then coalesce(summed.estimated_weekly_cost_gbp, 0) end as double precision) as estimated_weekly_cost_gbp,
+    cast(case when coalesce(summed.children_costed, 0) = coalesce(summed.children, 0)
+              then coalesce(summed.estimated_weekly_cost_gbp, 0) * 52 end as double precision) as estimated_annual_cost_gbp,
+    cast(case when coalesce(summed.children_costed, 0) < coalesce(summed.children, 0)
+              then 'not available: ' || cast(summed.children - summed.children_costed as varchar) || ' of '
+                   || cast(summed.children as varchar) || ' children in placements without a unit cost (seed unit_costs)'
+         end as varchar) as cost_note
 from dates
 cross join ({{ spg_cohorts_relation() }}) as cohorts
 left join summed
