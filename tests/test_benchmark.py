@@ -122,6 +122,12 @@ def test_quartiles_cover_all_las(published_only):
                          "min(case when quartile_all_las = 4 then value end) from marts.benchmark "
                          "where measure = 'stability_three_plus' and period = '2024-25'").fetchone()
     assert q1 <= q4
+    # every quartile says over which LAs it was taken
+    bases = con.execute("select distinct las_with_data, quartile_basis from marts.benchmark where measure = "
+                        "'stability_three_plus' and period = '2024-25' and quartile_all_las is not null").fetchall()
+    assert len(bases) == 1 and bases[0][1] == f"among the {bases[0][0]} LAs with a published 2024-25 figure"
+    assert con.execute("select count(*) from marts.benchmark where (quartile_all_las is null) <> "
+                       "(quartile_basis is null)").fetchone()[0] == 0
 
 
 @needs_ref

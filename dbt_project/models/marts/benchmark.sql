@@ -182,6 +182,12 @@ select
     cast(case when focus.value is not null and focus.complete and focus.polarity <> 'no direction'
               then 1 + floor(4.0 * (all_ranked.overall_rank - 1) / all_ranked.las_with_data) end as integer) as quartile_all_las,
     cast(case when focus.value is not null and focus.complete then all_ranked.las_with_data end as integer) as las_with_data,
+    -- the LAs a quartile was taken over, in words, so a printed quartile never hides its basis
+    cast(case when focus.value is not null and focus.complete and focus.polarity <> 'no direction'
+              then 'among the ' || cast(all_ranked.las_with_data as varchar) || ' LAs with a '
+                   || case when focus.source = 'published' then 'published ' || focus.period || ' figure'
+                           else focus.period || ' figure (computed where loaded, else published)' end
+         end as varchar) as quartile_basis,
     cast(focus.complete as boolean) as complete,
     cast(focus.incomplete_reason as varchar) as incomplete_reason,
     cast(case when focus.source = 'computed' then la_published.value end as double precision) as published_value,
