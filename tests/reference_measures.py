@@ -490,10 +490,10 @@ def adoption_timeliness(episodes: pd.DataFrame, ad1: pd.DataFrame, as_at: dt.dat
 
 def _score(t: pd.DataFrame, by: list[str], suffix: str = "") -> pd.DataFrame:
     t = t.assign(a1=t["a1_days"].astype(float), a2=t["a2_days"].astype(float), a10=t["a10_days"].astype(float))
-    t["a1_in_time"] = (t["a1"] < A1_THRESHOLD).astype(float).where(t["a1"].notna())
+    t["a1_in_time_pct"] = 100.0 * (t["a1"] < A1_THRESHOLD).astype(float).where(t["a1"].notna())  # shares 0-100
     out = t.groupby(by, as_index=False).agg(
         children_adopted=("child_id", "nunique"), a1_mean=("a1", "mean"), a2_mean=("a2", "mean"),
-        a10_mean=("a10", "mean"), a3_share=("a1_in_time", "mean"))
+        a10_mean=("a10", "mean"), a3_share=("a1_in_time_pct", "mean"))
     if suffix:
         out = out.drop(columns="children_adopted").rename(
             columns={c: c + suffix for c in ("a1_mean", "a2_mean", "a10_mean", "a3_share")})

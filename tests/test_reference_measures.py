@@ -262,11 +262,11 @@ def test_adoption_a1_a10_a2():
 
     sc = rm.adoption_scorecard(t.reset_index()).set_index("collection_year")
     y1 = sc.loc["2022-23"]
-    assert y1.children_adopted == 2 and y1.a1_mean == 365 and y1.a3_share == 1.0
+    assert y1.children_adopted == 2 and y1.a1_mean == 365 and y1.a3_share == 100.0
     y2 = sc.loc["2023-24"]
     assert y2.a3_share == 0.0  # 426 is not < 426
     assert y2.a1_mean_3yr == pytest.approx((365 + 426) / 2)
-    assert y2.a3_share_3yr == pytest.approx(0.5)
+    assert y2.a3_share_3yr == pytest.approx(50.0)
     assert y2.a2_mean_3yr == pytest.approx((59 + 0) / 2)
 
 

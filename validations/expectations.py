@@ -126,7 +126,7 @@ def _suites(gx, present: set[str]) -> dict[str, tuple[str, list, str]]:
     """suite name -> (frame source: mart name or reconciliation name, expectations, definition)."""
     E = gx.expectations
     nonneg = lambda col: E.ExpectColumnValuesToBeBetween(column=col, min_value=0)  # noqa: E731  (nulls ignored)
-    share = lambda col: E.ExpectColumnValuesToBeBetween(column=col, min_value=0, max_value=1)  # noqa: E731
+    share = lambda col: E.ExpectColumnValuesToBeBetween(column=col, min_value=0, max_value=100)  # noqa: E731
     ge = lambda a, b: E.ExpectColumnPairValuesAToBeGreaterThanB(  # noqa: E731
         column_A=a, column_B=b, or_equal=True, ignore_row_if="either_value_is_missing")
     suites: dict[str, tuple[str, list, str]] = {
@@ -154,7 +154,7 @@ def _suites(gx, present: set[str]) -> dict[str, tuple[str, list, str]]:
             nonneg("children_adopted"), share("a3_share"), share("a3_share_3yr"),
             nonneg("a1_mean"), nonneg("a2_mean"),
             ge("children_adopted_3yr", "children_adopted"),
-        ], "Adoption scorecard: shares within 0-1, means not negative, 3-year pool not below the year"),
+        ], "Adoption scorecard: shares within 0-100, means not negative, 3-year pool not below the year"),
         "spg_cohort_children": ("spg_cohort_children", [
             E.ExpectColumnValuesToNotBeNull(column="child_id"),
             E.ExpectColumnValuesToBeBetween(column="cohort_id", min_value=1, max_value=6),
@@ -178,7 +178,7 @@ def _suites(gx, present: set[str]) -> dict[str, tuple[str, list, str]]:
             share("share_plan_by_second_review"),
             ge("periods_due_second_review", "plan_by_second_review"),
             ge("periods_due_second_review", "second_review_overdue"),
-        ], "Permanence plan by second review: share within 0-1"),
+        ], "Permanence plan by second review: share within 0-100"),
         # issue 4's reference marts, checked when they are built
         "targets": ("targets", [
             E.ExpectColumnValuesToBeInSet(column="status", value_set=["green", "amber", "red", "no data", "incomplete"]),

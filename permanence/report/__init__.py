@@ -202,7 +202,6 @@ def _adoption(d: _Data, la: str, q: Quarter) -> str:
                             "A2 mean days (court authority to match)": shown["a2_mean"].tolist()},
                            "days", hlines={f"A1 threshold {A1_THRESHOLD}": A1_THRESHOLD,
                                            f"A2 threshold {A2_THRESHOLD}": A2_THRESHOLD})
-    df = df.assign(a3_share=100 * df["a3_share"])
     df = d.hide.table(df, counts=["children_adopted", "children_adopted_3yr"], resting=resting)
     tab = df.rename(columns={"collection_year": "Year", "children_adopted": "Adopted",
                              "children_adopted_3yr": "Adopted 3-yr", "a1_mean": "A1 mean days",

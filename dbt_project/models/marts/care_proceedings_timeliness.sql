@@ -54,7 +54,7 @@ final as (
         cast(children_with_final_order as bigint) as children_concluded,
         cast(mean_weeks_to_final_order as double precision) as mean_weeks_to_final_order,
         cast(within_26_weeks as bigint) as within_26_weeks,
-        cast(case when sets_with_final_order > 0 then 1.0 * within_26_weeks / sets_with_final_order end
+        cast(case when sets_with_final_order > 0 then 100.0 * within_26_weeks / sets_with_final_order end
              as double precision) as share_within_26_weeks,
         cast(sets_withdrawn as bigint) as proceedings_withdrawn,
         cast(sets_no_order as bigint) as proceedings_no_order,

@@ -161,7 +161,7 @@ final as (
         cast(periods_due_second_review as bigint) as periods_due_second_review,
         cast(plan_by_second_review as bigint) as plan_by_second_review,
         cast(second_review_overdue as bigint) as second_review_overdue,
-        cast(1.0 * plan_by_second_review / periods_due_second_review as double precision) as share_plan_by_second_review,
+        cast(100.0 * plan_by_second_review / periods_due_second_review as double precision) as share_plan_by_second_review,
         cast(incomplete_reason is null as boolean) as complete,
         cast(incomplete_reason as varchar) as incomplete_reason,
         cast({{ is_partial_year('start_year', 'as_at_date') }} as boolean) as partial

@@ -55,7 +55,7 @@ final as (
         cast(exit_route as varchar) as exit_route,
         cast(children_exited as bigint) as children_exited,
         cast(reentered_within_12_months as bigint) as reentered_within_12_months,
-        cast(1.0 * reentered_within_12_months / children_exited as double precision) as share_reentered,
+        cast(100.0 * reentered_within_12_months / children_exited as double precision) as share_reentered,
         cast(reason is null as boolean) as complete,
         cast(reason as varchar) as incomplete_reason,
         cast({{ is_partial_year('end_year', 'as_at_date') }} as boolean) as partial
