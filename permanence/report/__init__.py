@@ -304,12 +304,15 @@ def _quality(warehouse: Path | None, la: str, q: Quarter) -> str:
             from latest where la_code = ? and cast(started_at as date) between ? and ? group by status order by status""",
             params).df()
         rules = con.execute("""
-            select coalesce(v.source, 'ours') as source, v.severity, v.rule_code, v.rule, count(*) as findings,
-                   sum(coalesce(v.count, 1)) as rows
-            from audit.validation_results v join (select distinct load_id, la_code, started_at from audit.loads) l using (load_id)
-            where l.la_code = ? and cast(l.started_at as date) between ? and ?
-            group by all
-            qualify row_number() over (partition by source order by rows desc, v.rule_code) <= 10  -- ten of each
+            with fired as (
+                select coalesce(v.source, 'ours') as source, v.severity, v.rule_code, v.rule, count(*) as findings,
+                       sum(coalesce(v.count, 1)) as rows
+                from audit.validation_results v
+                join (select distinct load_id, la_code, started_at from audit.loads) l using (load_id)
+                where l.la_code = ? and cast(l.started_at as date) between ? and ?
+                group by 1, 2, 3, 4)
+            select * from fired
+            qualify row_number() over (partition by source order by rows desc, rule_code) <= 10  -- ten of each
             order by source desc, rows desc""", params).df()
         has_exp = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
                               "and table_name='expectation_results'").fetchone()[0]
