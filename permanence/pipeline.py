@@ -96,7 +96,14 @@ def new_load_id(la_code: str) -> str:
 
 
 def prepare(settings: Settings) -> list[str]:
-    """Once per run, holding the warehouse lock: create what is missing, clear up killed runs."""
+    """Once per run, holding the warehouse lock: create what is missing, clear up killed runs (their
+    rows in the warehouse, their temporaries on disk). Returns the killed loads' ids."""
+    import logging
+
+    from permanence.recovery import remove_stale_temporaries
+
+    for path in remove_stale_temporaries(settings):
+        logging.getLogger("permanence.recovery").warning("removed %s, left by a run that was killed", path)
     with warehouse.connect(settings) as con:
         warehouse.create_schema(con)
         return warehouse.recover_unfinished(con)
