@@ -125,6 +125,22 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
     return path
 
 
+@task(**TASK)
+def retention(settings: Settings) -> int:
+    """Delete what is past its retention time (permanence.retention), after the publish. A failure
+    here is logged and left for the next night (or `permanence retention`): it never undoes a publish."""
+    from permanence import retention as ret
+
+    try:
+        with step("retention", "retention"):
+            deleted = ret.apply(settings)
+    except Exception as exc:  # noqa: BLE001  (anything: the publish stands)
+        get_run_logger().warning("retention failed (%s: %s); nothing published is undone; `permanence retention` "
+                                 "retries it", type(exc).__name__, exc)
+        return 0
+    return len(deleted)
+
+
 Sources = str | list[str]  # one drop, or several yearly returns of one LA (or a folder of them)
 
 
@@ -237,6 +253,7 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
         checks(settings, runs)
         published = publish(settings, runs)
         tracker(settings, published)
+        retention(settings)
     for r in runs:
         logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
     if published:
