@@ -361,7 +361,7 @@ def _maintenance(label: str, fn, settings, *args):
     from permanence.erasure import RebuildFailed, Refused
     from permanence.progress import step
     from permanence.pseudonymise import MissingKeyError
-    from permanence.security import UnsafeSetup
+    from permanence.security import UnsafeSetup, WeakKeyError
     from permanence.warehouse import WarehouseBusy
 
     try:
@@ -369,9 +369,11 @@ def _maintenance(label: str, fn, settings, *args):
             return fn(settings, *args)
     except Refused as exc:
         _fail(str(exc), hint=exc.hint)
-    except (MissingKeyError, UnsafeSetup) as exc:
-        _fail(str(exc), hint="the key is the nightly run's (PERMANENCE_HMAC_KEY, _KEY_FILE or _KEY_BLOCK); "
-                             "see docs/security.md")
+    except (MissingKeyError, WeakKeyError) as exc:
+        _fail(str(exc), hint="the current key is the nightly run's (PERMANENCE_HMAC_KEY, _KEY_FILE or _KEY_BLOCK); "
+                             "see docs/security.md, Keys")
+    except UnsafeSetup as exc:
+        _fail(str(exc), hint="nothing was changed; see docs/security.md")
     except WarehouseBusy as exc:
         _fail(str(exc), hint="a nightly run is writing the warehouse; try again when it ends")
     except RebuildFailed as exc:

@@ -32,7 +32,7 @@ from permanence import contract, warehouse
 from permanence.config import Settings
 from permanence.extract import ROW, ExtractFrame, StructuralError
 from permanence.pseudonymise import pseudonym, resolve_key
-from permanence.security import (check_key_file, check_key_strength, check_la_code, ensure_private_dir,
+from permanence.security import (UnsafeSetup, check_key_file, check_key_strength, check_la_code, ensure_private_dir,
                                  key_fingerprint, private_files, share_with_group)
 
 DATA_SUFFIXES = {".csv", ".txt", ".xml"}
@@ -286,6 +286,33 @@ def _check_warehouse_key(con, fingerprint: str) -> None:
                       "set PERMANENCE_HMAC_KEY / PERMANENCE_HMAC_KEY_FILE to the key the nightly run uses")
 
 
+def _check_key_against_raw(con, settings: Settings, key: bytes, la_code: str) -> None:
+    """For a warehouse whose loads predate key fingerprints: the key must turn some archived CMS id
+    of the LA into a pseudonym that is in raw, or an erasure would rewrite the archive and miss raw."""
+    import itertools
+
+    if not con.execute("select count(*) from raw.header where la_code = ?", [la_code]).fetchone()[0]:
+        return
+    for folder in archived_folders(settings, la_code):
+        for path in _data_files(folder):
+            try:
+                frames = _read(path)
+            except StructuralError:
+                continue
+            for ef in frames:
+                ids = list(itertools.islice(ef.frame[ef.table.child_column].dropna().unique(), 50))
+                if not ids:
+                    continue
+                found = con.execute(
+                    f'select count(*) from raw.{ef.table.name} where la_code = ? and "{ef.table.child_column.lower()}" '
+                    f'in ({", ".join("?" * len(ids))})', [la_code, *[pseudonym(key, la_code, i) for i in ids]]).fetchone()[0]
+                if found:
+                    return
+    raise Refused(f"the configured pseudonymisation key turns none of LA {la_code}'s archived ids into a pseudonym "
+                  "in raw: it is not the key the loads were made with; nothing was changed",
+                  "set PERMANENCE_HMAC_KEY / PERMANENCE_HMAC_KEY_FILE to the key the nightly run uses")
+
+
 def _known_las(con, settings: Settings) -> list[str]:
     in_audit = {r[0] for r in con.execute("select distinct la_code from audit.loads where la_code is not null").fetchall()}
     on_disk = {p.name for p in settings.archive_dir.glob("[0-9][0-9][0-9]")} if settings.archive_dir.is_dir() else set()
@@ -298,7 +325,10 @@ def _pseudonym_sha(p: str) -> str:
 
 def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
     """Remove one child (their CMS id, as in the drop) from raw, the archive and every mart."""
-    check_la_code(la_code)
+    try:
+        check_la_code(la_code)
+    except UnsafeSetup as exc:
+        raise Refused(str(exc), "give the DfE 3-digit code of the LA whose drop held the child") from None
     child_id = (child_id or "").strip()
     if not child_id:
         raise Refused("--child is empty", "give the child's CMS id as it appears in the drop's CHILD column")
@@ -316,6 +346,8 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
             if la_code not in las:
                 raise Refused(f"LA {la_code} has no loads or archive in this warehouse; nothing was changed",
                               f"LAs here: {', '.join(las) or 'none'}")
+            if warehouse.warehouse_key(con) is None:
+                _check_key_against_raw(con, settings, key, la_code)
             for name, t in contract.tables().items():
                 col = t.child_column.lower()
                 n = con.execute(f'select count(*) from raw.{name} where la_code = ? and "{col}" = ?', [la_code, p]).fetchone()[0]

@@ -1,8 +1,10 @@
 """Issue 13 point 5 and the end of point 3: retention, `permanence erase`, `permanence rekey`.
 
-One small synthetic region is loaded once for the module (a 2-core CI machine runs this): erase
-then rekey act on it in turn, and each is compared with a fresh warehouse built from the edited
-archive. Retention needs no dbt build: loads are recorded and the clock is moved on."""
+One small synthetic region is loaded and built once for the module (a 2-core CI machine runs
+this): erase then rekey act on it in turn (the rekey test runs after the erase tests), and each is
+compared with a fresh warehouse built from the edited archive, or with the old marts renamed. The
+refusals, the archive rewrites and retention need no dbt build: loads are recorded and, for
+retention, the clock is moved on."""
 
 from __future__ import annotations
 
@@ -91,6 +93,7 @@ def erased(region):
     return tmp, settings, job, before
 
 
+@pytest.mark.slow
 def test_erase_removes_the_child_everywhere_and_records_it_without_identifiers(erased):
     tmp, settings, job, before = erased
     p = pseudonym(STRONG.encode(), LA, CHILD)
@@ -135,6 +138,7 @@ def test_erase_leaves_the_warehouse_a_fresh_build_from_the_edited_archive_would_
     assert not _differing(a, b), f"differ from a fresh build: {_differing(a, b)}"
 
 
+@pytest.mark.slow
 def test_erase_again_is_refused_child_not_found(erased):
     _, settings, _, _ = erased
     with pytest.raises(erasure.Refused, match="no child with that id"):
@@ -181,8 +185,11 @@ def _cli(args: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
     return result.exit_code, lines
 
 
-def test_erase_unknown_la_and_unknown_child_end_with_error_and_hint(erased):
-    _, settings, _, _ = erased
+def test_erase_unknown_la_and_unknown_child_end_with_error_and_hint(tmp_path):
+    [drop] = generate_region(tmp_path / "in", las=1, children=10, years=2, seed=7)
+    settings = Settings(data_dir=_data_dir(tmp_path / "data"), hmac_key=STRONG)
+    # Loaded and recorded, not built: each refusal comes before any rebuild.
+    _published(settings, ingest(settings, [(str(drop.path), LA)], key=STRONG.encode()))
     env = {"PERMANENCE_HMAC_KEY": STRONG}
     code, lines = _cli(["erase", "--la", "999", "--child", CHILD, "--data-dir", str(settings.data_dir)], env)
     assert code == 1 and lines[-2].startswith("error: LA 999") and lines[-1].startswith("hint: LAs here: 894")
@@ -190,6 +197,21 @@ def test_erase_unknown_la_and_unknown_child_end_with_error_and_hint(erased):
     assert code == 1 and lines[-2].startswith("error: no child") and lines[-1].startswith("hint:")
     code, lines = _cli(["erase", "--la", "../x", "--child", CHILD, "--data-dir", str(settings.data_dir)], env)
     assert code == 1 and lines[-2].startswith("error: LA code") and lines[-1].startswith("hint:")
+    other = {"PERMANENCE_HMAC_KEY": NEW}
+    code, lines = _cli(["erase", "--la", "894", "--child", CHILD, "--data-dir", str(settings.data_dir)], other)
+    assert code == 1 and "not this warehouse's" in lines[-2] and lines[-1].startswith("hint: set PERMANENCE_HMAC_KEY")
+
+
+def test_erase_with_another_key_is_refused_even_before_fingerprints_were_recorded(tmp_path):
+    [drop] = generate_region(tmp_path / "in", las=1, children=10, years=2, seed=7)
+    settings = Settings(data_dir=_data_dir(tmp_path / "data"), hmac_key=STRONG)
+    ingest(settings, [(str(drop.path), LA)], key=STRONG.encode())  # no final audit row: no fingerprint
+    with warehouse.connect(settings) as con:
+        con.execute("update audit.loads set key_fingerprint = null")
+    archived = {p.name: p.read_bytes() for p in _archive_folder(settings).iterdir()}
+    with pytest.raises(erasure.Refused, match="not the key the loads were made with"):
+        erasure.erase(Settings(data_dir=settings.data_dir, hmac_key=NEW), LA, CHILD)
+    assert {p.name: p.read_bytes() for p in _archive_folder(settings).iterdir()} == archived
 
 
 def test_rekey_weak_or_open_new_key_is_refused_with_a_hint(tmp_path):
