@@ -77,7 +77,7 @@ def due(settings: Settings, now: dt.datetime | None = None) -> list[Deletion]:
             for r in con.execute(
                 """select load_id, status, finished_at, la_code, extract_date, drop_sha256 from (
                      select *, row_number() over (partition by load_id order by finished_at desc) as rn
-                     from audit.loads) where rn = 1""").fetchall()
+                     from audit.loads) latest where rn = 1""").fetchall()
         }
         returns = con.execute("select load_id, extract_date, drop_sha256 from audit.load_returns").fetchall()
 
