@@ -301,3 +301,19 @@ def test_retention_deletes_only_what_is_due_and_records_each_deletion(tmp_path):
     assert sorted(p.name for p in parquet.iterdir() if p.is_dir()) == [today]  # the latest is never due
     assert not any(CHILD in repr(r) for r in recorded)
     assert retention.due(settings, now=later) == []
+
+
+def test_a_retention_failure_in_the_nightly_flow_is_a_warning_and_the_publish_stands(tmp_path, monkeypatch):
+    from unittest import mock
+
+    from flows import nightly
+
+    def broken(*args, **kwargs):
+        raise PermissionError("archive folder not writable")
+
+    logger = mock.Mock()
+    monkeypatch.setattr(retention, "apply", broken)
+    monkeypatch.setattr(nightly, "get_run_logger", lambda: logger)
+    assert nightly.retention.fn(Settings(data_dir=_data_dir(tmp_path / "data"))) == 0
+    message = logger.warning.call_args[0][0] % logger.warning.call_args[0][1:]
+    assert "retention failed (PermissionError" in message and "nothing published is undone" in message
