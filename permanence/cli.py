@@ -400,6 +400,10 @@ def erase(
     console.print(f"erasure {job.erasure_id}: raw rows removed: {job.rows_removed} ({tables})", soft_wrap=True)
     console.print(f"archived files rewritten: {len(job.files)}; Parquet snapshot files rewritten: {job.parquet_files}",
                   soft_wrap=True)
+    for path in job.unreadable:
+        console.print(f"[bold yellow]warning:[/] {path}: a refused drop's file that cannot be parsed and may hold "
+                      "the id; it was not rewritten: delete it (`permanence retention` removes quarantined drops "
+                      "in time)", soft_wrap=True)
     if job.resumed:
         console.print("an earlier erasure of this child had stopped before its rebuild: finished now")
     console.print(f"published: {job.published or settings.warehouse_label}", soft_wrap=True)

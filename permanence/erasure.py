@@ -126,10 +126,7 @@ def plan_rewrite(path: Path, child_id: str) -> Rewrite | None:
     data = path.read_bytes()
     if child_id.encode() not in data:
         return None  # cheap pre-filter: most files of a long archive do not name the child
-    try:
-        frames = _read(path)
-    except StructuralError:
-        return None  # a file the pipeline never read (its drop was refused): nothing of it in raw
+    frames = _read(path)  # StructuralError: a file of a refused drop; the caller reports it
     removed = sorted(_child_rows(frames, child_id))
     if not removed:
         return None
@@ -268,6 +265,7 @@ class Erasure:
     parquet_files: int = 0
     published: Path | None = None
     resumed: bool = False  # an earlier erasure of this child stopped before its republish
+    unreadable: list[str] = field(default_factory=list)  # archived files naming the id that no reader parses
 
     @property
     def rows_removed(self) -> int:
@@ -359,10 +357,21 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
             unfinished = bool(last and last[0] == "erased")
         for folder in archived_folders(settings, la_code):
             for path in _data_files(folder):
-                rw = plan_rewrite(path, child_id)
+                try:
+                    rw = plan_rewrite(path, child_id)
+                except StructuralError:
+                    # A refused drop's file that cannot be parsed, so not rewritten record by
+                    # record: named to the operator (it may hold the id), never passed over silently.
+                    job.unreadable.append(str(path.relative_to(settings.data_dir)))
+                    continue
                 if rw is not None:
                     job.files.append(rw)
         if not job.rows_per_table and not job.files:
+            if job.unreadable and not unfinished:
+                raise Refused(f"the child is in none of LA {la_code}'s raw tables or readable archived files, but "
+                              f"{len(job.unreadable)} unparseable files of refused drops contain the id's text: "
+                              f"{', '.join(job.unreadable)}; nothing was changed",
+                              "delete those files (their drops were never loaded), or let retention remove them")
             if not unfinished:
                 raise Refused(f"no child with that id in LA {la_code}'s raw tables or archive; nothing was changed",
                               "give the CMS id exactly as in the drop's CHILD column (not the pseudonym), and the LA that sent it")
@@ -412,7 +421,9 @@ def _record_erasure(con, job: Erasure, tag: str, fingerprint: str, status: str, 
         "rows_removed": job.rows_removed,
         "rows_per_table": ",".join(f"{t}:{n}" for t, n in sorted(job.rows_per_table.items())),
         "files_rewritten": len(job.files), "parquet_files_rewritten": job.parquet_files,
-        "key_fingerprint": fingerprint, "erased_at": dt.datetime.now(), "message": message,
+        "key_fingerprint": fingerprint, "erased_at": dt.datetime.now(),
+        "message": message + (f"; {len(job.unreadable)} unparseable archived files may still hold the id (delete them)"
+                              if job.unreadable else ""),
     }])
 
 

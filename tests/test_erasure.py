@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from permanence import erasure, pipeline, retention, warehouse
 from permanence.cli import app
 from permanence.config import Settings
+from permanence.publish import latest_parquet
 from permanence.pseudonymise import pseudonym
 from permanence.readers import read_drop
 from permanence.security import KeyMismatch, key_fingerprint
@@ -30,6 +31,7 @@ STRONG = "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98"
 NEW = "99173182a2528c938e5a61ef263642c7a1b0f71316906e8acf66a0729f65b7c1"
 CHILD = "894000001"  # in most of the synthetic drop's tables
 LA = "894"
+YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 ID_COLUMNS = ("load_id",)  # differ between two warehouses of the same history, by construction
 
 
@@ -78,7 +80,8 @@ def _rebuilt_from_archive(settings: Settings, where: Path, key: str) -> Settings
 @pytest.fixture(scope="module")
 def region(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("erasure")
-    [drop] = generate_region(tmp / "in", las=1, children=40, years=2, seed=13)
+    # The XML export (903 tables in one XML file, the extras as CSV): both kinds of archived file.
+    [drop] = generate_region(tmp / "in", las=1, children=40, years=2, seed=13, fmt="xml")
     settings = Settings(data_dir=_data_dir(tmp / "data"), hmac_key=STRONG)
     run_drops(settings, [(str(drop.path), drop.la_code)], key=STRONG.encode())
     return tmp, settings
@@ -89,6 +92,9 @@ def erased(region):
     tmp, settings = region
     folder = _archive_folder(settings)
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    # An older snapshot, as an earlier night would have left: erase must reach it too.
+    parquet = settings.published_dir / "parquet"
+    shutil.copytree(latest_parquet(parquet), parquet / YESTERDAY)
     job = erasure.erase(settings, LA, CHILD)
     return tmp, settings, job, before
 
@@ -97,7 +103,8 @@ def erased(region):
 def test_erase_removes_the_child_everywhere_and_records_it_without_identifiers(erased):
     tmp, settings, job, before = erased
     p = pseudonym(STRONG.encode(), LA, CHILD)
-    assert job.rows_removed > 0 and "episodes" in job.rows_per_table and job.files
+    assert job.rows_removed > 0 and "episodes" in job.rows_per_table and job.parquet_files
+    assert {rw.path.suffix for rw in job.files} == {".xml", ".csv"}
     folder = _archive_folder(settings)
     frames, _ = read_drop(folder)
     assert all(not (ef.frame[ef.table.child_column] == CHILD).any() for ef in frames)
@@ -152,8 +159,13 @@ def test_rekey_renames_every_id_and_only_the_new_key_is_accepted_afterwards(eras
     key_file = tmp_path / "new.key"
     key_file.write_text(NEW)
     key_file.chmod(0o600)
-    job = erasure.rekey(settings, key_file)
-    assert job.rows_updated > 0 and job.new_fingerprint == key_fingerprint(NEW.encode())
+    # Through the command, as an operator runs it: the current key from the environment.
+    code, lines = _cli(["rekey", "--new-key-file", str(key_file), "--data-dir", str(settings.data_dir)],
+                       {"PERMANENCE_HMAC_KEY": STRONG})
+    assert code == 0, lines
+    assert any(line.startswith("rekey ") and key_fingerprint(NEW.encode()) in line for line in lines)
+    assert lines[-1].startswith("now: give the nightly run the new key")
+    assert not any(NEW in line for line in lines)
     # Every value renamed as the archive's CMS ids say: the marts are the old ones under new names.
     mapping = {}
     for ef in read_drop(_archive_folder(settings))[0]:
@@ -165,11 +177,20 @@ def test_rekey_renames_every_id_and_only_the_new_key_is_accepted_afterwards(eras
     after = _rows(settings)
     assert not _differing(renamed, after), f"differ after rekey: {_differing(renamed, after)}"
     assert not set(mapping) & {v for rows in after.values() for r in rows for v in r if isinstance(v, str)}
+    import duckdb
+
+    with duckdb.connect() as con:  # the older snapshot renamed too: no old pseudonym left anywhere
+        for f in (settings.published_dir / "parquet" / YESTERDAY).glob("*.parquet"):
+            if "child_id" in [r[0] for r in con.execute("select name from parquet_schema(?)", [str(f)]).fetchall()]:
+                ids = {r[0] for r in con.execute(f"select distinct child_id from read_parquet('{f}')").fetchall()}
+                assert not ids & set(mapping) and (ids - {None}) <= set(mapping.values())
     with warehouse.connect(settings) as con:
         warehouse.check_key(con, key_fingerprint(NEW.encode()))
         with pytest.raises(KeyMismatch):
             warehouse.check_key(con, key_fingerprint(STRONG.encode()))
-        assert con.execute("select status from audit.rekeys order by finished_at").fetchall() == [("done",), ("published",)]
+        rekeys = con.execute("select status, new_fingerprint, rows_updated from audit.rekeys order by finished_at").fetchall()
+    assert [r[0] for r in rekeys] == ["done", "published"] and rekeys[0][1] == key_fingerprint(NEW.encode())
+    assert rekeys[0][2] > 0
     # The configured (old) key is now refused by erase too, with a hint.
     with pytest.raises(erasure.Refused, match="not this warehouse's"):
         erasure.erase(settings, LA, "894000002")
@@ -214,6 +235,22 @@ def test_erase_with_another_key_is_refused_even_before_fingerprints_were_recorde
     assert {p.name: p.read_bytes() for p in _archive_folder(settings).iterdir()} == archived
 
 
+def test_an_archived_file_no_reader_parses_is_named_not_passed_over(tmp_path):
+    from permanence.synth import write_defective_drop
+
+    [drop] = generate_region(tmp_path / "in", las=1, children=10, years=2, seed=7)
+    bad = write_defective_drop(drop.path, tmp_path / "bad_2025-03-15", "bad_encoding")  # a Latin-1 header file
+    for p in bad.iterdir():
+        if "Header" not in p.name and p.name != "manifest.json":
+            p.unlink()
+    settings = Settings(data_dir=_data_dir(tmp_path / "data"), hmac_key=STRONG)
+    [run] = ingest(settings, [(str(bad), LA)], key=STRONG.encode())
+    assert run.status == "quarantined"
+    with pytest.raises(erasure.Refused, match="1 unparseable files of refused drops") as refused:
+        erasure.erase(settings, LA, CHILD)
+    assert "Header" in str(refused.value) and CHILD not in str(refused.value)
+
+
 def test_rekey_weak_or_open_new_key_is_refused_with_a_hint(tmp_path):
     data = _data_dir(tmp_path / "data")
     weak = tmp_path / "weak.key"
@@ -234,16 +271,23 @@ def test_rekey_weak_or_open_new_key_is_refused_with_a_hint(tmp_path):
 # ------------------------------------------------------------------------------- archive files
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xml"])
-def test_an_archived_file_loses_only_the_childs_records_the_rest_renumbered(tmp_path, fmt):
+@pytest.mark.parametrize("fmt, defect", [("csv", None), ("xml", None), ("csv", "crlf"), ("csv", "bom"),
+                                         ("csv", "trailing_blank_rows")])
+def test_an_archived_file_loses_only_the_childs_records_the_rest_renumbered(tmp_path, fmt, defect):
+    from permanence.synth import write_defective_drop
+
     [drop] = generate_region(tmp_path / "in", las=1, children=12, years=2, seed=3, fmt=fmt)
-    frames, _ = read_drop(drop.path)
-    paths = sorted(p for p in drop.path.iterdir() if p.suffix in (".csv", ".xml"))
+    folder = write_defective_drop(drop.path, tmp_path / f"{defect}_2025-03-31", defect) if defect else drop.path
+    paths = sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".xml"))
     rewrites = [rw for p in paths if (rw := erasure.plan_rewrite(p, CHILD)) is not None]
     assert rewrites  # plan_rewrite reads each file back: every other record kept, at its new row
     for rw in rewrites:
         assert CHILD.encode() not in rw.data and rw.removed
         assert rw.new_sha256 == hashlib.sha256(rw.data).hexdigest() != rw.old_sha256
+        if fmt == "csv":  # every other line byte for byte: BOM, line endings, trailing rows kept
+            old_lines = rw.path.read_bytes().splitlines(keepends=True)
+            assert rw.data.splitlines(keepends=True) == [
+                line for i, line in enumerate(old_lines, start=1) if i not in rw.removed]
     assert erasure.plan_rewrite(paths[0], "not-a-child") is None
 
 
