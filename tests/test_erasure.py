@@ -323,6 +323,11 @@ def test_retention_deletes_only_what_is_due_and_records_each_deletion(tmp_path):
     (parquet / "LATEST").write_text(f"{today}\n")
 
     assert retention.due(settings, now=dt.datetime.now() + dt.timedelta(days=5)) == []
+    # The command, with the schedule from the environment: yesterday's snapshot is due at 1 day.
+    env = {"PERMANENCE_HMAC_KEY": STRONG, "PERMANENCE_RETAIN_PARQUET_DAYS": "1"}
+    code, lines = _cli(["retention", "--dry-run", "--data-dir", str(settings.data_dir)], env)
+    assert code == 0 and f"due: parquet published/parquet/{yesterday} (10 bytes)" in "\n".join(lines)
+    assert lines[-1] == "1 due (dry run: nothing deleted)" and (parquet / yesterday).exists()
     later = dt.datetime.now() + dt.timedelta(days=61)
     dry = retention.apply(settings, dry_run=True, now=later)
     assert {(d.klass, d.item) for d in dry} >= {("raw", first.load_id)}
