@@ -26,7 +26,7 @@ from permanence.progress import step
 from permanence.pseudonymise import resolve_key
 from permanence.security import (check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source,
                                  share_with_group)
-from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held
+from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held, mark_rebuilt, pending_rebuilds
 from permanence.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
@@ -85,9 +85,9 @@ def load(settings: Settings, run: Ingested) -> Ingested:
 
 
 @task(**TASK)
-def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None) -> None:
-    with step("transform", "dbt build") as timing:
-        pipeline.transform_step(settings, runs, as_at)
+def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None, full_refresh: bool = False) -> None:
+    with step("transform", "dbt build" + (" (full refresh)" if full_refresh else "")) as timing:
+        pipeline.transform_step(settings, runs, as_at, full_refresh)
     pipeline.record_steps(settings, [r for r in runs if r.status == "loaded"], timing)
 
 
@@ -247,11 +247,18 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
             logger.warning("load %s had been killed part way: its rows were discarded", load_id)
         with held(settings):
             runs = ingest(settings, key, drops, as_at, extract_date, coverage_start)
+        # An erasure or rekey whose own rebuild failed changed raw under unchanged load ids: the
+        # per-LA incremental build would not see it, so everything is rebuilt once.
+        with connect(settings) as con:
+            pending = pending_rebuilds(con)
         # D is each load's own (raw.current_load): building at one date for all would re-date the
         # other LAs of the warehouse.
-        transform(settings, runs, None)
+        transform(settings, runs, None, bool(pending))
         checks(settings, runs)
         published = publish(settings, runs)
+        if pending and any(r.status == "published" for r in runs):
+            with connect(settings) as con:
+                mark_rebuilt(con, "marts rebuilt and published by the nightly load")
         tracker(settings, published)
         retention(settings)
     for r in runs:

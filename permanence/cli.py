@@ -425,9 +425,13 @@ def rekey(
 
     settings = _settings(warehouse, data_dir)
     job = _maintenance("rekey: re-pseudonymise under the new key, rebuild and publish", do_rekey, settings, new_key_file)
-    console.print(f"rekey {job.rekey_id}: key {job.old_fingerprint} -> {job.new_fingerprint}; "
-                  f"{job.ids_mapped} ids from {job.archive_folders} archived drops, {job.rows_updated} raw values "
-                  f"renamed, {job.parquet_files} Parquet snapshot files rewritten", soft_wrap=True)
+    if job.resumed:
+        console.print(f"rekey {job.rekey_id} to key {job.new_fingerprint} had stopped before its rebuild: finished now",
+                      soft_wrap=True)
+    else:
+        console.print(f"rekey {job.rekey_id}: key {job.old_fingerprint} -> {job.new_fingerprint}; "
+                      f"{job.ids_mapped} ids from {job.archive_folders} archived drops, {job.rows_updated} raw values "
+                      f"renamed, {job.parquet_files} Parquet snapshot files rewritten", soft_wrap=True)
     console.print(f"published: {job.published or settings.warehouse_label}", soft_wrap=True)
     console.print("[bold yellow]now:[/] give the nightly run the new key (PERMANENCE_HMAC_KEY_FILE); "
                   "the old key is refused from here on", soft_wrap=True)

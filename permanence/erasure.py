@@ -197,7 +197,9 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
     except DbtError as exc:
         raise RebuildFailed(f"dbt build failed: {exc}") from None
     if settings.target != "duckdb":
-        return None  # PostgreSQL: readers query the database itself
+        with warehouse.connect(settings) as con:  # PostgreSQL: readers query the database itself
+            warehouse.mark_rebuilt(con, f"marts rebuilt ({run_name})")
+        return None
     import duckdb
 
     from validations.expectations import run_mart_checks
@@ -219,6 +221,8 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
 
     tracker = write_tracker(pub.path, settings.published_dir / "spg-tracker.xlsx", run_label=str(pub.path))
     share_with_group(tracker, settings.bi_group)
+    with warehouse.connect(settings) as con:
+        warehouse.mark_rebuilt(con, f"marts rebuilt and published ({run_name})")
     return pub.path
 
 
@@ -409,9 +413,7 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
             settings, lambda cols: (
                 "select * from src where " + " and ".join(f'"{c}" is distinct from \'{p}\'' for c in cols if c in MART_CHILD_COLUMNS)
                 if any(c in MART_CHILD_COLUMNS for c in cols) else None))
-        job.published = rebuild_and_publish(settings, job.erasure_id)
-        with warehouse.connect(settings) as con:
-            _record_erasure(con, job, tag, fingerprint, "published", "marts rebuilt and published without the child")
+        job.published = rebuild_and_publish(settings, job.erasure_id)  # records it 'published'
     return job
 
 
@@ -440,6 +442,7 @@ class Rekey:
     archive_folders: int = 0
     parquet_files: int = 0
     published: Path | None = None
+    resumed: bool = False  # an earlier rekey to this key stopped before its rebuild and publish
 
 
 def read_new_key(path: Path) -> bytes:
@@ -485,6 +488,19 @@ def rekey(settings: Settings, new_key_file: Path) -> Rekey:
     new = read_new_key(new_key_file)
     old = _key(settings)
     job = Rekey(f"{dt.datetime.now():%Y%m%dT%H%M%S}-rekey-{secrets.token_hex(3)}", key_fingerprint(old), key_fingerprint(new))
+    with warehouse.exclusive(settings), warehouse.connect(settings) as con:
+        warehouse.create_schema(con)
+        pending = set(warehouse.pending_rebuilds(con))
+        to_new = [r[0] for r in con.execute("select distinct rekey_id from audit.rekeys where new_fingerprint = ?",
+                                            [job.new_fingerprint]).fetchall()]
+    unfinished = next((i for i in to_new if i in pending), None)
+    if unfinished:
+        # The same command again after a failed rebuild: raw is already under the new key (whatever
+        # key is configured now); finish the rebuild and publish.
+        job.rekey_id, job.resumed = unfinished, True
+        with private_files(), warehouse.exclusive(settings):
+            job.published = rebuild_and_publish(settings, job.rekey_id)
+        return job
     if job.old_fingerprint == job.new_fingerprint:
         raise Refused("the new key is the key the warehouse already uses; nothing was changed",
                       "generate a new one with `openssl rand -hex 32`")
@@ -535,9 +551,7 @@ def rekey(settings: Settings, new_key_file: Path) -> Rekey:
                 f'coalesce((select new from rekey_pairs where old = src."{c}"), src."{c}") as "{c}"' for c in ids) + ") from src"
 
         job.parquet_files = _rewrite_parquet(settings, renamed, pairs)
-        job.published = rebuild_and_publish(settings, job.rekey_id)
-        with warehouse.connect(settings) as con:
-            _record_rekey(con, job, started, "published", "marts rebuilt and published under the new key")
+        job.published = rebuild_and_publish(settings, job.rekey_id)  # records it 'published'
     return job
 
 

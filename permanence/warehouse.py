@@ -239,6 +239,36 @@ def warehouse_key(con) -> tuple[str] | None:
            ) keys order by finished_at desc limit 1""").fetchone()
 
 
+def pending_rebuilds(con) -> list[str]:
+    """Erasures and rekeys that changed raw but whose full rebuild and publish has not finished (the
+    dbt build or checks failed): until one does, the marts may still hold what raw no longer does,
+    and the per-LA incremental build cannot see it (the load ids are unchanged)."""
+    return [r[0] for r in con.execute(
+        """select erasure_id from (
+             select erasure_id, status, row_number() over (partition by erasure_id order by erased_at desc) as rn
+             from audit.erasures) e where rn = 1 and status = 'erased'
+           union all
+           select rekey_id from (
+             select rekey_id, status, row_number() over (partition by rekey_id order by finished_at desc) as rn
+             from audit.rekeys) r where rn = 1 and status = 'done'""").fetchall()]
+
+
+def mark_rebuilt(con, message: str) -> None:
+    """Every pending erasure and rekey is published now: a 'published' row after each one's last."""
+    pending = pending_rebuilds(con)
+    if not pending:
+        return
+    marks = ", ".join("?" * len(pending))
+    con.execute(
+        f"""insert into audit.erasures select erasure_id, la_code, pseudonym_sha256, 'published', rows_removed,
+              rows_per_table, files_rewritten, parquet_files_rewritten, key_fingerprint, current_timestamp, ?
+            from audit.erasures where status = 'erased' and erasure_id in ({marks})""", [message, *pending])
+    con.execute(
+        f"""insert into audit.rekeys select rekey_id, old_fingerprint, new_fingerprint, 'published', rows_updated,
+              ids_mapped, archive_folders, started_at, current_timestamp, ?
+            from audit.rekeys where status = 'done' and rekey_id in ({marks})""", [message, *pending])
+
+
 def published_load(con, la_code: str, drop_sha256: str) -> str | None:
     """The load that already published this exact drop for this LA, if any."""
     row = con.execute(

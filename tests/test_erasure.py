@@ -366,3 +366,65 @@ def test_a_retention_failure_in_the_nightly_flow_is_a_warning_and_the_publish_st
     assert nightly.retention.fn(Settings(data_dir=_data_dir(tmp_path / "data"))) == 0
     message = logger.warning.call_args[0][0] % logger.warning.call_args[0][1:]
     assert "retention failed (PermissionError" in message and "nothing published is undone" in message
+
+
+def test_a_failed_rebuild_is_reported_and_the_same_command_finishes_it(tmp_path, monkeypatch):
+    [drop] = generate_region(tmp_path / "in", las=1, children=10, years=2, seed=7)
+    settings = Settings(data_dir=_data_dir(tmp_path / "data"), hmac_key=STRONG)
+    _published(settings, ingest(settings, [(str(drop.path), LA)], key=STRONG.encode()))
+
+    def failing(settings, run_name):
+        raise erasure.RebuildFailed("dbt build failed: 1 of 300 models errored")
+
+    def finishing(settings, run_name):  # the rebuild's bookkeeping, without dbt
+        with warehouse.connect(settings) as con:
+            warehouse.mark_rebuilt(con, f"rebuilt ({run_name})")
+
+    monkeypatch.setattr(erasure, "rebuild_and_publish", failing)
+    env = {"PERMANENCE_HMAC_KEY": STRONG}
+    args = ["erase", "--la", LA, "--child", CHILD, "--data-dir", str(settings.data_dir)]
+    code, lines = _cli(args, env)
+    assert code == 1 and lines[-2].startswith("error: dbt build failed") and "previous one" in lines[-2]
+    assert lines[-1].startswith("hint:") and "run the same command again" in lines[-1]
+    p = pseudonym(STRONG.encode(), LA, CHILD)
+    with warehouse.connect(settings) as con:
+        assert len(warehouse.pending_rebuilds(con)) == 1  # the nightly run rebuilds everything until it is done
+        assert con.execute("select count(*) from raw.header where child = ?", [p]).fetchone()[0] == 0
+
+    monkeypatch.setattr(erasure, "rebuild_and_publish", finishing)
+    code, lines = _cli(args, env)
+    assert code == 0 and any("finished now" in line for line in lines)
+    with warehouse.connect(settings) as con:
+        assert warehouse.pending_rebuilds(con) == []
+        statuses = [r[0] for r in con.execute("select status from audit.erasures order by erased_at").fetchall()]
+    assert statuses.count("published") == 2 and statuses.count("erased") == 2
+
+
+def test_a_rekey_whose_rebuild_failed_is_finished_by_the_same_command(tmp_path, monkeypatch):
+    [drop] = generate_region(tmp_path / "in", las=1, children=10, years=2, seed=7)
+    settings = Settings(data_dir=_data_dir(tmp_path / "data"), hmac_key=STRONG)
+    _published(settings, ingest(settings, [(str(drop.path), LA)], key=STRONG.encode()))
+    key_file = tmp_path / "new.key"
+    key_file.write_text(NEW)
+    key_file.chmod(0o600)
+
+    def failing(settings, run_name):
+        raise erasure.RebuildFailed("mart checks failed: 1 of 40")
+
+    monkeypatch.setattr(erasure, "rebuild_and_publish", failing)
+    with pytest.raises(erasure.RebuildFailed):
+        erasure.rekey(settings, key_file)
+    with warehouse.connect(settings) as con:
+        [pending] = warehouse.pending_rebuilds(con)
+        assert warehouse.warehouse_key(con)[0] == key_fingerprint(NEW.encode())  # raw is under the new key
+        assert con.execute("select count(*) from raw.header where child = ?",
+                           [pseudonym(NEW.encode(), LA, CHILD)]).fetchone()[0] == 1
+    def finishing(settings, run_name):  # the rebuild's bookkeeping, without dbt
+        with warehouse.connect(settings) as con:
+            warehouse.mark_rebuilt(con, f"rebuilt ({run_name})")
+
+    monkeypatch.setattr(erasure, "rebuild_and_publish", finishing)
+    job = erasure.rekey(settings, key_file)  # the old key still configured: the same command
+    assert job.resumed and job.rekey_id == pending
+    with warehouse.connect(settings) as con:
+        assert warehouse.pending_rebuilds(con) == []
