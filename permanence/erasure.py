@@ -321,6 +321,13 @@ def _known_las(con, settings: Settings) -> list[str]:
     return sorted(in_audit | on_disk)
 
 
+def _existing_warehouse(settings: Settings) -> None:
+    """Erase and rekey act on a warehouse that exists: a mistyped --data-dir must not create one."""
+    if settings.target == "duckdb" and not settings.warehouse_path.is_file():
+        raise Refused(f"{settings.warehouse_label}: no warehouse there; nothing was changed",
+                      "give the nightly run's --data-dir (or PERMANENCE_DATA_DIR / PERMANENCE_WAREHOUSE)")
+
+
 def _pseudonym_sha(p: str) -> str:
     return hashlib.sha256(p.encode()).hexdigest()
 
@@ -334,6 +341,7 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
     child_id = (child_id or "").strip()
     if not child_id:
         raise Refused("--child is empty", "give the child's CMS id as it appears in the drop's CHILD column")
+    _existing_warehouse(settings)
     ensure_private_dir(settings.data_dir, settings.bi_group)
     key = _key(settings)
     fingerprint = key_fingerprint(key)
@@ -484,8 +492,9 @@ def _id_columns() -> list[tuple[str, str]]:
 
 def rekey(settings: Settings, new_key_file: Path) -> Rekey:
     """Re-pseudonymise every raw id under the new key in one transaction, then rebuild and publish."""
-    ensure_private_dir(settings.data_dir, settings.bi_group)
     new = read_new_key(new_key_file)
+    _existing_warehouse(settings)
+    ensure_private_dir(settings.data_dir, settings.bi_group)
     old = _key(settings)
     job = Rekey(f"{dt.datetime.now():%Y%m%dT%H%M%S}-rekey-{secrets.token_hex(3)}", key_fingerprint(old), key_fingerprint(new))
     with warehouse.exclusive(settings), warehouse.connect(settings) as con:

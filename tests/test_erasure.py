@@ -266,6 +266,10 @@ def test_rekey_weak_or_open_new_key_is_refused_with_a_hint(tmp_path):
     assert code == 1 and "chmod 600" in lines[-2] and lines[-1].startswith("hint:")
     code, lines = _cli(["rekey", "--new-key-file", str(tmp_path / "none.key"), "--data-dir", str(data)], env)
     assert code == 1 and "not found" in lines[-2] and lines[-1].startswith("hint: generate")
+    strong.chmod(0o600)  # a good key, but a mistyped data directory: nothing is created there
+    code, lines = _cli(["rekey", "--new-key-file", str(strong), "--data-dir", str(tmp_path / "typo")], env)
+    assert code == 1 and "no warehouse there" in lines[-2] and lines[-1].startswith("hint: give the nightly run's")
+    assert not (tmp_path / "typo").exists()
 
 
 # ------------------------------------------------------------------------------- archive files
