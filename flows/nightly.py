@@ -27,7 +27,7 @@ from permanence.progress import step
 from permanence.pseudonymise import resolve_key
 from permanence.security import (check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source,
                                  share_with_group)
-from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held
+from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held, mark_rebuilt, pending_rebuilds
 from permanence.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
@@ -93,12 +93,12 @@ def _nothing_loaded(runs: list[Ingested]) -> str | None:
 
 
 @task(**TASK)
-def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None) -> None:
-    with step("transform", "dbt build") as timing:
+def transform(settings: Settings, runs: list[Ingested], as_at: dt.date | None, full_refresh: bool = False) -> None:
+    with step("transform", "dbt build" + (" (full refresh)" if full_refresh else "")) as timing:
         if reason := _nothing_loaded(runs):
             timing.skip(reason)
         else:
-            pipeline.transform_step(settings, runs, as_at)
+            pipeline.transform_step(settings, runs, as_at, full_refresh)
     pipeline.record_steps(settings, [r for r in runs if r.status == "loaded"], timing)
 
 
@@ -170,6 +170,22 @@ def dfe_readiness(settings: Settings, runs: list[Ingested]) -> None:
             timing.skip(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             _logger().warning("DfE rule pack not run: %s", exc)
     pipeline.record_steps(settings, published, timing)
+
+
+@task(**TASK)
+def retention(settings: Settings) -> int:
+    """Delete what is past its retention time (permanence.retention), after the publish. A failure
+    here is logged and left for the next night (or `permanence retention`): it never undoes a publish."""
+    from permanence import retention as ret
+
+    try:
+        with step("retention", "retention"):
+            deleted = ret.apply(settings)
+    except Exception as exc:  # noqa: BLE001  (anything: the publish stands)
+        _logger().warning("retention failed (%s: %s); nothing published is undone; `permanence retention` "
+                           "retries it", type(exc).__name__, exc)
+        return 0
+    return len(deleted)
 
 
 Sources = str | list[str]  # one drop, or several yearly returns of one LA (or a folder of them)
@@ -281,13 +297,21 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
             logger.warning("load %s had been killed part way: its rows were discarded", load_id)
         with held(settings):
             runs = ingest(settings, key, drops, as_at, extract_date, coverage_start)
+        # An erasure or rekey whose own rebuild failed changed raw under unchanged load ids: the
+        # per-LA incremental build would not see it, so everything is rebuilt once.
+        with connect(settings) as con:
+            pending = pending_rebuilds(con)
         # D is each load's own (raw.current_load): building at one date for all would re-date the
         # other LAs of the warehouse.
-        transform(settings, runs, None)
+        transform(settings, runs, None, bool(pending))
         checks(settings, runs)
         published = publish(settings, runs)
+        if pending and any(r.status == "published" for r in runs):
+            with connect(settings) as con:
+                mark_rebuilt(con, "marts rebuilt and published by the nightly load")
         tracker(settings, published)
         dfe_readiness(settings, runs)
+        retention(settings)
     for r in runs:
         logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
     if published:

@@ -406,6 +406,115 @@ def audit(
     console.print(f"audit trail (HTML): {path}", soft_wrap=True)
 
 
+def _maintenance(label: str, fn, settings, *args):
+    """Run erase/rekey/retention as one progress step and turn every known failure into an `error:`
+    and a `hint:` line (after the step's own line, so the two end the output)."""
+    from permanence.erasure import RebuildFailed, Refused
+    from permanence.progress import step
+    from permanence.pseudonymise import MissingKeyError
+    from permanence.security import UnsafeSetup, WeakKeyError
+    from permanence.warehouse import WarehouseBusy
+
+    try:
+        with step(label.split()[0].rstrip(":"), label):
+            return fn(settings, *args)
+    except Refused as exc:
+        _fail(str(exc), hint=exc.hint)
+    except (MissingKeyError, WeakKeyError) as exc:
+        _fail(str(exc), hint="the current key is the nightly run's (PERMANENCE_HMAC_KEY, _KEY_FILE or _KEY_BLOCK); "
+                             "see docs/security.md, Keys")
+    except UnsafeSetup as exc:
+        _fail(str(exc), hint="nothing was changed; see docs/security.md")
+    except WarehouseBusy as exc:
+        _fail(str(exc), hint="a nightly run is writing the warehouse; try again when it ends")
+    except RebuildFailed as exc:
+        _fail(f"{exc}; the raw tables and archive are changed, the published copy is the previous one",
+              hint="fix the cause (the dbt log under the data directory's dbt/logs), then run the same command "
+                   "again: it finishes the rebuild and publish")
+
+
+@app.command()
+def erase(
+    la: Annotated[str, typer.Option(help="LA code (DfE 3-digit) of the drop the child came in")],
+    child: Annotated[str, typer.Option(help="The child's CMS id, as in the drop's CHILD column (not the pseudonym)")],
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Remove one child from raw, the archive (files rewritten, new hashes in audit) and every mart."""
+    _quiet_third_parties()
+    from permanence.erasure import erase as do_erase
+    from permanence.progress import console
+
+    settings = _settings(warehouse, data_dir)
+    job = _maintenance(f"erase one child ({la}), rebuild and publish", do_erase, settings, la, child)
+    tables = ", ".join(f"{t} {n}" for t, n in sorted(job.rows_per_table.items())) or "none"
+    console.print(f"erasure {job.erasure_id}: raw rows removed: {job.rows_removed} ({tables})", soft_wrap=True)
+    console.print(f"archived files rewritten: {len(job.files)}; Parquet snapshot files rewritten: {job.parquet_files}",
+                  soft_wrap=True)
+    for path in job.unreadable:
+        console.print(f"[bold yellow]warning:[/] {path}: a refused drop's file that cannot be parsed and may hold "
+                      "the id; it was not rewritten: delete it (`permanence retention` removes quarantined drops "
+                      "in time)", soft_wrap=True)
+    if job.resumed:
+        console.print("an earlier erasure of this child had stopped before its rebuild: finished now")
+    console.print(f"published: {job.published or settings.warehouse_label}", soft_wrap=True)
+
+
+@app.command()
+def rekey(
+    new_key_file: Annotated[Path, typer.Option(help="File (0600) holding the new key, e.g. from `openssl rand -hex 32`")],
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Re-pseudonymise the whole history under a new key (from the archived CMS ids), rebuild, publish.
+
+    The current key is the nightly run's (PERMANENCE_HMAC_KEY / _KEY_FILE / _KEY_BLOCK); afterwards
+    only the new key is accepted: point the nightly run's key setting at it."""
+    _quiet_third_parties()
+    from permanence.erasure import rekey as do_rekey
+    from permanence.progress import console
+
+    settings = _settings(warehouse, data_dir)
+    job = _maintenance("rekey: re-pseudonymise under the new key, rebuild and publish", do_rekey, settings, new_key_file)
+    if job.resumed:
+        console.print(f"rekey {job.rekey_id} to key {job.new_fingerprint} had stopped before its rebuild: finished now",
+                      soft_wrap=True)
+    else:
+        console.print(f"rekey {job.rekey_id}: key {job.old_fingerprint} -> {job.new_fingerprint}; "
+                      f"{job.ids_mapped} ids from {job.archive_folders} archived drops, {job.rows_updated} raw values "
+                      f"renamed, {job.parquet_files} Parquet snapshot files rewritten", soft_wrap=True)
+    console.print(f"published: {job.published or settings.warehouse_label}", soft_wrap=True)
+    console.print("[bold yellow]now:[/] give the nightly run the new key (PERMANENCE_HMAC_KEY_FILE); "
+                  "the old key is refused from here on", soft_wrap=True)
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what is due, delete nothing")] = False,
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Delete what is past its retention time (PERMANENCE_RETAIN_*_DAYS), each deletion in audit.retention."""
+    from permanence import retention as ret
+    from permanence.progress import console
+    from permanence.warehouse import exclusive
+
+    settings = _settings(warehouse, data_dir)
+
+    def apply(settings, dry_run):
+        from permanence.security import ensure_private_dir
+
+        ensure_private_dir(settings.data_dir, settings.bi_group)
+        with exclusive(settings):
+            return ret.apply(settings, dry_run=dry_run)
+
+    found = _maintenance("retention: find what is due" + ("" if dry_run else " and delete it"), apply, settings, dry_run)
+    for d in found:
+        size = f"{d.rows} rows" if d.klass == "raw" else f"{d.bytes} bytes"
+        console.print(f"{'due' if dry_run else 'deleted'}: {d.klass} {d.item} ({size}): {d.reason}", soft_wrap=True)
+    console.print(f"{len(found)} {'due (dry run: nothing deleted)' if dry_run else 'deleted'}")
+
+
 @app.command()
 def serve(
     data_dir: Annotated[Optional[Path], typer.Option(help="Data directory; Prefect's home and database go in DATA_DIR/prefect")] = None,

@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     workers: int = Field(
         0, ge=0, description="Processes cleaning drops at once in a run of several drops (0: one per CPU core; 1: none, all in the run's own process)"
     )
+    # Retention (`permanence retention`, and the nightly flow after each publish): days each class
+    # is kept; 0 keeps it for ever. The current published load's raw rows and archive are never due.
+    retain_archive_days: int = Field(
+        400, ge=0, description="Archived drops whose loads' raw rows are gone: days after their last load (a year and the annual return's audit)")
+    retain_raw_days: int = Field(
+        400, ge=0, description="Raw rows of a load no longer current for its LA (superseded by a newer load): days after that load finished")
+    retain_quarantined_days: int = Field(
+        90, ge=0, description="Archived drops that were only ever quarantined (never loaded): days after the quarantine")
+    retain_reports_days: int = Field(
+        400, ge=0, description="Validation reports, Data Docs and quarterly reports under reports/: days after they were written")
+    retain_parquet_days: int = Field(
+        35, ge=0, description="Dated Parquet snapshots under published/parquet/ other than the latest: days after their date")
     timezone: str = "Europe/London"
     notify_webhook: str | None = Field(None, description="Webhook URL(s), comma-separated, POSTed a JSON message when a run fails or crashes")
     target: Literal["duckdb", "postgres"] = Field(

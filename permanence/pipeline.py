@@ -449,9 +449,11 @@ def _return_row(run: Ingested, ret: ArchivedDrop) -> dict:
     }
 
 
-def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | None = None) -> None:
+def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | None = None,
+                   full_refresh: bool = False) -> None:
     """dbt build. Each LA's reporting date D is its own load's (raw.current_load), so one LA's run
-    never re-dates the others; `as_at` builds the whole warehouse at one date instead."""
+    never re-dates the others; `as_at` builds the whole warehouse at one date instead.
+    full_refresh: every model rebuilt (an erasure or rekey whose own rebuild failed is pending)."""
     from permanence.transform import DbtError, run_dbt
 
     loaded = [r for r in runs if r.status == "loaded"]
@@ -462,7 +464,7 @@ def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | No
         # dbt unit tests check the SQL's logic on hand-made rows, not the data: CI runs them, and
         # repeating them every night would only add time. Data tests (keys, invariants) do run.
         run_dbt("build", warehouse=settings.warehouse_path, vars=vars_, artifacts_dir=settings.dbt_target_dir,
-                exclude="test_type:unit", **_dbt_target(settings))
+                exclude="test_type:unit", full_refresh=full_refresh, **_dbt_target(settings))
     except DbtError as exc:
         fail(settings, loaded, f"dbt build failed: {exc}")
         raise BuildFailed(f"dbt build failed: {exc}") from None

@@ -70,6 +70,21 @@ AUDIT_DDL = {
     # Great Expectations on the marts after a load's build (validations/expectations.py): pass/fail only.
     "expectation_results": """load_id VARCHAR, checked_at TIMESTAMP, suite VARCHAR, mart VARCHAR,
         expectation VARCHAR, columns VARCHAR, success BOOLEAN, definition VARCHAR, docs_path VARCHAR""",
+    # Retention (permanence.retention): one row per thing deleted; item is a path relative to the
+    # data directory or a load id, never an identifier.
+    "retention": """run_id VARCHAR, class VARCHAR, item VARCHAR, bytes BIGINT, rows BIGINT, deleted_at TIMESTAMP,
+        reason VARCHAR""",
+    # Erasure of one child (permanence.erasure): the pseudonym's own SHA-256, never the CMS id or the
+    # pseudonym (which would still link the marts' old copies to them).
+    "erasures": """erasure_id VARCHAR, la_code VARCHAR, pseudonym_sha256 VARCHAR, status VARCHAR, rows_removed BIGINT,
+        rows_per_table VARCHAR, files_rewritten INTEGER, parquet_files_rewritten INTEGER, key_fingerprint VARCHAR,
+        erased_at TIMESTAMP, message VARCHAR""",
+    "erasure_files": """erasure_id VARCHAR, file VARCHAR, old_sha256 VARCHAR, new_sha256 VARCHAR, old_bytes BIGINT,
+        new_bytes BIGINT, records_removed BIGINT""",
+    # Re-pseudonymisation under a new key (permanence.erasure.rekey): the key the warehouse holds now
+    # is the newer of the latest load's and the latest rekey's (check_key).
+    "rekeys": """rekey_id VARCHAR, old_fingerprint VARCHAR, new_fingerprint VARCHAR, status VARCHAR, rows_updated BIGINT,
+        ids_mapped BIGINT, archive_folders INTEGER, started_at TIMESTAMP, finished_at TIMESTAMP, message VARCHAR""",
 }
 # Per LA, the load the models read, with its extract date E, its reporting date D (the day the
 # measures describe, D <= E) and its coverage start C (histories before C are not in the extract;
@@ -210,15 +225,55 @@ def create_schema(con: Backend) -> None:
 def check_key(con, fingerprint: str) -> None:
     """Refuse a key other than the one the warehouse's loads were pseudonymised with: under a new key
     every child would get a new pseudonym and their history would split silently."""
-    row = con.execute(
-        """select key_fingerprint from audit.loads where key_fingerprint is not null and status in ('loaded', 'published')
-           order by finished_at desc limit 1""").fetchone()
+    row = warehouse_key(con)
     if row and row[0] != fingerprint:
         from permanence.security import KeyMismatch
 
         raise KeyMismatch(
             f"pseudonymisation key (fingerprint {fingerprint}) is not the key of this warehouse's earlier loads "
             f"(fingerprint {row[0]}): use the same key, or re-pseudonymise the history first")
+
+
+def warehouse_key(con) -> tuple[str] | None:
+    """The fingerprint of the key the raw tables are pseudonymised under: the latest loaded or
+    published load's, or a later `permanence rekey`'s new key."""
+    return con.execute(
+        """select fingerprint from (
+             select key_fingerprint as fingerprint, finished_at from audit.loads
+              where key_fingerprint is not null and status in ('loaded', 'published')
+             union all
+             select new_fingerprint, finished_at from audit.rekeys where status = 'done'
+           ) keys order by finished_at desc limit 1""").fetchone()
+
+
+def pending_rebuilds(con) -> list[str]:
+    """Erasures and rekeys that changed raw but whose full rebuild and publish has not finished (the
+    dbt build or checks failed): until one does, the marts may still hold what raw no longer does,
+    and the per-LA incremental build cannot see it (the load ids are unchanged)."""
+    return [r[0] for r in con.execute(
+        """select erasure_id from (
+             select erasure_id, status, row_number() over (partition by erasure_id order by erased_at desc) as rn
+             from audit.erasures) e where rn = 1 and status = 'erased'
+           union all
+           select rekey_id from (
+             select rekey_id, status, row_number() over (partition by rekey_id order by finished_at desc) as rn
+             from audit.rekeys) r where rn = 1 and status = 'done'""").fetchall()]
+
+
+def mark_rebuilt(con, message: str) -> None:
+    """Every pending erasure and rekey is published now: a 'published' row after each one's last."""
+    pending = pending_rebuilds(con)
+    if not pending:
+        return
+    marks = ", ".join("?" * len(pending))
+    con.execute(
+        f"""insert into audit.erasures select erasure_id, la_code, pseudonym_sha256, 'published', rows_removed,
+              rows_per_table, files_rewritten, parquet_files_rewritten, key_fingerprint, current_timestamp, ?
+            from audit.erasures where status = 'erased' and erasure_id in ({marks})""", [message, *pending])
+    con.execute(
+        f"""insert into audit.rekeys select rekey_id, old_fingerprint, new_fingerprint, 'published', rows_updated,
+              ids_mapped, archive_folders, started_at, current_timestamp, ?
+            from audit.rekeys where status = 'done' and rekey_id in ({marks})""", [message, *pending])
 
 
 def published_load(con, la_code: str, drop_sha256: str) -> str | None:
