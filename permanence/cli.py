@@ -322,8 +322,14 @@ def tracker(
     ensure_restricted_dir(restricted)
     ensure_restricted_dir(folder)
     counts: dict = {}
-    with private_files():  # the restricted location is the service account's alone
-        path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db), counts=counts)
+    import duckdb
+
+    try:
+        with private_files():  # the restricted location is the service account's alone
+            path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db), counts=counts)
+    except duckdb.CatalogException:
+        _fail(f"{db}: no marts.spg_cohort_children in it (the BI copy holds aggregate marts only)",
+              hint="leave out --warehouse to read the restricted copy")
     path.chmod(0o600)
     if reveal_ids:
         try:

@@ -85,7 +85,7 @@ def bi_select(source: str, columns: list[str], spec: MartTier, threshold: int) -
     out = [f"case when {hidden[c]} then null else {_q(c)} end as {_q(c)}" if c in hidden else _q(c)
            for c in columns]
     if hidden:
-        parts = ", ".join(f"case when {hidden[c]} and {_q(c)} is not null then '{c}' end"
+        parts = ", ".join(f"case when {hidden[c]} and {_q(c)} is not null then '{c.replace(chr(39), chr(39) * 2)}' end"
                           for c in columns if c in hidden)  # named in the mart's column order
         reason = f"'c (1 to {int(threshold)}): ' || nullif(concat_ws(', ', {parts}), '')"
     else:

@@ -189,3 +189,17 @@ def test_reveal_goes_to_the_restricted_location_only_private_audited_and_expired
     res = CliRunner().invoke(app, ["tracker", "--data-dir", data])
     assert res.exit_code == 0, res.output
     assert not workbook.exists() and f"removed expired reveal workbook {workbook.name}" in res.output
+
+
+def test_tracker_from_the_bi_copy_fails_with_one_line(built):
+    """The BI copy has no child-level mart to list children from: a clear refusal, not a traceback."""
+    from typer.testing import CliRunner
+
+    from permanence.cli import app
+
+    settings, _drop, _restricted = built
+    bi_copy = settings.published_dir / settings.warehouse_path.name
+    res = CliRunner().invoke(app, ["tracker", "--warehouse", str(bi_copy), "--data-dir", str(settings.data_dir)])
+    assert res.exit_code == 1
+    assert "error:" in res.output and "aggregate marts only" in res.output and "hint:" in res.output
+    assert not list(settings.restricted_dir.glob(".*.tmp"))
