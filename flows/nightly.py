@@ -25,8 +25,7 @@ from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
 from permanence.pseudonymise import resolve_key
-from permanence.security import (check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source,
-                                 share_with_group)
+from permanence.security import check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source
 from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held, mark_rebuilt, pending_rebuilds
 from permanence.workers import Cleaner, worker_count
 
@@ -130,15 +129,19 @@ def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
 
 @task(**TASK)
 def tracker(settings: Settings, published: Path | None) -> Path | None:
-    """The SPG tracker workbook (pseudonyms only) beside the published copy, after each publish."""
+    """The SPG tracker workbook (pseudonyms only) in the restricted location, after each publish: it
+    lists children, so it is never in the BI share. Expired --reveal-ids workbooks go first."""
+    from permanence.tiers import expire_reveals
     from permanence.tracker import write_tracker
 
+    expire_reveals(settings)
     with step("tracker", "SPG tracker workbook") as timing:
         if published is None:
             timing.skip("nothing published")
             return None
-        path = write_tracker(published, settings.published_dir / "spg-tracker.xlsx", run_label=str(published))
-    share_with_group(path, settings.bi_group)
+        restricted = settings.restricted_dir / settings.warehouse_path.name
+        path = write_tracker(restricted, settings.restricted_dir / "spg-tracker.xlsx", run_label=str(restricted))
+    path.chmod(0o600)
     return path
 
 

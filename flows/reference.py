@@ -57,11 +57,10 @@ def publish(settings: Settings) -> Path | None:
     """Replace the published copy so readers see the new reference data and benchmarks."""
     if settings.target != "duckdb":
         return None  # PostgreSQL: readers query the database itself
-    from permanence.publish import export_parquet, publish_warehouse
+    from permanence.pipeline import publish_copies
 
     with step("publish", "publish"):
-        pub = publish_warehouse(settings.warehouse_path, settings.published_dir)
-        export_parquet(pub.path, settings.published_dir / "parquet")
+        pub, _restricted = publish_copies(settings)
     return pub.path
 
 

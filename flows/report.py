@@ -1,6 +1,6 @@
 """The quarterly scrutiny report as a Prefect flow (own deployment, after each quarter ends).
 
-Reads the published copy only, so it never waits for or blocks the nightly build.
+Reads the restricted copy of the marts only (the report suppresses small numbers itself), so it never waits for or blocks the nightly build.
 """
 
 from __future__ import annotations
@@ -27,15 +27,16 @@ def quarterly_report(
     data_dir: str | None = None,
     warehouse: str | None = None,
 ) -> list[str]:
-    """Write the report for `quarter` (default: the quarter just ended) from the published warehouse."""
+    """Write the report for `quarter` (default: the quarter just ended) from the restricted copy."""
     from permanence.report import build_report
 
     settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
     quarter = quarter or previous_quarter(dt.date.today())
-    published = settings.published_dir / settings.warehouse_path.name
-    if not published.exists():
-        raise FileNotFoundError(f"{published}: no published warehouse yet; run the nightly load first")
-    html_path, pdf_path = build_report(published, quarter, settings.reports_dir / "quarterly", la_code=la_code,
+    # the restricted copy: the report suppresses small numbers itself, so it reads them as built
+    restricted = settings.restricted_dir / settings.warehouse_path.name
+    if not restricted.exists():
+        raise FileNotFoundError(f"{restricted}: no restricted copy yet; run the nightly load first")
+    html_path, pdf_path = build_report(restricted, quarter, settings.reports_dir / "quarterly", la_code=la_code,
                                        warehouse=settings.warehouse_path,
                                        small_number_threshold=settings.small_number_threshold)
     get_run_logger().info("quarterly report %s for LA %s: %s", quarter, la_code, html_path)

@@ -123,11 +123,12 @@ def _print_outputs(settings, summaries) -> None:
     console.print(t)
     lines = [("warehouse (writer)", settings.warehouse_label)]
     if settings.target == "duckdb":
-        pub = settings.published_dir
+        pub, restricted = settings.published_dir, settings.restricted_dir
         lines += [
-            ("published (readers)", pub / settings.warehouse_path.name),
+            ("BI copy (aggregate)", pub / settings.warehouse_path.name),
             ("parquet (latest)", pub / "parquet" / "latest"),
-            ("SPG tracker", pub / "spg-tracker.xlsx"),
+            ("restricted copy", restricted / settings.warehouse_path.name),
+            ("SPG tracker", restricted / "spg-tracker.xlsx"),
         ]
     lines.append(("archive", settings.archive_dir))
     loaded = [s for s in summaries if s.status == "published"]
@@ -319,23 +320,42 @@ def _need(path: Path, what: str, settings) -> None:
     _fail(f"no {what} in data directory {settings.data_dir} (looked for {path})", hint=hint)
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 @app.command()
 def tracker(
-    out: Annotated[Optional[Path], typer.Option(help="Workbook to write; default data_dir/published/spg-tracker-<date>.xlsx")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Workbook to write, under data_dir/restricted/; default "
+                                                    "restricted/spg-tracker-<date>.xlsx (restricted/reveal/... with --reveal-ids)")] = None,
     la: Annotated[Optional[str], typer.Option(help="Only this LA (default: every LA in the warehouse)")] = None,
     reveal_ids: Annotated[bool, typer.Option("--reveal-ids", help="Add the CMS child id (needs --key and --ids-from): personal data")] = False,
     key: Annotated[Optional[str], typer.Option(help="Pseudonymisation key (default: PERMANENCE_HMAC_KEY / key file)")] = None,
     ids_from: Annotated[Optional[Path], typer.Option(help="The drop folder whose CHILD ids are re-hashed to map pseudonyms back")] = None,
-    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file to read; default the published copy")] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file to read; default the restricted copy")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
 ) -> None:
-    """Write the SPG tracker workbook (one sheet per cohort and a summary against targets)."""
+    """Write the SPG tracker workbook (one sheet per cohort and a summary against targets).
+
+    It lists children, so it is written only into the restricted location (data_dir/restricted/, the
+    service account's alone); a --reveal-ids workbook goes to restricted/reveal/, mode 0600, is removed
+    after PERMANENCE_REVEAL_RETENTION_DAYS days, and each use is recorded in audit.reveal_ids."""
     from permanence.progress import console
+    from permanence.security import ensure_restricted_dir, private_files
+    from permanence.tiers import expire_reveals, record_reveal, reveal_dir
     from permanence.tracker import reveal_map, write_tracker
 
     settings = _settings(None, data_dir)
-    db = warehouse or settings.published_dir / settings.warehouse_path.name
-    _need(db, "published warehouse", settings)
+    for old in expire_reveals(settings):
+        console.print(f"removed expired reveal workbook {old.name}", soft_wrap=True)
+    restricted = settings.restricted_dir
+    folder = reveal_dir(settings) if reveal_ids else restricted
+    if out is not None and not _inside(out, folder):
+        what = "a --reveal-ids workbook (CMS ids)" if reveal_ids else "the tracker (child-level)"
+        _fail(f"{out}: {what} is written only into the restricted location {folder}", EXIT_USAGE,
+              hint=f"leave out --out, or name a file under {folder}/")
+    db = warehouse or restricted / settings.warehouse_path.name
+    _need(db, "restricted copy (written by the nightly load)", settings)
     reveal = None
     if reveal_ids:
         if not (ids_from and la):
@@ -346,11 +366,30 @@ def tracker(
         reveal = reveal_map(k, ids_from, la)
         console.print("[bold yellow]warning:[/] the workbook will hold CMS child identifiers: personal data. "
                       "Keep it on the secure network and share it only with the SPG.", soft_wrap=True)
-    out = out or settings.published_dir / f"spg-tracker-{dt.date.today():%Y-%m-%d}.xlsx"
-    from permanence.security import private_files
+    stamp = dt.datetime.now()
+    default = (f"spg-tracker-reveal-{la}-{stamp:%Y-%m-%d-%H%M%S}.xlsx" if reveal_ids
+               else f"spg-tracker-{stamp:%Y-%m-%d}.xlsx")
+    out = out or folder / default
+    ensure_restricted_dir(restricted)
+    ensure_restricted_dir(folder)
+    counts: dict = {}
+    import duckdb
 
-    with private_files():  # with --reveal-ids it maps CMS ids to pseudonyms: the service account's alone
-        path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db))
+    try:
+        with private_files():  # the restricted location is the service account's alone
+            path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db), counts=counts)
+    except duckdb.CatalogException:
+        _fail(f"{db}: no marts.spg_cohort_children in it (the BI copy holds aggregate marts only)", EXIT_USAGE,
+              hint="leave out --warehouse to read the restricted copy")
+    path.chmod(0o600)
+    if reveal_ids:
+        try:
+            row = record_reveal(settings, la, counts.get("revealed", 0), path)
+        except Exception as exc:  # noqa: BLE001 - any failure: the reveal is undone, not left unrecorded
+            path.unlink(missing_ok=True)
+            _fail(f"could not record the reveal in audit.reveal_ids ({type(exc).__name__}); the workbook was removed",
+                  hint="a nightly run may be writing the warehouse: try again when it ends")
+        console.print(f"recorded in audit.reveal_ids; removed after {row['expires_on']:%d/%m/%Y}", soft_wrap=True)
     console.print(f"SPG tracker: {path}", soft_wrap=True)
 
 
@@ -368,10 +407,11 @@ def report(
     from permanence.report import build_report
 
     settings = _settings(warehouse, data_dir)
-    published = settings.published_dir / settings.warehouse_path.name
-    _need(published, "published warehouse", settings)
+    # the restricted copy: the report suppresses small numbers itself, so it reads them as built
+    restricted = settings.restricted_dir / settings.warehouse_path.name
+    _need(restricted, "restricted copy (written by the nightly load)", settings)
     try:
-        html_path, pdf_path = build_report(published, quarter, out_dir or settings.reports_dir / "quarterly",
+        html_path, pdf_path = build_report(restricted, quarter, out_dir or settings.reports_dir / "quarterly",
                                            la_code=la, warehouse=settings.warehouse_path, pdf=pdf,
                                            small_number_threshold=settings.small_number_threshold)
     except ValueError as exc:

@@ -29,7 +29,11 @@ class Settings(BaseSettings):
     )
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
     small_number_threshold: int = Field(
-        5, ge=0, description="In the quarterly report, counts from 1 to this, and figures resting on them, show as 'c' (0: none hidden)"
+        5, ge=0, description="Counts from 1 to this, and figures resting on them, show as 'c' in the quarterly report and are null in the BI copy (0: none hidden)"
+    )
+    reveal_retention_days: int = Field(
+        7, ge=0, description="Days a `tracker --reveal-ids` workbook (CMS ids) is kept in the restricted location; "
+                             "older ones are removed at the next run or tracker call (0: at the next call)"
     )
     workers: int = Field(
         0, ge=0, description="Processes cleaning drops at once in a run of several drops (0: one per CPU core; 1: none, all in the run's own process)"
@@ -57,6 +61,10 @@ class Settings(BaseSettings):
     pg_user: str = Field("permanence", description="PostgreSQL loader role (PERMANENCE_PG_USER)")
     pg_password: SecretStr = Field(SecretStr(""), description="Its password (PERMANENCE_PG_PASSWORD); empty for trust/peer/.pgpass")
     pg_dbname: str = Field("permanence", description="PostgreSQL database (PERMANENCE_PG_DBNAME)")
+    pg_bi_role: str = Field("permanence_bi", description="PostgreSQL role of BI readers: schema bi (aggregate marts, "
+                                                         "small numbers suppressed) and reference only")
+    pg_restricted_role: str = Field("permanence_restricted", description="PostgreSQL role reading every mart, "
+                                    "child-level ones included, under row-level security per LA (access.la_readers)")
 
     def pg_conninfo(self) -> dict:
         """Keyword arguments for psycopg2.connect; an empty password is left to libpq (.pgpass)."""
@@ -94,6 +102,11 @@ class Settings(BaseSettings):
     @property
     def published_dir(self) -> Path:
         return self.data_dir / "published"
+
+    @property
+    def restricted_dir(self) -> Path:
+        """Child-level marts, the SPG tracker and --reveal-ids output: the service account's alone (0700)."""
+        return self.data_dir / "restricted"
 
     @property
     def reports_dir(self) -> Path:

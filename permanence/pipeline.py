@@ -526,12 +526,36 @@ def dfe_readiness_step(settings: Settings, runs: list[Ingested]) -> list:
     return done
 
 
+def publish_copies(settings: Settings, con=None):
+    """The two tiers (permanence.tiers) from the DuckDB warehouse: the restricted copy (every mart, in
+    `restricted/`, never shared) and the BI copy (aggregate marts, small numbers suppressed, and
+    reference data, in `published/`, shared with the BI group) with its Parquet. Returns (bi, restricted)."""
+    from permanence.publish import export_parquet, publish_warehouse, purge_untiered
+    from permanence.security import ensure_restricted_dir
+
+    restricted_dir = ensure_restricted_dir(settings.restricted_dir)
+    restricted = publish_warehouse(settings.warehouse_path, restricted_dir, con=con, tier="restricted")
+    pub = publish_warehouse(settings.warehouse_path, settings.published_dir, con=con, tier="bi",
+                            threshold=settings.small_number_threshold)
+    pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
+    purge_untiered(settings.published_dir / "parquet")
+    # workbooks an earlier version wrote into the BI share: child-level, so they go (now in restricted/)
+    for old in settings.published_dir.glob("spg-tracker*.xlsx"):
+        old.unlink(missing_ok=True)
+    # What BI reads, by name: the BI copy and its Parquet, nothing else in published/
+    share_with_group(settings.published_dir, settings.bi_group, recursive=False)
+    share_with_group(pub.path, settings.bi_group)
+    share_with_group(pub.parquet_dir.parent, settings.bi_group)
+    return pub, restricted
+
+
 def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
-    """Published copy (marts + reference only, atomic replace), Parquet per run date, then the loads'
-    final status. Written before the loads are marked published, so a failed copy can be retried."""
+    """The two copies (restricted and BI, atomic replace), Parquet per run date, then the loads' final
+    status. Written before the loads are marked published, so a failed copy can be retried.
+    On PostgreSQL: the bi schema and the roles' grants and row security (permanence.tiers)."""
     import duckdb
 
-    from permanence.publish import export_parquet, publish_warehouse, record_publication
+    from permanence.publish import record_publication
 
     loaded = [r for r in runs if r.status == "loaded"]
     if not loaded:
@@ -540,14 +564,13 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     if settings.target == "duckdb":  # PostgreSQL: readers query the database itself
         with duckdb.connect(str(settings.warehouse_path)) as con:
             con.execute("CHECKPOINT")
-            pub = publish_warehouse(settings.warehouse_path, settings.published_dir, con=con)
-        pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
-        with duckdb.connect(str(settings.warehouse_path)) as con:
+            pub, restricted = publish_copies(settings, con=con)
+            record_publication(con, [r.load_id for r in loaded], restricted)
             record_publication(con, [r.load_id for r in loaded], pub)
-        # What BI reads, by name: not everything in published/ (a --reveal-ids workbook stays private)
-        share_with_group(settings.published_dir, settings.bi_group, recursive=False)
-        share_with_group(pub.path, settings.bi_group)
-        share_with_group(pub.parquet_dir.parent, settings.bi_group)
+    else:
+        from permanence.tiers import secure_postgres
+
+        secure_postgres(settings)
     with warehouse.held(settings):
         for r in loaded:
             r.status = "published"

@@ -6,7 +6,9 @@ file. After every successful build and checks, `publish_warehouse`:
 
 1. writes a fresh DuckDB file beside the published one (`.permanence.duckdb.<pid>.tmp`) holding only
    the `marts` and `reference` schemas (no raw, staging, intermediate or audit data), by ATTACHing it
-   from the writer's connection and copying table by table;
+   from the writer's connection and copying table by table. Two copies (permanence.tiers): the BI
+   copy in `published/` holds the aggregate marts only, small numbers suppressed; the restricted copy
+   in `restricted/` (the service account's alone) holds every mart as built;
 2. fsyncs it, makes it read-only (0400; 0440 for the BI group, permanence.security) and `os.replace`s it over the published path, then fsyncs
    the folder. A reader sees the old copy or the new one, never half of one; a reader holding the
    old file open keeps reading the old inode, undisturbed, until it reconnects.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +31,9 @@ from pathlib import Path
 import duckdb
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
+# In each dated Parquet folder the tiered export writes; a folder without it predates the two tiers.
+TIERED_MARK = ".bi-tier"
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass
@@ -55,8 +61,19 @@ def published_path(warehouse: Path, published_dir: Path) -> Path:
 
 
 def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
-                      con: duckdb.DuckDBPyConnection | None = None) -> Publication:
-    """Write the published copy (marts and reference only) and replace the previous one atomically."""
+                      con: duckdb.DuckDBPyConnection | None = None, *, tier: str = "bi",
+                      threshold: int = 5, tiers: dict | None = None) -> Publication:
+    """Write a read-only copy (marts and reference only) and replace the previous one atomically.
+
+    tier "bi" (the default: the safe one): only the aggregate marts (permanence.tiers), small numbers
+    suppressed with `threshold`, and reference data. tier "restricted": every mart as built, for the
+    restricted location (the tracker, the report, the service account's own checks).
+    """
+    from permanence.tiers import bi_select, mart_tiers
+
+    if tier not in ("bi", "restricted"):
+        raise ValueError(f"unknown tier {tier!r}")
+    tiers = mart_tiers() if tiers is None and tier == "bi" else tiers
     published_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = published_path(warehouse, published_dir)
     tmp = published_dir / f".{warehouse.name}.{os.getpid()}.tmp"
@@ -77,7 +94,18 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
             for schema in schemas:
                 con.execute(f'CREATE SCHEMA IF NOT EXISTS pub."{schema}"')
             for schema, table in found:
-                con.execute(f'CREATE TABLE pub."{schema}"."{table}" AS SELECT * FROM "{schema}"."{table}"')
+                source = f'"{schema}"."{table}"'
+                if tier == "bi" and schema == "marts":
+                    spec = tiers.get(table)
+                    if spec is None or not spec.aggregate:
+                        continue  # child-level, or not classified: restricted only
+                    columns = [r[0] for r in con.execute(
+                        "select column_name from information_schema.columns where table_catalog = current_database() "
+                        "and table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()]
+                    select = bi_select(source, columns, spec, threshold)
+                else:
+                    select = f"SELECT * FROM {source}"
+                con.execute(f'CREATE TABLE pub."{schema}"."{table}" AS {select}')
                 tables[f"{schema}.{table}"] = con.execute(
                     f'select count(*) from pub."{schema}"."{table}"').fetchone()[0]
             con.execute("CHECKPOINT pub")
@@ -106,6 +134,8 @@ def export_parquet(published: Path, out_dir: Path, run_date: dt.date | None = No
     staging = out_dir / f".{run_date.isoformat()}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
+    (staging / TIERED_MARK).write_text("aggregate marts only, small numbers suppressed (permanence.tiers)\n",
+                                       encoding="utf-8")
     with duckdb.connect(str(published), read_only=True) as con:
         found = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -122,6 +152,19 @@ def export_parquet(published: Path, out_dir: Path, run_date: dt.date | None = No
         staging.rename(day)
     _point_latest(out_dir, run_date.isoformat())
     return day
+
+
+def purge_untiered(out_dir: Path) -> list[Path]:
+    """Remove dated Parquet folders written before the two tiers (no TIERED_MARK): they hold
+    child-level marts and unsuppressed counts, and the BI group can read them."""
+    removed = []
+    if not out_dir.is_dir():
+        return removed
+    for day in out_dir.iterdir():
+        if day.is_dir() and not day.is_symlink() and _DAY.fullmatch(day.name) and not (day / TIERED_MARK).exists():
+            shutil.rmtree(day)
+            removed.append(day)
+    return removed
 
 
 def _point_latest(out_dir: Path, name: str) -> None:

@@ -86,6 +86,15 @@ def ensure_private_dir(path: Path, bi_group: str | None = None, fix: bool = Fals
     return path
 
 
+def ensure_restricted_dir(path: Path) -> Path:
+    """The restricted location (child-level marts, tracker, --reveal-ids output): 0700 whatever the
+    umask or an earlier chmod, and never given to the BI group."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != 0o700:
+        path.chmod(0o700)
+    return path
+
+
 def share_with_group(path: Path, bi_group: str | None, recursive: bool = True) -> None:
     """The published BI copy (a file or a folder tree) readable by the BI group; never by others."""
     gid = group_id(bi_group)

@@ -5,7 +5,8 @@
     write_tracker(published_db, out, reveal=reveal_map(key, drop_folder, "894"))  # adds the CMS id
 
 Reads `marts.spg_cohort_children` and `marts.spg_cohort_summary` (and `marts.targets` when it is
-there) from the published copy, so it never waits for, or blocks, the nightly build.
+there) from the restricted copy (child-level: never the BI copy, permanence.tiers), so it never
+waits for, or blocks, the nightly build.
 
 Spreadsheet safety: every text cell is written with an explicit string type, so a value starting
 with `=`, `+`, `-` or `@` stays text and never becomes a formula (CSV/formula injection); dates are
@@ -135,8 +136,9 @@ def _sheet(wb, title: str, headers: list[tuple[str, str, int]], columns: list[li
 
 
 def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[str, str] | None = None,
-                  run_label: str | None = None) -> Path:
-    """Write the tracker workbook from the published copy (or any DuckDB file with the marts)."""
+                  run_label: str | None = None, counts: dict | None = None) -> Path:
+    """Write the tracker workbook from the restricted copy (or any DuckDB file with the marts).
+    `counts`, when given, receives the rows written and how many carry a CMS id (for audit.reveal_ids)."""
     import xlsxwriter
 
     children, summary, targets = _read(db, la_code)
@@ -191,4 +193,7 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
         _sheet(wb, title, headers, [_values(sub[c], kind) for _h, c, kind, _w in cols])
     wb.close()  # the file only appears here, so a failure above leaves neither tmp nor a half-written out
     tmp.replace(out)
+    if counts is not None:
+        counts["rows"] = len(children)
+        counts["revealed"] = int(children["cms_id"].notna().sum()) if reveal is not None else 0
     return out

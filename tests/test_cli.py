@@ -60,17 +60,17 @@ def test_a_command_without_a_warehouse_names_the_directory_and_points_at_the_dem
     result = runner.invoke(app, ["report", "--quarter", "2024-Q4"])
     assert result.exit_code == 1
     error, hint = result.output.strip().splitlines()[-2:]
-    assert error == "error: no published warehouse in data directory data (looked for data/published/permanence.duckdb)"
+    assert error == ("error: no restricted copy (written by the nightly load) in data directory data "
+                     "(looked for data/restricted/permanence.duckdb)")
     assert hint.startswith("hint: ") and "--data-dir" in hint
     # after `make demo`, the commands that default to data/ say where the demo's warehouse is
-    (tmp_path / "data" / "demo" / "published").mkdir(parents=True)
-    (tmp_path / "data" / "demo" / "published" / "permanence.duckdb").touch()
-    for cmd in (["tracker"], ["report", "--quarter", "2024-Q4"]):
+    for folder in ("restricted", "warehouse"):
+        (tmp_path / "data" / "demo" / folder).mkdir(parents=True)
+        (tmp_path / "data" / "demo" / folder / "permanence.duckdb").touch()
+    for cmd in (["tracker"], ["report", "--quarter", "2024-Q4"], ["audit", "--load", "x"]):
         result = runner.invoke(app, cmd)
         assert result.exit_code == 1 and result.output.strip().splitlines()[-1] == \
             "hint: the demo's is in data/demo: add --data-dir data/demo", result.output
-    result = runner.invoke(app, ["audit", "--load", "x"])
-    assert result.exit_code == 1 and "no warehouse in data directory data" in result.output
 
 
 def test_usage_errors_have_their_own_exit_code_and_one_line(tmp_path):

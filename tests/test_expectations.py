@@ -98,7 +98,8 @@ def test_data_docs_with_a_relative_data_dir(built, tmp_path, monkeypatch):
     from validations.expectations import run_mart_checks
 
     settings, _drops, _runs = built
-    published = settings.published_dir / settings.warehouse_path.name  # intact whatever other tests did
+    # the restricted copy (every mart; the checks cover child-level ones), intact whatever other tests did
+    published = settings.restricted_dir / settings.warehouse_path.name
     monkeypatch.chdir(tmp_path)
     outcome = run_mart_checks(published, Path("data") / "docs", run_name="relative")
     assert outcome.success and (tmp_path / "data" / "docs" / "index.html").exists()

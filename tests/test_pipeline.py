@@ -71,12 +71,41 @@ def test_region_loads_builds_and_publishes(region, settings):
     assert {r[0] for r in q(settings, "select distinct source_sha256 from raw.episodes")} <= hashes
     # staging reads the current load of each LA
     assert q(settings, "select count(distinct la_code) from staging.stg_ssda903__episodes")[0][0] == 2
-    published = settings.published_dir / settings.warehouse_path.name
-    with duckdb.connect(str(published), read_only=True) as con:
-        # readers get the marts (and reference data) only: no raw or staging rows (issue 5)
-        assert con.execute("select count(*) from marts.periods_of_care").fetchone()[0] > 0
+    assert_two_tiers(settings)
     for r in runs:
         assert (r.report_dir / "validation.md").exists()
+
+
+def assert_two_tiers(settings) -> None:
+    """Issue 13 point 4 on a real build: the BI copy holds the aggregate marts (small numbers null,
+    with a reason) and reference data only; every mart, child-level ones too, is in the restricted copy."""
+    import stat
+
+    from permanence.tiers import SUPPRESSED_REASON, mart_tiers
+
+    tiers = mart_tiers()
+    published = settings.published_dir / settings.warehouse_path.name
+    restricted = settings.restricted_dir / settings.warehouse_path.name
+    with duckdb.connect(str(published), read_only=True) as con:
+        # readers get aggregate marts and reference data only: no raw, staging or child-level rows
+        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        assert {s for s, _ in tables} <= {"marts", "reference"}
+        marts = {t for s, t in tables if s == "marts"}
+        assert marts and all(tiers[t].aggregate for t in marts), marts
+        with pytest.raises(duckdb.CatalogException, match="periods_of_care"):
+            con.execute("select * from marts.periods_of_care")
+        hidden = 0
+        for t in marts:
+            for col in tiers[t].small_counts:
+                small = con.execute(f'select count(*) from marts."{t}" where "{col}" between 1 and ?',
+                                    [settings.small_number_threshold]).fetchone()[0]
+                assert small == 0, f"marts.{t}.{col}: a count from 1 to the threshold is shown"
+            hidden += con.execute(f'select count(*) from marts."{t}" where {SUPPRESSED_REASON} is not null').fetchone()[0]
+        assert hidden > 0  # 60 children per LA: some counts are small, and they are null with a reason
+    with duckdb.connect(str(restricted), read_only=True) as con:
+        assert con.execute("select count(*) from marts.periods_of_care").fetchone()[0] > 0
+    assert stat.S_IMODE(settings.restricted_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(restricted.stat().st_mode) & 0o077 == 0
 
 
 def test_same_drop_twice_is_a_no_op(region, settings):

@@ -254,6 +254,49 @@ def test_same_drop_again_is_skipped_and_a_killed_run_is_discarded(both_warehouse
     assert _query(pg, "select status from audit.loads where load_id = 'killed-1'") == [("crashed",)]
 
 
+@pytest.mark.slow
+def test_bi_role_is_refused_child_level_marts_and_the_restricted_role_sees_its_la_only(both_warehouses, cluster):
+    """Issue 13 point 4 on PostgreSQL: the BI role reads schema bi (aggregate marts, small numbers
+    null) and is refused marts; a restricted login reads the marts of the LA it is listed for, only."""
+    import psycopg2
+    import psycopg2.errors
+
+    from permanence.tiers import secure_postgres
+
+    _, pg, _, pg_runs = both_warehouses
+    la, other = pg_runs[0].la_code, pg_runs[1].la_code
+    with closing(cluster.admin()) as con, con.cursor() as cur:  # the DBA's part (docs/deploy.md)
+        for role, options in [(pg.pg_bi_role, "nologin"), ("bi_server", f"login in role {pg.pg_bi_role}"),
+                              (pg.pg_restricted_role, "nologin"),
+                              ("spg_reader", f"login in role {pg.pg_restricted_role}")]:
+            cur.execute(f"create role {role} {options}")
+    secure_postgres(pg)  # what the publish step does after each build, now that the roles exist
+    with warehouse.connect(pg) as con:
+        con.execute("insert into access.la_readers (member, la_code) values ('spg_reader', ?)", [la])
+
+    def as_(user: str, sql: str) -> list[tuple]:
+        with closing(psycopg2.connect(host="127.0.0.1", port=cluster.port, user=user, dbname=pg.pg_dbname)) as c:
+            with c.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+
+    # the attack: a BI reader asks for a child-level mart, or for the unsuppressed aggregates
+    for table in ("marts.periods_of_care", "marts.spg_cohort_children", "marts.exits_by_year", "raw.episodes"):
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="permission denied"):
+            as_("bi_server", f"select count(*) from {table}")
+    with pytest.raises(psycopg2.errors.UndefinedTable):
+        as_("bi_server", "select count(*) from bi.periods_of_care")
+    [(rows, hidden, small)] = as_("bi_server", "select count(*), count(suppressed_reason), "
+                                               "count(*) filter (where children between 1 and 5) from bi.exits_by_year")
+    assert rows > 0 and hidden > 0 and small == 0
+    # the restricted login: every mart, child-level ones included, of its own LA only
+    assert as_("spg_reader", "select distinct la_code from marts.periods_of_care") == [(la,)]
+    assert as_("spg_reader", f"select count(*) from marts.spg_cohort_children where la_code = '{other}'") == [(0,)]
+    assert _query(pg, f"select count(*) from marts.periods_of_care where la_code = '{other}'")[0][0] > 0
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        as_("spg_reader", "select count(*) from raw.episodes")
+
+
 def _marts() -> list[str]:
     marts = dbt_project_dir() / "models" / "marts"
     return sorted(p.stem for p in marts.glob("*.sql"))

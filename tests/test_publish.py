@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from permanence.config import Settings
-from permanence.publish import export_parquet, latest_parquet, publish_warehouse
+from permanence.publish import TIERED_MARK, export_parquet, latest_parquet, publish_warehouse, purge_untiered
+from permanence.tiers import AGGREGATE, CHILD, SUPPRESSED_REASON, MartTier, bi_select, mart_tiers
 from permanence.synth import generate_region
 from tests.pipeline_helpers import run_drops
 
@@ -30,7 +31,7 @@ def test_published_copy_holds_only_marts_and_reference(tmp_path):
     wh = tmp_path / "w" / "permanence.duckdb"
     wh.parent.mkdir()
     _toy_warehouse(wh, 1)
-    pub = publish_warehouse(wh, tmp_path / "pub")
+    pub = publish_warehouse(wh, tmp_path / "pub", tier="restricted")
     assert pub.path == tmp_path / "pub" / "permanence.duckdb"
     assert pub.tables == {"marts.m": 1000, "reference.unit_costs": 1}
     assert not os.access(pub.path, os.W_OK) or os.geteuid() == 0
@@ -46,11 +47,11 @@ def test_published_copy_holds_only_marts_and_reference(tmp_path):
 def test_replace_is_atomic_for_a_reader_holding_the_old_copy(tmp_path):
     wh = tmp_path / "permanence.duckdb"
     _toy_warehouse(wh, 1)
-    pub = publish_warehouse(wh, tmp_path / "pub").path
+    pub = publish_warehouse(wh, tmp_path / "pub", tier="restricted").path
     reader = duckdb.connect(str(pub), read_only=True)
     inode = pub.stat().st_ino
     _toy_warehouse(wh, 2)
-    publish_warehouse(wh, tmp_path / "pub")
+    publish_warehouse(wh, tmp_path / "pub", tier="restricted")
     assert pub.stat().st_ino != inode  # a new file renamed over the old name
     assert reader.execute("select min(marker), max(marker), count(*) from marts.m").fetchone() == (1, 1, 1000)
     reader.close()
@@ -61,7 +62,7 @@ def test_replace_is_atomic_for_a_reader_holding_the_old_copy(tmp_path):
 def test_parquet_per_day_with_latest_pointer(tmp_path):
     wh = tmp_path / "permanence.duckdb"
     _toy_warehouse(wh, 1)
-    pub = publish_warehouse(wh, tmp_path / "pub").path
+    pub = publish_warehouse(wh, tmp_path / "pub", tier="restricted").path
     out = tmp_path / "pub" / "parquet"
     d1 = export_parquet(pub, out, dt.date(2025, 3, 1))
     d2 = export_parquet(pub, out, dt.date(2025, 3, 2))
@@ -75,6 +76,86 @@ def test_parquet_per_day_with_latest_pointer(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["2025-03-01", "2025-03-02", "LATEST", "latest"]
 
 
+TOY_TIERS = {
+    "children_list": MartTier("children_list", CHILD),
+    "counts": MartTier("counts", AGGREGATE, ("children", "adopted"), {"share": ("children", "adopted")}),
+}
+
+
+def _tiered_warehouse(path):
+    with duckdb.connect(str(path)) as con:
+        for schema in ("audit", "marts", "reference"):
+            con.execute(f"create schema if not exists {schema}")
+        con.execute("create table marts.children_list as select 'p1' as child_id, date '2024-05-01' as period_start")
+        con.execute("create table marts.unclassified as select 1 as children")  # a new mart nobody classified
+        con.execute("""create table marts.counts as select * from (values
+            ('A', 0::bigint, 0::bigint, null::double), ('B', 1, 1, 100.0), ('C', 5, 6, 83.3),
+            ('D', 6, 6, 100.0), ('E', null, 40, null)) t(la_code, adopted, children, share)""")
+        con.execute("create table reference.las as select 'A' as la_code")
+
+
+def test_bi_copy_holds_aggregate_marts_only_with_small_numbers_suppressed(tmp_path):
+    """The attack: a BI reader opens the published copy for child-level rows or small counts."""
+    wh = tmp_path / "permanence.duckdb"
+    _tiered_warehouse(wh)
+    pub = publish_warehouse(wh, tmp_path / "pub", threshold=5, tiers=TOY_TIERS)  # tier "bi" is the default
+    assert set(pub.tables) == {"marts.counts", "reference.las"}
+    with duckdb.connect(str(pub.path), read_only=True) as con:
+        with pytest.raises(duckdb.CatalogException, match="children_list"):
+            con.execute("select * from marts.children_list")
+        rows = con.execute(f"select la_code, adopted, children, share, {SUPPRESSED_REASON} from marts.counts "
+                           "order by la_code").fetchall()
+        types = dict(con.execute("select column_name, data_type from information_schema.columns "
+                                 "where table_name = 'counts'").fetchall())
+    assert rows == [
+        ("A", 0, 0, None, None),  # zero discloses no child: shown
+        ("B", None, None, None, "c (1 to 5): adopted, children, share"),
+        ("C", None, 6, None, "c (1 to 5): adopted, share"),  # the share rests on the small count
+        ("D", 6, 6, 100.0, None),
+        ("E", None, 40, None, None),  # null already: nothing hidden, no reason
+    ]
+    assert types["children"] == "BIGINT" and types["share"] == "DOUBLE"  # BI tools keep their column types
+
+
+def test_bi_select_refuses_child_level_marts_and_unknown_columns():
+    with pytest.raises(ValueError, match="child-level"):
+        bi_select("marts.children_list", ["child_id"], TOY_TIERS["children_list"], 5)
+    with pytest.raises(ValueError, match="lacks"):  # a renamed count must not go out unsuppressed
+        bi_select("marts.counts", ["la_code", "children", "share"], TOY_TIERS["counts"], 5)
+
+
+def test_every_mart_has_a_tier_and_every_count_of_an_aggregate_mart_is_suppressed():
+    import yaml
+
+    from permanence.transform import dbt_project_dir
+
+    marts = dbt_project_dir() / "models" / "marts"
+    tiers = mart_tiers()
+    assert {p.stem for p in marts.glob("*.sql")} <= set(tiers)
+    for yml in marts.glob("_*.yml"):
+        for model in yaml.safe_load(yml.read_text()).get("models", []):  # unit-test files have none
+            spec = tiers[model["name"]]
+            assert model["config"]["meta"]["tier"] in (CHILD, AGGREGATE), model["name"]
+            cols = {c["name"]: c.get("data_type") for c in model["columns"]}
+            if spec.aggregate:  # every count column is a small count; every named column exists
+                assert {c for c, t in cols.items() if t == "bigint"} <= set(spec.small_counts), model["name"]
+                bi_select(f"marts.{model['name']}", list(cols), spec, 5)
+    assert not tiers["periods_of_care"].aggregate and tiers["exits_by_year"].aggregate
+
+
+def test_parquet_from_before_the_tiers_is_removed(tmp_path):
+    wh = tmp_path / "permanence.duckdb"
+    _tiered_warehouse(wh)
+    pub = publish_warehouse(wh, tmp_path / "pub", tiers=TOY_TIERS)
+    out = tmp_path / "pub" / "parquet"
+    legacy = out / "2025-01-01"
+    legacy.mkdir(parents=True)
+    (legacy / "periods_of_care.parquet").write_text("x")  # an old export: child-level, unsuppressed
+    day = export_parquet(pub.path, out, dt.date(2025, 3, 2))
+    assert purge_untiered(out) == [legacy]
+    assert (day / TIERED_MARK).exists() and sorted(p.name for p in day.glob("*.parquet")) == ["counts.parquet"]
+
+
 @pytest.mark.slow
 def test_reader_holds_published_copy_while_a_full_run_completes(tmp_path):
     """A BI reader keeps a connection on the published copy across a whole nightly run: the run is not
@@ -86,7 +167,7 @@ def test_reader_holds_published_copy_while_a_full_run_completes(tmp_path):
     published = settings.published_dir / settings.warehouse_path.name
 
     reader = duckdb.connect(str(published), read_only=True)
-    sql = "select count(distinct la_code), count(*) from marts.periods_of_care"
+    sql = "select count(distinct la_code), count(*) from marts.exits_by_year"  # BI copy: aggregate marts
     before = reader.execute(sql).fetchone()
     assert before[0] == 1
     stop, seen, errors = threading.Event(), set(), []
@@ -116,7 +197,7 @@ def test_reader_holds_published_copy_while_a_full_run_completes(tmp_path):
         schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
     assert schemas <= {"marts", "reference"} and "marts" in schemas
     day = latest_parquet(settings.published_dir / "parquet")
-    assert (day / "spg_cohort_children.parquet").exists()
+    assert (day / "exits_by_year.parquet").exists() and not (day / "spg_cohort_children.parquet").exists()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         marts = {r[0] for r in con.execute(
             "select table_name from audit.published_marts where load_id = ?", [second[0].load_id]).fetchall()}

@@ -92,7 +92,8 @@ def run_and_kill(tmp_path: Path, source: Path, after_line: str, delay: float) ->
 
 def paths(tmp_path: Path) -> tuple[Path, Path]:
     data = tmp_path / "data"
-    return data / "warehouse" / "permanence.duckdb", data / "published" / "permanence.duckdb"
+    # the restricted copy: every mart as built (the BI copy holds the aggregate ones only)
+    return data / "warehouse" / "permanence.duckdb", data / "restricted" / "permanence.duckdb"
 
 
 def steps_of_unfinished(warehouse: Path) -> dict[str, set[str]]:

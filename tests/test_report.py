@@ -50,7 +50,7 @@ def test_small_counts_and_what_rests_on_them_show_as_c():
 @pytest.mark.slow
 def test_small_numbers_are_suppressed_in_the_report(built, tmp_path):
     settings, drops = built
-    published = settings.published_dir / settings.warehouse_path.name
+    published = settings.restricted_dir / settings.warehouse_path.name  # as built: the report suppresses
     pages = {}
     for threshold in (0, 5):
         html_path, _pdf = build_report(published, "2024-Q4", tmp_path / str(threshold), la_code=drops[0].la_code,
@@ -64,7 +64,7 @@ def test_small_numbers_are_suppressed_in_the_report(built, tmp_path):
 @pytest.mark.slow
 def test_html_is_self_contained_with_charts_and_tables(built, tmp_path):
     settings, drops = built
-    published = settings.published_dir / settings.warehouse_path.name
+    published = settings.restricted_dir / settings.warehouse_path.name  # as built: the report suppresses
     html_path, _pdf = build_report(published, "2024-Q4", tmp_path, la_code=drops[0].la_code,
                                    warehouse=settings.warehouse_path, pdf=False)
     page = html_path.read_text()
@@ -88,7 +88,7 @@ def test_html_is_self_contained_with_charts_and_tables(built, tmp_path):
 )
 def test_renders_in_headless_chromium(built, tmp_path):
     settings, drops = built
-    published = settings.published_dir / settings.warehouse_path.name
+    published = settings.restricted_dir / settings.warehouse_path.name  # as built: the report suppresses
     html_path, pdf = build_report(published, "2024-Q4", tmp_path, la_code=drops[0].la_code,
                                   warehouse=settings.warehouse_path)
     png = screenshot(html_path, tmp_path / "report.png", height=2400)

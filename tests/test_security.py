@@ -134,6 +134,34 @@ def test_published_copy_shared_with_the_bi_group_only(tmp_path):
         security.share_with_group(pub, "no-such-group-xyz")
 
 
+def test_restricted_tier_is_never_shared_with_the_bi_group(tmp_path):
+    """Issue 13 point 4: with PERMANENCE_BI_GROUP set, the BI copy is the group's to read; the
+    restricted copy (child-level marts) and its folder stay the service account's alone."""
+    import grp
+
+    import duckdb
+
+    from permanence.config import Settings
+    from permanence.pipeline import publish_copies
+
+    group = grp.getgrgid(os.getgid()).gr_name
+    settings = Settings(data_dir=tmp_path / "data", bi_group=group)
+    settings.warehouse_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.periods_of_care as select '894' as la_code, 'p1' as child_id")
+        con.execute("create table marts.exits_by_year as select '894' as la_code, 3::bigint as children")
+    settings.restricted_dir.mkdir(mode=0o755)  # made open by hand: tightened
+    pub, restricted = publish_copies(settings)
+    assert set(pub.tables) == {"marts.exits_by_year"} and "marts.periods_of_care" in restricted.tables
+    assert stat.S_IMODE(pub.path.stat().st_mode) == 0o440
+    assert stat.S_IMODE(settings.restricted_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(restricted.path.stat().st_mode) == 0o400
+    with duckdb.connect(str(pub.path), read_only=True) as con:
+        assert con.execute("select children, suppressed_reason from marts.exits_by_year").fetchall() == [
+            (None, "c (1 to 5): children")]
+
+
 def test_archive_is_private(write_drop, tmp_path):
     from permanence.sources import pull
 

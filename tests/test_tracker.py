@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import stat
+import time
 
 import duckdb
 import openpyxl
@@ -14,6 +17,7 @@ from permanence.synth import generate_region
 from permanence.tracker import COHORT_SHEETS, COLUMNS, REVEAL_WARNING, reveal_map, write_tracker
 from tests.pipeline_helpers import run_drops
 
+KEY = "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98"
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A2)", "=1+1"]
 
 
@@ -22,9 +26,10 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("tracker")
     [drop] = generate_region(tmp / "region", las=1, children=60, years=2, seed=9)
     settings = Settings(data_dir=tmp / "data")
-    [run] = run_drops(settings, [(str(drop.path), drop.la_code)])
+    [run] = run_drops(settings, [(str(drop.path), drop.la_code)], key=KEY.encode())
     assert run.status == "published"
-    return settings, drop, settings.published_dir / settings.warehouse_path.name
+    # child-level marts (spg_cohort_children) are in the restricted copy only (permanence.tiers)
+    return settings, drop, settings.restricted_dir / settings.warehouse_path.name
 
 
 @pytest.fixture
@@ -116,7 +121,7 @@ def test_layout_dates_frozen_filters_and_pseudonyms_only(built, tmp_path):
 @pytest.mark.slow
 def test_cms_ids_only_when_revealed(built, tmp_path):
     settings, drop, published = built
-    mapping = reveal_map(b"test-key", drop.path, drop.la_code)
+    mapping = reveal_map(KEY.encode(), drop.path, drop.la_code)
     out = write_tracker(published, tmp_path / "t.xlsx", la_code=drop.la_code, reveal=mapping)
     wb = openpyxl.load_workbook(out)
     ws = wb["4 Foster carers 12m+"]
@@ -133,8 +138,68 @@ def test_cli_refuses_reveal_without_drop(tmp_path):
 
     from permanence.cli import app
 
-    db = tmp_path / "data" / "published" / "permanence.duckdb"
+    db = tmp_path / "data" / "restricted" / "permanence.duckdb"
     db.parent.mkdir(parents=True)
     duckdb.connect(str(db)).close()
     res = CliRunner().invoke(app, ["tracker", "--reveal-ids", "--data-dir", str(tmp_path / "data")])
     assert res.exit_code == 4 and "--ids-from" in res.output
+
+
+def test_nightly_tracker_is_written_to_the_restricted_location(built):
+    from flows.nightly import tracker
+
+    settings, _drop, restricted = built
+    path = tracker.fn(settings, settings.published_dir / settings.warehouse_path.name)
+    assert path == settings.restricted_dir / "spg-tracker.xlsx"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(settings.restricted_dir.stat().st_mode) == 0o700
+    assert not list(settings.published_dir.glob("*.xlsx"))  # nothing child-level in the BI share
+
+
+def test_reveal_goes_to_the_restricted_location_only_private_audited_and_expired(built):
+    """The attack: `tracker --reveal-ids` writing the CMS-id workbook into the BI share, readable, forever."""
+    from typer.testing import CliRunner
+
+    from permanence.cli import app
+    from permanence.tiers import os_user, reveal_dir
+
+    settings, drop, _restricted = built
+    data = str(settings.data_dir)
+    reveal = ["tracker", "--reveal-ids", "--la", drop.la_code, "--ids-from", str(drop.path), "--key", KEY,
+              "--data-dir", data]
+    into_bi = settings.published_dir / "ids.xlsx"
+    res = CliRunner().invoke(app, [*reveal, "--out", str(into_bi)])
+    assert res.exit_code == 4 and not into_bi.exists()  # 4: usage
+    assert "error:" in res.output and "only into the restricted location" in res.output and "hint:" in res.output
+
+    res = CliRunner().invoke(app, reveal)
+    assert res.exit_code == 0, res.output
+    [workbook] = list(reveal_dir(settings).iterdir())
+    assert stat.S_IMODE(workbook.stat().st_mode) == 0o600
+    assert stat.S_IMODE(reveal_dir(settings).stat().st_mode) == 0o700
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [row] = con.execute("select os_user, la_code, rows_revealed, file_name, expires_on, revealed_at "
+                            "from audit.reveal_ids").fetchall()
+    assert row[:2] == (os_user(), drop.la_code) and row[2] > 0 and row[3] == workbook.name
+    assert row[4] == (row[5] + dt.timedelta(days=settings.reveal_retention_days)).date()
+
+    # older than the retention: removed at the next tracker call (or nightly run)
+    old = time.time() - (settings.reveal_retention_days + 1) * 86400
+    os.utime(workbook, (old, old))
+    res = CliRunner().invoke(app, ["tracker", "--data-dir", data])
+    assert res.exit_code == 0, res.output
+    assert not workbook.exists() and f"removed expired reveal workbook {workbook.name}" in res.output
+
+
+def test_tracker_from_the_bi_copy_fails_with_one_line(built):
+    """The BI copy has no child-level mart to list children from: a clear refusal, not a traceback."""
+    from typer.testing import CliRunner
+
+    from permanence.cli import app
+
+    settings, _drop, _restricted = built
+    bi_copy = settings.published_dir / settings.warehouse_path.name
+    res = CliRunner().invoke(app, ["tracker", "--warehouse", str(bi_copy), "--data-dir", str(settings.data_dir)])
+    assert res.exit_code == 4
+    assert "error:" in res.output and "aggregate marts only" in res.output and "hint:" in res.output
+    assert not list(settings.restricted_dir.glob(".*.tmp"))

@@ -7,7 +7,7 @@
 Quarters are calendar quarters: 2024-Q4 is 1 October to 31 December 2024 (Q3 of collection year
 2024-25). Every chart is inline SVG drawn by matplotlib, titled with its definition and source, and
 sits beside a table of the same numbers; no script, style or font is loaded from the network.
-The marts come from the published copy (never blocks the nightly build); the data-quality summary
+The marts come from the restricted copy (as built, never blocks the nightly build; this module suppresses small numbers); the data-quality summary
 reads the audit schema of the writer's file read-only and says "not available" when it is busy.
 """
 
@@ -364,7 +364,7 @@ def render_html(published: Path, quarter: str, la_code: str | None = None, wareh
     page = (f'<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>{_e(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
             f"<h1>{_e(title)}</h1><p class=sub>{_e(who)}. Quarter {_fmt(q.start)} to {_fmt(q.end)} (collection year "
-            f"{q.collection_year}). Generated {dt.datetime.now():%d/%m/%Y %H:%M} from the published warehouse.</p>"
+            f"{q.collection_year}). Generated {dt.datetime.now():%d/%m/%Y %H:%M} from the restricted copy of the marts.</p>"
             '<p class="note">Measures follow the project\'s definitions (docs/marts.md, primer section 5). Figures '
             "describe children looked after by the council; small numbers can move a lot from quarter to quarter. "
             f'Counts from 1 to {d.hide.threshold}, and percentages and means resting on them, are shown as "c" '

@@ -26,6 +26,11 @@ class Suppressor:
         v = pd.to_numeric(values, errors="coerce")
         return (v > 0) & (v <= self.threshold)
 
+    def sql_small(self, column: str) -> str:
+        """The same rule as `small` as a SQL condition on a quoted column (DuckDB and PostgreSQL), for
+        the BI copy's aggregate marts (permanence.tiers): the rule stays in this one class."""
+        return f"({column} > 0 and {column} <= {int(self.threshold)})"
+
     def hidden(self, df: pd.DataFrame, counts: list[str], resting: dict[str, list[str]] | None = None) -> pd.DataFrame:
         """A boolean frame: True where a cell must not be shown."""
         mask = pd.DataFrame(False, index=df.index, columns=df.columns)
