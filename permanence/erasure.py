@@ -33,7 +33,7 @@ from permanence.config import Settings
 from permanence.extract import ROW, ExtractFrame, StructuralError
 from permanence.pseudonymise import pseudonym, resolve_key
 from permanence.security import (UnsafeSetup, check_key_file, check_key_strength, check_la_code, ensure_private_dir,
-                                 key_fingerprint, private_files, share_with_group)
+                                 key_fingerprint, private_files)
 
 DATA_SUFFIXES = {".csv", ".txt", ".xml"}
 # Columns of the marts (and so of their Parquet snapshots) that hold pseudonyms.
@@ -188,7 +188,7 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
     removed or renamed under the same load id), the mart checks, then publish as a nightly run does.
     A failure raises RebuildFailed and publishes nothing: the last published copy stays."""
     from permanence import pipeline
-    from permanence.publish import export_parquet, publish_warehouse, record_publication
+    from permanence.publish import record_publication
     from permanence.transform import DbtError, run_dbt
 
     try:
@@ -196,34 +196,33 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
                 exclude="test_type:unit", full_refresh=True, **pipeline._dbt_target(settings))
     except DbtError as exc:
         raise RebuildFailed(f"dbt build failed: {exc}") from None
-    if settings.target != "duckdb":
-        with warehouse.connect(settings) as con:  # PostgreSQL: readers query the database itself
+    from validations.expectations import run_mart_checks
+
+    outcome = run_mart_checks(settings, settings.reports_dir / "data-docs" / run_name, run_name=run_name)
+    if not outcome.success:
+        raise RebuildFailed(f"mart checks failed: {outcome.summary()} (Data Docs: {outcome.docs_index})")
+    if settings.target != "duckdb":  # PostgreSQL: readers query the database; dbt's rebuild dropped the grants
+        from permanence.tiers import secure_postgres
+
+        secure_postgres(settings)
+        with warehouse.connect(settings) as con:
             warehouse.mark_rebuilt(con, f"marts rebuilt ({run_name})")
         return None
     import duckdb
 
-    from validations.expectations import run_mart_checks
-
-    outcome = run_mart_checks(settings.warehouse_path, settings.reports_dir / "data-docs" / run_name, run_name=run_name)
-    if not outcome.success:
-        raise RebuildFailed(f"mart checks failed: {outcome.summary()} (Data Docs: {outcome.docs_index})")
     with duckdb.connect(str(settings.warehouse_path)) as con:
         current = [r[0] for r in con.execute("select load_id from raw.current_load").fetchall()]
         con.execute("CHECKPOINT")
-        pub = publish_warehouse(settings.warehouse_path, settings.published_dir, con=con)
-    pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+        pub, restricted = pipeline.publish_copies(settings, con=con)  # the two tiers, as a nightly publish
+        record_publication(con, current, restricted)
         record_publication(con, current, pub)
-    share_with_group(settings.published_dir, settings.bi_group, recursive=False)
-    share_with_group(pub.path, settings.bi_group)
-    share_with_group(pub.parquet_dir.parent, settings.bi_group)
     from permanence.tracker import write_tracker
 
-    tracker = write_tracker(pub.path, settings.published_dir / "spg-tracker.xlsx", run_label=str(pub.path))
-    share_with_group(tracker, settings.bi_group)
+    tracker = write_tracker(restricted.path, settings.restricted_dir / "spg-tracker.xlsx", run_label=str(restricted.path))
+    tracker.chmod(0o600)
     with warehouse.connect(settings) as con:
         warehouse.mark_rebuilt(con, f"marts rebuilt and published ({run_name})")
-    return pub.path
+    return restricted.path  # the copy that holds the child-level marts the erasure reached
 
 
 def _rewrite_parquet(settings: Settings, select_sql, pairs: dict[str, str] | None = None) -> int:
