@@ -100,10 +100,13 @@ def prepare(settings: Settings) -> list[str]:
     rows in the warehouse, their temporaries on disk). Returns the killed loads' ids."""
     import logging
 
-    from permanence.recovery import remove_stale_temporaries
+    from permanence.recovery import refresh_stale_exports, remove_stale_temporaries
 
+    log = logging.getLogger("permanence.recovery")
     for path in remove_stale_temporaries(settings):
-        logging.getLogger("permanence.recovery").warning("removed %s, left by a run that was killed", path)
+        log.warning("removed %s, left by a run that was killed", path)
+    for what in refresh_stale_exports(settings):
+        log.warning("%s was older than the published copy (a run killed after its publish): regenerated", what)
     with warehouse.connect(settings) as con:
         warehouse.create_schema(con)
         return warehouse.recover_unfinished(con)

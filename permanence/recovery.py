@@ -26,14 +26,15 @@ def _temporaries(settings: Settings) -> list[Path]:
     for folder in (published, published / "parquet"):
         if folder.is_dir():
             # .permanence.duckdb.<pid>.tmp(.wal), .<date>.<pid>.tmp/, .latest.<pid>.tmp, .spg-tracker.xlsx.tmp ...
-            found += [p for p in folder.iterdir() if p.name.startswith(".") and ".tmp" in p.name]
+            found += [p for p in folder.iterdir()
+                      if p.name.startswith(".") and (".tmp" in p.name or p.name.endswith(".old"))]
     archive = settings.archive_dir
     if archive.is_dir():
         found += [p for la in archive.iterdir() if (la / ".incoming").is_dir() for p in (la / ".incoming").iterdir()]
     return sorted(found)
 
 
-_PID = re.compile(r"\.(\d+)\.tmp|^(\d+)-")
+_PID = re.compile(r"\.(\d+)\.(?:tmp|old)|^(\d+)-")
 ORPHAN_AFTER_SECONDS = 3600
 
 
@@ -73,3 +74,32 @@ def remove_stale_temporaries(settings: Settings) -> list[Path]:
             shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
+
+
+def _older(path: Path, than: Path) -> bool:
+    return not path.exists() or path.stat().st_mtime < than.stat().st_mtime
+
+
+def refresh_stale_exports(settings: Settings) -> list[str]:
+    """What a publish writes after its copies (the tracker workbook, the BI Parquet) but a kill cut
+    short: regenerated from the copies when older than them. The rerun of the same drop is skipped,
+    so without this the tracker would stay a quarter behind the published copy for good."""
+    if settings.target != "duckdb":
+        return []
+    refreshed = []
+    restricted = settings.restricted_dir / settings.warehouse_path.name
+    tracker = settings.restricted_dir / "spg-tracker.xlsx"
+    if restricted.exists() and _older(tracker, restricted):
+        from permanence.tracker import write_tracker
+
+        write_tracker(restricted, tracker, run_label=str(restricted)).chmod(0o600)
+        refreshed.append("SPG tracker")
+    bi = settings.published_dir / settings.warehouse_path.name
+    latest = settings.published_dir / "parquet" / "LATEST"
+    if bi.exists() and _older(latest, bi):
+        from permanence.publish import export_parquet
+        from permanence.security import share_with_group
+
+        share_with_group(export_parquet(bi, settings.published_dir / "parquet").parent, settings.bi_group)
+        refreshed.append("Parquet")
+    return refreshed

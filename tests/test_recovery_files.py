@@ -35,7 +35,7 @@ def _leftovers(settings: Settings) -> dict[str, object]:
     keep = {
         "live writer": pub / f".permanence.duckdb.{live}.tmp",  # another process, still writing
         "fresh tracker": pub / ".spg-tracker-2025-04-01.xlsx.tmp",  # no pid: kept until an hour old
-        "published": pub / "permanence.duckdb",
+        "latest": pub / "parquet" / "LATEST",  # a real file of published/, not a temporary
     }
     for name, path in {**made, **keep}.items():
         if name in ("parquet",):
@@ -68,3 +68,30 @@ def test_the_next_run_clears_them_before_it_writes(tmp_path):
     paths = _leftovers(settings)
     pipeline.prepare(settings)
     assert not any(p.exists() for p in paths["removed"].values())
+
+
+def test_a_tracker_or_parquet_older_than_the_published_copies_is_regenerated(tmp_path):
+    """Killed right after the publish: the copies are new, the tracker and Parquet are not (here the
+    helpers publish without the tracker step, as a run killed at that point would have). The next
+    run regenerates them even though its own drop is skipped."""
+    from permanence.synth import generate_region
+    from tests.pipeline_helpers import run_drops
+
+    [drop] = generate_region(tmp_path / "in", las=1, children=15, years=2, seed=41)
+    settings = Settings(data_dir=tmp_path / "data")
+    [run] = run_drops(settings, [(str(drop.path), drop.la_code)])
+    assert run.status == "published", run.message
+    tracker = settings.restricted_dir / "spg-tracker.xlsx"
+    copy = settings.restricted_dir / settings.warehouse_path.name
+    bi, latest = settings.published_dir / settings.warehouse_path.name, settings.published_dir / "parquet" / "LATEST"
+    assert not tracker.exists()
+    stale = latest.stat().st_mtime - 60
+    os.utime(latest, (stale, stale))
+    os.utime(bi, (stale + 30, stale + 30))  # the BI copy newer than its Parquet
+    pipeline.prepare(settings)
+    assert tracker.exists() and tracker.stat().st_mtime >= copy.stat().st_mtime
+    assert oct(tracker.stat().st_mode & 0o777) == "0o600"
+    assert latest.stat().st_mtime > bi.stat().st_mtime
+    before = (tracker.stat().st_mtime_ns, latest.stat().st_mtime_ns)
+    pipeline.prepare(settings)  # nothing stale now: nothing rewritten
+    assert (tracker.stat().st_mtime_ns, latest.stat().st_mtime_ns) == before
