@@ -14,6 +14,8 @@
 --   date_adopted            period end when the period ended in adoption
 -- A decision, order or match dated before the period start belongs to an earlier period and is
 -- left out, unless the period's start is unknown (it may have begun before the coverage start).
+-- adoption_timeliness (A1, A2, A10) reads the 903-only dates from here, so both marts share one
+-- definition of each stage.
 -- Reversal: PlacedAdoption DATE_PLACED_CEASED / REASON_PLACED_CEASED (RD1-RD4) of the latest
 -- decision, else the extract's reversal; never for an adopted period (adoption ends the decision).
 with periods as (
@@ -39,10 +41,22 @@ reporting as (
 
 moved_in as (
 
-    select la_code, child_id, period_number, min(episode_start_date) as date_placed_for_adoption
+    select la_code, child_id, period_number, min(episode_start_date) as date_moved_in_with_adopters
     from episodes
     where placement_type in ('A3', 'A4', 'A5', 'A6')
     group by la_code, child_id, period_number
+
+),
+
+-- the carer-level placement holding that first A3-A6 episode (A10's end point)
+adoptive_placement as (
+
+    select moved_in.*, episodes.placement_start as adoptive_placement_start
+    from moved_in
+    inner join episodes
+        on episodes.la_code = moved_in.la_code
+       and episodes.child_id = moved_in.child_id
+       and episodes.episode_start_date = moved_in.date_moved_in_with_adopters
 
 ),
 
@@ -92,13 +106,14 @@ journeys as (
         periods.*,
         -- an open period has no reason ceased: not adopted (false, not unknown)
         cast(coalesce(periods.reason_ceased in ('E11', 'E12') and not periods.ends_on_short_break, false) as boolean) as adopted,
-        moved_in.date_placed_for_adoption as episode_placed_date,
+        adoptive_placement.date_moved_in_with_adopters as episode_placed_date,
+        adoptive_placement.adoptive_placement_start,
         court_authority.date_placement_order as episode_order_date
     from periods
-    left join moved_in
-        on moved_in.la_code = periods.la_code
-       and moved_in.child_id = periods.child_id
-       and moved_in.period_number = periods.period_number
+    left join adoptive_placement
+        on adoptive_placement.la_code = periods.la_code
+       and adoptive_placement.child_id = periods.child_id
+       and adoptive_placement.period_number = periods.period_number
     left join court_authority
         on court_authority.la_code = periods.la_code
        and court_authority.child_id = periods.child_id
@@ -222,6 +237,11 @@ select
     cast(date_match as date) as date_match,
     cast(date_placed_for_adoption as date) as date_placed_for_adoption,
     cast(date_adopted as date) as date_adopted,
+    -- the 903-only dates of A1, A2 and A10 (adoption_timeliness): no fallback to the extract
+    cast(episode_placed_date as date) as date_moved_in_with_adopters,
+    cast(adoptive_placement_start as date) as adoptive_placement_start,
+    cast(episode_order_date as date) as date_court_authority,
+    cast(ad1_match_date as date) as ad1_date_match,
     cast(date_decision_reversed as date) as date_decision_reversed,
     cast(reason_decision_reversed as varchar) as reason_decision_reversed,
     cast(adopted as boolean) as adopted,
