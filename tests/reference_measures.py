@@ -697,6 +697,7 @@ def all_measures(staging: dict[str, pd.DataFrame], as_at: dt.date | None = None)
         "spg_cohort_summary": spg_cohort_summary(children),
         "adoption_timeliness": timeliness,
         "adoption_scorecard": adoption_scorecard(timeliness),
+        "adoption_pipeline": adoption_pipeline(timeliness, staging["stg_ssda903__ad1"], episodes, as_at),
         "placement_stability": placement_stability(episodes, staging["stg_ssda903__header"], as_at, built=built),
         "permanence_plan_by_second_review": permanence_plan_by_second_review(
             episodes, staging["stg_ssda903__reviews"], staging["stg_extras__cla_care_plan"], as_at, built=built),
