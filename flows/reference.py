@@ -1,5 +1,6 @@
 """Reference data as a Prefect flow (own deployment, quarterly): load the published DfE/ONS files
-the user configures (paths or URLs), then rebuild the benchmark and targets marts.
+the user configures (paths or URLs), then rebuild the benchmark and targets marts (and
+adoption_pipeline, which shows the national adoption stage timings).
 
     load (retried: files come over the network) -> dbt build benchmark + targets -> publish
 
@@ -18,8 +19,9 @@ from permanence.progress import step
 from permanence.warehouse import exclusive
 
 TASK = dict(cache_policy=NO_CACHE, persist_result=False)
-# Everything the benchmark and targets marts need (spg_cohort_children: the summary's data test).
-DBT_SELECT = "+benchmark +targets +spg_cohort_children"
+# Everything the benchmark and targets marts need (spg_cohort_children: the summary's data test),
+# and adoption_pipeline, whose national stage timings come from the reference files.
+DBT_SELECT = "+benchmark +targets +spg_cohort_children +adoption_pipeline"
 
 
 @task(retries=3, retry_delay_seconds=[10, 60, 300], **TASK)

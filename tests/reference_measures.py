@@ -513,6 +513,47 @@ def adoption_scorecard(timeliness: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["la_code", "collection_year"]).reset_index(drop=True)
 
 
+# The stage gaps of adoption_pipeline (name, from, to), in the mart's order.
+PIPELINE_GAPS = [
+    ("entry_to_decision", "date_entered_care", "date_decision"),
+    ("decision_to_placement_order", "date_decision", "date_placement_order"),
+    ("placement_order_to_match", "date_placement_order", "date_match"),
+    ("decision_to_match", "date_decision", "date_match"),
+    ("match_to_placed", "date_match", "date_placed_for_adoption"),
+    ("entry_to_placed", "date_entered_care", "date_placed_for_adoption"),
+    ("placed_to_adopted", "date_placed_for_adoption", "date_adopted"),
+    ("entry_to_adopted", "date_entered_care", "date_adopted"),
+]
+
+
+def adoption_pipeline(timeliness: pd.DataFrame, ad1: pd.DataFrame, episodes: pd.DataFrame,
+                      as_at: dt.date | None = None) -> pd.DataFrame:
+    """Stage gaps per LA and year of adoption from the 903 alone: the dates of adoption_timeliness
+    (entry, first E1/D1, AD1 match, first A3-A6, period end) and AD1 DATE_INT (the decision, if on or
+    before D) and DOB. A later stage that came first makes the gap 0; a missing date leaves the
+    child out of that gap; means and medians over the children with both dates. (The mart also
+    takes dates from PlacedAdoption and the permanence extract where the 903 has none: not here.)"""
+    t = timeliness.copy()
+    a = ad1[CHILD + ["adoption_decision_date", "birth_month"]].drop_duplicates(CHILD).copy()
+    a = a.merge(as_at_dates(episodes, as_at), on="la_code")
+    decision = _dates(a["adoption_decision_date"])
+    a["date_decision"] = decision.where(decision <= a["as_at_date"])
+    a["birth_month"] = _dates(a["birth_month"])
+    t = t.merge(a[CHILD + ["date_decision", "birth_month"]], on=CHILD, how="left")
+    t["date_placement_order"] = t["date_court_authority"]
+    t["date_adopted"] = t["period_end"]
+    aggs = {"children_adopted": ("child_id", "size")}
+    for name, start, end in PIPELINE_GAPS:
+        t[f"{name}_days"] = _days(_dates(t[end]) - _dates(t[start])).clip(lower=0).astype(float)
+        aggs[f"{name}_children"] = (f"{name}_days", "count")
+        aggs[f"{name}_mean_days"] = (f"{name}_days", "mean")
+        aggs[f"{name}_median_days"] = (f"{name}_days", "median")
+    t["age_months"] = whole_months(t["birth_month"], t["date_adopted"]).astype(float)
+    aggs["mean_age_at_adoption_months"] = ("age_months", "mean")
+    out = t.groupby(["la_code", "collection_year"], as_index=False).agg(**aggs)
+    return out.sort_values(["la_code", "collection_year"]).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- stability
 
 
@@ -656,6 +697,7 @@ def all_measures(staging: dict[str, pd.DataFrame], as_at: dt.date | None = None)
         "spg_cohort_summary": spg_cohort_summary(children),
         "adoption_timeliness": timeliness,
         "adoption_scorecard": adoption_scorecard(timeliness),
+        "adoption_pipeline": adoption_pipeline(timeliness, staging["stg_ssda903__ad1"], episodes, as_at),
         "placement_stability": placement_stability(episodes, staging["stg_ssda903__header"], as_at, built=built),
         "permanence_plan_by_second_review": permanence_plan_by_second_review(
             episodes, staging["stg_ssda903__reviews"], staging["stg_extras__cla_care_plan"], as_at, built=built),

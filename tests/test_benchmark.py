@@ -67,8 +67,20 @@ def published_only(tmp_path_factory):
 @needs_ref
 def test_flow_tasks_load_and_build(published_only):
     _, files, summary = published_only
-    assert sum(1 for f in files if f["family"]) == 10
+    assert sum(1 for f in files if f["family"]) == 11
     assert "ok" in summary
+
+
+@needs_ref
+def test_reference_flow_builds_adoption_pipeline_with_the_stage_timings(published_only):
+    """The reference flow rebuilds adoption_pipeline (its national columns) beside benchmark and targets."""
+    con, _, _ = published_only
+    assert con.execute("select count(*) from staging.stg_reference__adoption_stage_timings").fetchone()[0] == 315
+    assert con.execute("select number_as_printed, value from staging.stg_reference__adoption_stage_timings "
+                       "where time_period = 2025 and age_group = 'Total' and stage = 'entry_to_adopted'"
+                       ).fetchone() == ("02:03", 27.0)
+    # no extracts loaded here: the mart exists, with no rows
+    assert con.execute("select count(*) from marts.adoption_pipeline").fetchone()[0] == 0
 
 
 @needs_ref

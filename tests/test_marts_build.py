@@ -42,6 +42,12 @@ MARTS = {
                                     "proceedings_withdrawn", "proceedings_no_order"],
     "care_proceedings_open": ["la_code", "as_at_date", "proceedings_issue_date", "children", "days_open"],
     "weekly_cost_by_cohort": ["la_code", "as_at_date", "cohort_id", "estimated_weekly_cost_gbp"],
+    "adoption_pipeline": ["la_code", "collection_year", "children_adopted", "entry_to_decision_mean_days",
+                          "entry_to_decision_median_days", "national_entry_to_decision_months",
+                          "national_entry_to_decision_printed", "entry_to_adopted_mean_days",
+                          "mean_age_at_adoption_months", "stage_dates_missing", "complete", "partial"],
+    "adoption_waiting": ["la_code", "as_at_date", "children_waiting", "mean_days_since_decision",
+                         "mean_days_since_placement_order", "decisions_reversed", "complete"],
 }
 
 
@@ -70,7 +76,8 @@ def test_dbt_unit_tests_pass(tmp_path):
     run_dbt("seed", warehouse=wh, artifacts_dir=art)  # code labels the marts join (reason_episode_ceased)
     run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability "
                                         "+permanence_plan_by_second_review +spg_cohort_summary +exits_by_year +exits_by_reason "
-                                        "+reentry_by_previous_exit +care_proceedings_timeliness +care_proceedings_open +weekly_cost_by_cohort",
+                                        "+reentry_by_previous_exit +care_proceedings_timeliness +care_proceedings_open +weekly_cost_by_cohort "
+                                        "+adoption_pipeline +adoption_waiting",
             artifacts_dir=art)
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit", artifacts_dir=art)
     assert outcome.success

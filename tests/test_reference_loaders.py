@@ -27,6 +27,7 @@ FAMILIES = {
     "la_cla_placement_stability.csv": "placement_stability",
     "la_children_who_ceased_during_the_year_2020_2024.csv": "children_ceased",
     "la_children_who_ceased_during_the_year_sgo_adoption_2020_2024.csv": "children_ceased",
+    "national_cla_adopted_average_time_between_adoption_process_stages.csv": "adoption_stage_timings",
 }
 
 
@@ -47,15 +48,14 @@ def test_folder_recognises_every_published_file_by_columns(loaded):
     got = {Path(f.file).name: f.family for f in report.files}
     for name, family in FAMILIES.items():
         assert got[name] == family, name
-    assert {Path(f.file).name for f in report.unrecognised} == {
-        "README.md", "national_cla_adopted_average_time_between_adoption_process_stages.csv"}
+    assert {Path(f.file).name for f in report.unrecognised} == {"README.md"}
     assert all(f.rows > 0 for f in report.loaded)
 
 
 def test_audit_row_per_file(loaded):
     con, report = loaded
     assert one(con, "select count(*) from audit.reference_loads")[0] == len(report.files)
-    assert one(con, "select count(*) from audit.reference_loads where family is null")[0] == 2
+    assert one(con, "select count(*) from audit.reference_loads where family is null")[0] == 1
     assert one(con, "select count(distinct sha256) from audit.reference_loads")[0] == len(report.files)
 
 
@@ -206,6 +206,54 @@ def test_release_with_renamed_label_and_extra_column_still_loads(tmp_path):
                         "and la_code = '894'", [m])[0] == 5
 
 
+ADOPTION_STAGES = "national_cla_adopted_average_time_between_adoption_process_stages.csv"
+
+
+def test_adoption_stage_timings_reproduce_printed_figures(loaded):
+    """Every row of the published file is in reference.adoption_stage_timings, its cell exactly as
+    printed; durations (years:months) parsed to whole months, the count stage a count; markers stay
+    markers, never 0."""
+    con, _ = loaded
+    published = read_table((REF / ADOPTION_STAGES).read_bytes()).rows
+    stored = {(r[0], r[1], r[2]): r[3:] for r in con.execute(
+        "select time_period, stage_label, age_group, number_as_printed, value, unit, suppression "
+        "from reference.adoption_stage_timings").fetchall()}
+    assert len(stored) == len(published) == 315
+    for r in published:
+        printed, value, unit, suppression = stored[(int(r["time_period"]), r["stage_of_adoption_process"],
+                                                   r["age_start_poc"])]
+        assert printed == r["number"]
+        if ":" in printed:
+            years, months = printed.split(":")
+            assert (value, unit, suppression) == (int(years) * 12 + int(months), "months", None)
+        elif printed in ("c", "k"):
+            assert value is None and suppression == printed
+        else:
+            assert (value, unit) == (float(printed), "children")
+    # The printed England figures for 2024-25 (all ages): entry to decision 9 months, decision to
+    # match 10, match to placed 1, entry to placed 1 year 7 months, placed to adopted 9, entry to
+    # adoption 2 years 3 months; 2,150 children placed within 12 months of the decision.
+    got = dict(con.execute("select stage, value from reference.adoption_stage_timings "
+                           "where time_period = 2025 and age_group = 'Total'").fetchall())
+    assert got == {"entry_to_decision": 9, "decision_to_match": 10, "match_to_placed": 1, "entry_to_placed": 19,
+                   "placed_to_adopted": 9, "entry_to_adopted": 27, "placed_within_12_months_of_decision": 2150}
+    assert one(con, "select period, stage_number, number_as_printed from reference.adoption_stage_timings "
+                    "where time_period = 2023 and age_group = 'Total' and stage = 'entry_to_adopted'") == (
+        "2022-23", 6, "02:05")
+
+
+def test_years_months_parser():
+    from permanence.reference.adoption_stages import parse_years_months
+
+    assert parse_years_months("00:10") == (10.0, None)
+    assert parse_years_months("02:03") == (27.0, None)
+    assert parse_years_months("k") == (None, "k")
+    assert parse_years_months("c") == (None, "c")
+    # no unit can be read from these: not available, never a guessed number
+    assert parse_years_months("10") == (None, "x")
+    assert parse_years_months("01:12") == (None, "x")
+
+
 def test_added_label_is_reported_not_fatal(tmp_path):
     text = (REF / "cla_number_and_rate_per_10k_children.csv").read_bytes().decode("utf-8-sig")
     extra = "2025,Reporting year,National,E92000001,England,,,,,,Children on remand,12183016,100,1\n"
@@ -229,7 +277,8 @@ def test_create_reference_schema_is_idempotent():
     create_reference_schema(con)
     tables = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'reference'").fetchall()}
-    assert tables == {"statistical_neighbours", "las", "la_regions", "regions", "population_0_17", "published_measures"}
+    assert tables == {"statistical_neighbours", "las", "la_regions", "regions", "population_0_17", "published_measures",
+                      "adoption_stage_timings"}
 
 
 def test_missing_source_is_an_error(tmp_path):

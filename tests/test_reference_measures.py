@@ -270,6 +270,44 @@ def test_adoption_a1_a10_a2():
     assert y2.a2_mean_3yr == pytest.approx((59 + 0) / 2)
 
 
+def test_adoption_pipeline_stage_gaps():
+    eps = episodes(
+        # decision 2021-09-01, E1 and A4 on 2022-01-01, matched after moving in: match_to_placed 0
+        ("foster", [("2021-01-01", "S", "C1", "U3", "2021-06-01", "X1"),
+                    ("2021-06-01", "P", "C2", "U1", "2022-01-01", "X1"),
+                    ("2022-01-01", "U", "E1", "A4", "2022-12-01", "E12")]),
+        # no decision date in AD1 and no E1/A3-A6: only entry -> adopted
+        ("none", [("2022-04-01", "S", "C2", "U1", "2023-03-01", "E11")]),
+        # decision dated after D (2024-03-31): not known on D
+        ("late", [("2022-05-01", "S", "E1", "A5", "2023-02-01", "E11")]),
+    )
+    ad1 = frame([
+        {"la_code": LA, "child_id": "foster", "adoption_match_date": "2022-03-01", "adopted_by_foster_carer": "1",
+         "adoption_decision_date": "2021-09-01", "birth_month": "2019-06-01"},
+        {"la_code": LA, "child_id": "none", "adoption_match_date": None, "adopted_by_foster_carer": "0",
+         "adoption_decision_date": None, "birth_month": None},
+        {"la_code": LA, "child_id": "late", "adoption_match_date": None, "adopted_by_foster_carer": "0",
+         "adoption_decision_date": "2024-05-01", "birth_month": "2022-01-01"},
+    ])
+    p = rm.adoption_pipeline(rm.adoption_timeliness(eps, ad1), ad1, eps).set_index("collection_year")
+    y = p.loc["2022-23"]
+    assert y.children_adopted == 3
+    assert y.entry_to_decision_children == 1
+    assert y.entry_to_decision_mean_days == (ts("2021-09-01") - ts("2021-01-01")).days == 243
+    assert y.decision_to_placement_order_mean_days == (ts("2022-01-01") - ts("2021-09-01")).days
+    assert y.placement_order_to_match_children == 1
+    assert y.match_to_placed_children == 1 and y.match_to_placed_mean_days == 0  # moved in before the match
+    # entry -> placed: foster 365, late 0 (placed on entry)
+    assert y.entry_to_placed_children == 2 and y.entry_to_placed_mean_days == pytest.approx(365 / 2)
+    adopted = [(ts("2022-12-01") - ts("2021-01-01")).days, (ts("2023-03-01") - ts("2022-04-01")).days,
+               (ts("2023-02-01") - ts("2022-05-01")).days]
+    assert y.entry_to_adopted_children == 3
+    assert y.entry_to_adopted_mean_days == pytest.approx(sum(adopted) / 3)
+    assert y.entry_to_adopted_median_days == sorted(adopted)[1]
+    # ages: 3 years 6 months (foster), 1 year 1 month (late)
+    assert y.mean_age_at_adoption_months == pytest.approx((42 + 13) / 2)
+
+
 # --------------------------------------------------------------------------- cohorts
 
 

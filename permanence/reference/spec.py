@@ -41,7 +41,9 @@ class Family:
 
 
 def families() -> list[Family]:
-    from permanence.reference import cla_rates, ceased, lookup, neighbours, population, stability
+    from permanence.reference import (
+        adoption_stages, cla_rates, ceased, lookup, neighbours, population, stability,
+    )
 
     return [
         *neighbours.FAMILIES,
@@ -50,6 +52,7 @@ def families() -> list[Family]:
         cla_rates.FAMILY,
         stability.FAMILY,
         ceased.FAMILY,
+        adoption_stages.FAMILY,
     ]
 
 

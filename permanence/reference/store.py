@@ -24,6 +24,10 @@ REFERENCE_DDL: dict[str, str] = {
     "published_measures": "la_code VARCHAR, la_name VARCHAR, geographic_level VARCHAR, region_code VARCHAR, "
                           "time_period INTEGER, period VARCHAR, measure VARCHAR, value DOUBLE, "
                           "suppression VARCHAR, family VARCHAR",
+    # number_as_printed is the published cell ('01:07' = 1 year 7 months); value is in `unit`.
+    "adoption_stage_timings": "geographic_level VARCHAR, time_period INTEGER, period VARCHAR, cla_group VARCHAR, "
+                              "stage_number INTEGER, stage VARCHAR, stage_label VARCHAR, age_group VARCHAR, "
+                              "number_as_printed VARCHAR, value DOUBLE, unit VARCHAR, suppression VARCHAR",
 }
 AUDIT_DDL = ("file VARCHAR, sha256 VARCHAR, family VARCHAR, table_name VARCHAR, rows BIGINT, "
              "skipped BIGINT, loaded_at TIMESTAMP, message VARCHAR")

@@ -3,6 +3,8 @@
 --   a10_days = as a1_days, but when AD1 FOSTER_CARE = '1' the end point is the start of the
 --              placement (carer level) containing that first A3-A6 episode
 --   a2_days  = greatest(0, AD1 DATE_MATCH - first episode of the period with LS E1 or D1)
+-- The dates are int_adoption__stages' 903-only ones (never the permanence extract's fallbacks: the
+-- scorecard measures are DfE's, from the 903), shared with adoption_pipeline.
 -- Null (left out of means) when the end point or start point is missing. Periods whose last
 -- episode is a short break are left out (the episode in question for an exit).
 -- complete: false when the period's start is unknown (period_start_unknown: first episode seen
@@ -11,118 +13,37 @@
 with adopted as (
 
     select *
-    from {{ ref('int_periods_of_care') }}
-    where reason_ceased in ('E11', 'E12')
-      and not ends_on_short_break
-      and end_year <= {{ collection_year_start('as_at_date') }}
-
-),
-
-episodes as (
-
-    select * from {{ ref('int_episodes__sequenced') }}
-
-),
-
-moved_in as (
-
-    select la_code, child_id, period_number, min(episode_start_date) as date_moved_in_with_adopters
-    from episodes
-    where placement_type in ('A3', 'A4', 'A5', 'A6')
-    group by la_code, child_id, period_number
-
-),
-
-adoptive_placement as (
-
-    select moved_in.*, episodes.placement_start as adoptive_placement_start
-    from moved_in
-    inner join episodes
-        on episodes.la_code = moved_in.la_code
-       and episodes.child_id = moved_in.child_id
-       and episodes.episode_start_date = moved_in.date_moved_in_with_adopters
-
-),
-
-court_authority as (
-
-    select la_code, child_id, period_number, min(episode_start_date) as date_court_authority
-    from episodes
-    where legal_status in ('E1', 'D1')
-    group by la_code, child_id, period_number
-
-),
-
-ad1 as (
-
-    select *
-    from (
-        select
-            *,
-            row_number() over (partition by la_code, child_id order by extract_date desc, source_row desc) as row_rank
-        from {{ ref('stg_ssda903__ad1') }}
-    ) as ranked
-    where row_rank = 1
-
-),
-
-joined as (
-
-    select
-        adopted.la_code,
-        adopted.child_id,
-        adopted.end_year,
-        adopted.period_start,
-        adopted.period_end,
-        adopted.period_start_unknown,
-        adopted.as_at_date,
-        adopted.coverage_start,
-        adoptive_placement.date_moved_in_with_adopters,
-        adoptive_placement.adoptive_placement_start,
-        court_authority.date_court_authority,
-        -- a match recorded after D was not known on D
-        case when ad1.adoption_match_date <= adopted.as_at_date then ad1.adoption_match_date end as adoption_match_date,
-        ad1.adopted_by_foster_carer
-    from adopted
-    left join adoptive_placement
-        on adoptive_placement.la_code = adopted.la_code
-       and adoptive_placement.child_id = adopted.child_id
-       and adoptive_placement.period_number = adopted.period_number
-    left join court_authority
-        on court_authority.la_code = adopted.la_code
-       and court_authority.child_id = adopted.child_id
-       and court_authority.period_number = adopted.period_number
-    left join ad1
-        on ad1.la_code = adopted.la_code
-       and ad1.child_id = adopted.child_id
+    from {{ ref('int_adoption__stages') }}
+    where adopted
+      and adopted_year_start <= {{ collection_year_start('as_at_date') }}
 
 )
 
 select
     cast(la_code as varchar) as la_code,
     cast(child_id as varchar) as child_id,
-    cast({{ collection_year_label('end_year') }} as varchar) as collection_year,
-    cast(period_start as date) as date_entered_care,
+    cast({{ collection_year_label('adopted_year_start') }} as varchar) as collection_year,
+    cast(date_entered_care as date) as date_entered_care,
     cast(date_moved_in_with_adopters as date) as date_placed_for_adoption,
     cast(date_moved_in_with_adopters as date) as date_moved_in_with_adopters,
     cast(date_court_authority as date) as date_court_authority,
-    cast(adoption_match_date as date) as date_match,
-    cast(period_end as date) as date_adopted,
-    cast(coalesce(adopted_by_foster_carer = '1', false) as boolean) as adopted_by_foster_carer,
-    cast({{ days_between('period_start', 'date_moved_in_with_adopters') }} as integer) as a1_days,
+    cast(ad1_date_match as date) as date_match,
+    cast(date_adopted as date) as date_adopted,
+    cast(adopted_by_foster_carer as boolean) as adopted_by_foster_carer,
+    cast({{ days_between('date_entered_care', 'date_moved_in_with_adopters') }} as integer) as a1_days,
     cast(case
-        when date_court_authority is not null and adoption_match_date is not null
-            then greatest(0, {{ days_between('date_court_authority', 'adoption_match_date') }})
+        when date_court_authority is not null and ad1_date_match is not null
+            then greatest(0, {{ days_between('date_court_authority', 'ad1_date_match') }})
     end as integer) as a2_days,
     cast(case
-        when adopted_by_foster_carer = '1' then {{ days_between('period_start', 'adoptive_placement_start') }}
-        else {{ days_between('period_start', 'date_moved_in_with_adopters') }}
+        when adopted_by_foster_carer then {{ days_between('date_entered_care', 'adoptive_placement_start') }}
+        else {{ days_between('date_entered_care', 'date_moved_in_with_adopters') }}
     end as integer) as a10_days,
-    cast(end_year as integer) as collection_year_start,
+    cast(adopted_year_start as integer) as collection_year_start,
     cast(coverage_start as date) as coverage_start,
     cast(as_at_date as date) as as_at_date,
     cast(not period_start_unknown as boolean) as complete,
     cast(case when period_start_unknown
               then 'period start unknown (before the coverage start or a broken chain)' end as varchar) as incomplete_reason,
-    cast({{ is_partial_year('end_year', 'as_at_date') }} as boolean) as partial
-from joined
+    cast({{ is_partial_year('adopted_year_start', 'as_at_date') }} as boolean) as partial
+from adopted
