@@ -38,21 +38,13 @@ _PID = re.compile(r"\.(\d+)\.(?:tmp|old)|^(\d+)-")
 ORPHAN_AFTER_SECONDS = 3600
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _stale(path: Path) -> bool:
     m = _PID.search(path.name)
     if m:
         pid = int(m.group(1) or m.group(2))
-        return pid == os.getpid() or not _alive(pid)
+        from permanence.serve import alive
+
+        return pid == os.getpid() or not alive(pid)
     try:
         return time.time() - path.lstat().st_mtime > ORPHAN_AFTER_SECONDS
     except FileNotFoundError:
