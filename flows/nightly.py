@@ -13,6 +13,7 @@ permanence.pipeline so they can be tested without Prefect.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,23 +53,38 @@ def _timed(settings: Settings, run: Ingested, name: str, label: str, fn, *args):
     return result
 
 
-def _worth_retrying(task, task_run, state) -> bool:
-    """Retry a pull only on I/O trouble: a drop refused for what it is (no folder, bad manifest,
-    dates that cannot be) is refused again on every try."""
+REACH_DELAYS = (5, 30)  # seconds between the tries of a source that does not answer (three tries)
+
+
+def wait_for_sources(drops: list[tuple["Sources", str]], delays: tuple[int, ...] = REACH_DELAYS, sleep=time.sleep) -> None:
+    """Before the warehouse lock is taken: try each source until it answers (network trouble: three
+    tries, 5 s then 30 s apart), so a run never holds the lock while it waits on a network. A source
+    refused for what it is (no such folder, a bad manifest) is not tried again; the pull, under the
+    lock, then records the failure once, as it does for a source still silent after the last try."""
     from permanence.extract import StructuralError
+    from permanence.security import strip_credentials
+    from permanence.sources import reach
 
-    try:
-        state.result()
-    except (StructuralError, pipeline.DatesRefused):
-        return False
-    except Exception:  # noqa: BLE001  (anything else may be the network)
-        return True
-    return True
+    for source, _la in drops:
+        for one in [source] if isinstance(source, str) else source:
+            for attempt in range(len(delays) + 1):
+                try:
+                    reach(one)
+                    break
+                except StructuralError:
+                    break
+                except Exception as exc:  # noqa: BLE001  (anything else may be the network)
+                    if attempt == len(delays):
+                        break
+                    _logger().warning("source %s did not answer (%s); trying again in %d s",
+                                      strip_credentials(one), type(exc).__name__, delays[attempt])
+                    sleep(delays[attempt])
 
 
-@task(retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_worth_retrying, **TASK)
+@task(**TASK)
 def pull(settings: Settings, run: Ingested) -> Ingested:
-    """Copy the drop from its source, sha256 every file, archive it read-only. I/O: retried."""
+    """Copy the drop from its source, sha256 every file, archive it read-only. Not retried here: the
+    run waited for its sources to answer before it took the warehouse lock (`wait_for_sources`)."""
     return _timed(settings, run, "pull", "pull and archive", pipeline.pull_step, settings, run)
 
 
@@ -219,8 +235,7 @@ def ingest(
             begun[run.load_id] = run
             yield timed_pull(settings, run)
 
-    # Each attempt has a time limit (a hung network mount must not hold the run's warehouse lock
-    # for good); three attempts at most, 35 s of waits between them.
+    # A time limit: a network mount that hangs mid-copy must not hold the run's warehouse lock for good.
     timed_pull = pull.with_options(timeout_seconds=settings.pull_timeout_seconds)
     fingerprint = key_fingerprint(key)
     with connect(settings) as con:
@@ -288,6 +303,7 @@ def region(
     settings = _settings(warehouse, data_dir)
     ensure_private_dir(settings.data_dir, settings.bi_group)
     key = _key(settings)
+    wait_for_sources(drops)
     with private_files():
         return _region(settings, key, drops, as_at, extract_date, coverage_start)
 

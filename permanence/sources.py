@@ -218,6 +218,15 @@ def _copy_in(fs, path: str, name: str, dest: Path) -> ArchivedFile:
     return ArchivedFile(name, h.hexdigest(), size)
 
 
+def reach(source: str) -> None:
+    """The source answers: its folder can be listed. Network trouble raises (the caller waits and
+    tries again, outside the warehouse lock); a source that answers but is no folder is refused."""
+    fs, root = fsspec.core.url_to_fs(source_with_credentials(source))
+    if not fs.isdir(root):
+        raise _refused(strip_credentials(source), "PERM-SOURCE")
+    fs.ls(root)
+
+
 def pull(
     source: str,
     la_code: str,

@@ -100,3 +100,51 @@ def test_a_file_over_the_size_limit_refuses_the_drop_before_anything_is_copied(w
     assert (issue.rule_code, issue.file_name, issue.severity) == ("PERM-FILE-SIZE", "episodes.csv", "structural")
     assert "PERMANENCE_MAX_FILE_MB" in issue.rule and not any((archive / "894").rglob("*.csv"))
     assert pull(str(folder), "894", archive, max_file_bytes=10_000).files  # under the limit: archived
+
+
+def test_a_silent_source_is_waited_for_before_the_lock_then_left_to_the_pull(monkeypatch, tmp_path):
+    """Network trouble is retried before the run takes the warehouse lock (three tries, 5 s and 30 s
+    apart); the pull under the lock is tried once, so no run holds the lock while it waits."""
+    from flows import nightly
+    from permanence import sources
+
+    tries, slept = [], []
+
+    def flaky(source):
+        tries.append(source)
+        if len(tries) < 3:
+            raise OSError("connection reset")
+
+    monkeypatch.setattr(sources, "reach", flaky)
+    nightly.wait_for_sources([("sftp://cms/drops/a", "894")], sleep=slept.append)
+    assert len(tries) == 3 and slept == [5, 30]
+    # a source refused for what it is is not tried again; one still silent is left to the pull
+    slept.clear()
+    def refused(source):
+        raise StructuralError(_issue())
+
+    monkeypatch.setattr(sources, "reach", refused)
+    nightly.wait_for_sources([(str(tmp_path / "nowhere"), "894")], sleep=slept.append)
+    assert slept == []
+    def silent(source):
+        raise TimeoutError()
+
+    monkeypatch.setattr(sources, "reach", silent)
+    nightly.wait_for_sources([(["a", "b"], "894")], sleep=slept.append)
+    assert slept == [5, 30, 5, 30]
+    assert nightly.pull.retries == 0  # the pull itself: once, under the lock
+
+
+def _issue():
+    from permanence.extract import Issue
+
+    return Issue("x", None, "PERM-SOURCE", "source is not a folder that can be read", "structural")
+
+
+def test_reach_refuses_a_source_that_is_no_folder(tmp_path):
+    from permanence.sources import reach
+
+    with pytest.raises(StructuralError) as exc:
+        reach(str(tmp_path / "nowhere"))
+    assert exc.value.issue.rule_code == "PERM-SOURCE"
+    reach(str(tmp_path))  # a folder that answers
