@@ -514,7 +514,7 @@ def dfe_readiness_step(settings: Settings, runs: list[Ingested]) -> list:
     audit.validation_results (source 'dfe') and in the load's validation report. Raises DfeUnavailable
     when the validator's env is missing or the validator fails; the caller shows it and goes on."""
     from validations.dfe import DfeUnavailable, available, python
-    from validations.dfe_readiness import append_to_report, check_load
+    from validations.dfe_readiness import add_to_data_docs, append_to_report, check_load
 
     published = [r for r in runs if r.status == "published"]
     if not available():
@@ -525,6 +525,8 @@ def dfe_readiness_step(settings: Settings, runs: list[Ingested]) -> list:
         with warehouse.connect(settings) as con:
             con.insert_frame("audit.validation_results", result.findings)
         append_to_report(run.report_dir, result)
+        if published:  # the Data Docs of this build are named after its first load (checks_step)
+            add_to_data_docs(settings.reports_dir / "data-docs" / published[0].load_id, result, run.la_code)
         done.append(result)
     return done
 

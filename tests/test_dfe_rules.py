@@ -175,6 +175,11 @@ def test_nightly_dfe_rule_pack_is_recorded_apart_from_ours_and_in_the_report(pub
     assert "## DfE return readiness (2024-25" in report and f"| {rows[0][0]} |" in report
     ids = {line.split(",")[0] for p in drop.path.glob("*.csv") for line in p.read_text().splitlines()[1:] if line}
     assert not [i for i in ids if i and f" {i} " in report]  # lines to fix are file and line, never an id
+    # and beside the mart checks in the Data Docs, linked from their index
+    docs = settings.reports_dir / "data-docs" / run.load_id
+    page = docs / f"dfe-readiness-{run.la_code}.html"
+    assert page.name in (docs / "index.html").read_text() and f"<td>{rows[0][0]}</td>" in page.read_text()
+    assert not [i for i in ids if i and f">{i}<" in page.read_text()]
 
 
 def test_without_the_dfe_validator_the_step_says_so_and_the_load_stays_published(published_load, monkeypatch, capsys):

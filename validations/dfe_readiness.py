@@ -96,3 +96,34 @@ def append_to_report(report_dir: Path | None, r: Readiness) -> None:
     if path.exists():
         with path.open("a", encoding="utf-8") as fh:
             fh.write("\n".join(report_section(r)) + "\n")
+
+
+def add_to_data_docs(docs_dir: Path, r: Readiness, la_code: str) -> Path | None:
+    """A page of the findings (counts by rule, no values) beside the mart checks' Data Docs of the
+    same build, linked from their index, so an auditor opening the Data Docs sees both."""
+    import html
+
+    index = Path(docs_dir) / "index.html"
+    if not index.exists():
+        return None
+    from validations.datadocs import NOTE, OFFLINE_CSS
+
+    page = index.with_name(f"dfe-readiness-{la_code}.html")
+    counts = r.findings.groupby(["rule_code", "rule"]).size().sort_values(ascending=False)
+    rows = "".join(f"<tr><td>{html.escape(code)}</td><td>{html.escape(text)}</td><td>{n}</td></tr>"
+                   for (code, text), n in counts.items())
+    title = f"DfE return readiness: LA {la_code}, {r.year} ({r.ruleset})"
+    page.write_text(
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>{OFFLINE_CSS}</style></head><body>{NOTE}<h1>{html.escape(title)}</h1>"
+        "<p>The DfE's own 903 rule pack, run after the publish on the drop as received (load "
+        f"{html.escape(r.load_id)}). Rows flagged per rule; the file and line of each are in the load's "
+        "validation report and audit.validation_results (source dfe). No values.</p>"
+        + (f"<table><thead><tr><th>DfE rule</th><th>description</th><th>rows</th></tr></thead><tbody>{rows}"
+           "</tbody></table>" if rows else "<p>No DfE rule fired.</p>")
+        + "</body></html>", encoding="utf-8")
+    text = index.read_text(encoding="utf-8")
+    link = f'<p><a href="{page.name}">{html.escape(title)}</a></p>'
+    if link not in text:
+        index.write_text(text.replace("</body>", link + "</body>", 1), encoding="utf-8")
+    return page
