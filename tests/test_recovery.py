@@ -209,3 +209,21 @@ def test_two_overlapping_runs(tmp_path, big_drop):
         assert con.execute("select count(distinct load_id) from raw.episodes").fetchone()[0] == 1
         assert con.execute("select status, count(*) from audit.loads group by 1").fetchall() == [("published", 1)]
     assert_published_copy_valid(published)
+
+
+def test_killed_right_after_publish_the_next_run_finishes_the_job(tmp_path, small_older_drop):
+    """kill -9 as the publish line prints: the copies are out, the tracker (written next) is not. The
+    rerun of the same drop is skipped, and still regenerates what the killed run left stale."""
+    run_and_kill(tmp_path, small_older_drop, "✓ publish", 0)
+    data = tmp_path / "data"
+    restricted, tracker = data / "restricted" / "permanence.duckdb", data / "restricted" / "spg-tracker.xlsx"
+    assert restricted.exists()
+    again = run(tmp_path, small_older_drop)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "skipped" in again.stderr + again.stdout
+    assert tracker.exists() and tracker.stat().st_mtime >= restricted.stat().st_mtime
+    leftovers = [p for folder in (data / "published", data / "restricted", data / "published" / "parquet")
+                 if folder.is_dir() for p in folder.iterdir() if ".tmp" in p.name]
+    assert leftovers == []
+    parquet_latest = data / "published" / "parquet" / "LATEST"
+    assert parquet_latest.stat().st_mtime >= (data / "published" / "permanence.duckdb").stat().st_mtime
