@@ -148,3 +148,16 @@ def test_reach_refuses_a_source_that_is_no_folder(tmp_path):
         reach(str(tmp_path / "nowhere"))
     assert exc.value.issue.rule_code == "PERM-SOURCE"
     reach(str(tmp_path))  # a folder that answers
+
+
+def test_a_malformed_manifest_is_refused_at_once_never_waited_on(write_drop, tmp_path):
+    from flows import nightly
+
+    folder = write_drop({"manifest.json": '{"extract_date": ', "header.csv": "CHILD,SEX\n"}, name="bad")
+    slept = []
+    nightly.wait_for_sources([(str(folder), "894")], sleep=slept.append)  # it answers: no wait
+    assert slept == []
+    with pytest.raises(StructuralError) as exc:
+        pull(str(folder), "894", tmp_path / "ar")
+    assert (exc.value.issue.rule_code, exc.value.issue.file_name) == ("PERM-MANIFEST", "manifest.json")
+    assert not any((tmp_path / "ar").rglob("*.csv"))
