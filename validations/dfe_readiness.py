@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from permanence.contract import collection_year
+from permanence.reports import _md  # file names and rule texts as inert Markdown, as in our own report
 
 SOURCE = "dfe"
 SEVERITY = "dfe"  # the DfE's pack mixes errors and queries; we act on none, we show them
@@ -61,10 +62,6 @@ def check_load(run) -> Readiness:
     findings = pd.DataFrame(rows, columns=columns)
     findings["row_number"] = findings["row_number"].astype("Int64")
     return Readiness(run.load_id, result.ruleset, year, findings, result.failed)
-
-
-def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def report_section(r: Readiness) -> list[str]:
