@@ -12,13 +12,16 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: .venv-dfe setup demo test test-fast bench serve stop lock docs clean help
+.PHONY: .venv-dfe setup demo test test-fast bench conformance serve stop lock docs clean help
 
 help:
 	@echo "make demo       set up, generate a synthetic region, run the nightly load on DuckDB"
 	@echo "make test       set up and run the whole test suite (what CI runs)"
 	@echo "make test-fast  the tests without the slow integration ones"
 	@echo "make bench      time the nightly run at LA, region and national scale -> docs/performance.md"
+	@echo "make conformance DROP=DIR EXTRACT=YYYY-MM-DD [COVERAGE=YYYY-MM-DD]"
+	@echo "                 our DfE-coded rules vs the DfE validator, and the marts vs the independent"
+	@echo "                 computation, on a real-shaped 903 drop (docs/conformance.md)"
 	@echo "make serve      Prefect server on loopback + worker + deployments (nightly 01:30 Europe/London)"
 	@echo "make stop       stop what make serve started (worker first, then server)"
 	@echo "make docs       dbt docs site for the warehouse models"
@@ -55,6 +58,10 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m bench.harness
+
+conformance: setup
+	@test -n "$(DROP)" -a -n "$(EXTRACT)" || { echo "error: give DROP=folder and EXTRACT=YYYY-MM-DD"; exit 4; }
+	$(BIN)/python -m bench.conformance "$(DROP)" --extract-date $(EXTRACT) $(if $(COVERAGE),--coverage-start $(COVERAGE))
 
 serve: setup
 	$(BIN)/permanence serve

@@ -11,7 +11,8 @@ for every LA; by default each LA's own extract_date (the reporting date D of its
 
 Conventions (shared with the dbt marts):
 - everything is seen as known on D: episodes starting after D are left out, an episode ending
-  after D is open on D (DEC and REC blank); AD1 match dates and permanence milestones after D are
+  after D is open on D (DEC and REC blank), and an open episode has no REC (one sent without a DEC
+  is read as blank); AD1 match dates and permanence milestones after D are
   not yet known;
 - then the repairs of primer section 4, in its order: (1) the same child and DECOM twice: the
   later return's row (later extract_date), a closed end before an open one, then the later
@@ -25,9 +26,11 @@ Conventions (shared with the dbt marts):
 - placements (carer level) start at a period's first episode and at each RNE P or B;
 - legal status spans: runs of consecutive episodes of a period with the same LS;
 - "longer than N months on D": start + N calendar months (day clamped to month end) < D;
-- short breaks (every episode of a period LS V3/V4) are left out of exits, durations, re-entry,
-  adoption and stability; children whose current episode is V3/V4 are left out of cohorts and
-  stability.
+- short breaks by the episode in question (primer section 5): a period whose last episode is LS
+  V3/V4 is left out of exits, durations and adoption; one whose first episode is V3/V4 is not a
+  start for re-entry (a period all of short breaks is not an earlier period either); placement
+  stability leaves out periods all of short breaks; children whose current episode is V3/V4 are
+  left out of cohorts and stability.
 
 Choices this module makes where the written conventions are silent (kept explicit so a
 reconciliation mismatch can be traced to them):
@@ -168,7 +171,9 @@ def censor(episodes: pd.DataFrame, as_at: dt.date | pd.DataFrame | None = None) 
     later = (ep["episode_end_date"] > ep["as_at_date"]).fillna(False).astype(bool)
     ep["ended_after_as_at_date"] = later
     ep.loc[later, "episode_end_date"] = pd.NaT
-    ep["reason_episode_ceased"] = ep["reason_episode_ceased"].astype(object).where(~later, None)
+    # an open episode has not ceased: a REC sent without a DEC is read as blank too
+    ceased = ep["episode_end_date"].notna()
+    ep["reason_episode_ceased"] = ep["reason_episode_ceased"].astype(object).where(ceased, None)
     return ep.reset_index(drop=True)
 
 
@@ -257,6 +262,7 @@ def periods_of_care(episodes: pd.DataFrame, as_at: dt.date | None = None, built:
     ep = build_episodes(episodes, as_at) if built is None else built
     keys = CHILD + ["period_no"]
     last = ep.drop_duplicates(keys, keep="last")
+    first = ep.drop_duplicates(keys, keep="first")
     out = pd.DataFrame({
         "la_code": last["la_code"].values,
         "child_id": last["child_id"].values,
@@ -265,6 +271,9 @@ def periods_of_care(episodes: pd.DataFrame, as_at: dt.date | None = None, built:
         "period_end": last["episode_end_date"].values,
         "reason_ceased": last["reason_episode_ceased"].astype(object).values,
         "is_short_break": last["is_short_break_period"].astype(bool).values,
+        # the episode in question (primer section 5): the first for a start, the last for an exit
+        "starts_on_short_break": first["legal_status"].isin(SHORT_BREAK).values,
+        "ends_on_short_break": last["legal_status"].isin(SHORT_BREAK).values,
         "chain_hole": last["period_chain_hole"].astype(bool).values,
         "as_at_date": last["as_at_date"].values,
     })
@@ -272,11 +281,12 @@ def periods_of_care(episodes: pd.DataFrame, as_at: dt.date | None = None, built:
     out["exit_route"] = _exit_route(out["reason_ceased"], ended)
     out["days_in_care"] = _days(out["period_end"].where(ended, out["as_at_date"]) - out["period_start"])
     return out[["la_code", "child_id", "period_no", "period_start", "period_end", "reason_ceased",
-                "exit_route", "days_in_care", "is_short_break", "chain_hole", "as_at_date"]].reset_index(drop=True)
+                "exit_route", "days_in_care", "is_short_break", "starts_on_short_break", "ends_on_short_break",
+                "chain_hole", "as_at_date"]].reset_index(drop=True)
 
 
 def _ended_periods(periods: pd.DataFrame) -> pd.DataFrame:
-    p = periods[~periods["is_short_break"] & periods["period_end"].notna()].copy()
+    p = periods[~periods["ends_on_short_break"] & periods["period_end"].notna()].copy()
     p["year_start"] = collection_year_start(p["period_end"])
     p["collection_year"] = year_label(p["year_start"])
     return p
@@ -286,7 +296,8 @@ def _ended_periods(periods: pd.DataFrame) -> pd.DataFrame:
 
 
 def _exits(periods: pd.DataFrame) -> pd.DataFrame:
-    """Each child's exit of a year: the last period (latest end) ended in the year, not a short break."""
+    """Each child's exit of a year: the last period (latest end) ended in the year, its last episode
+    not a short break."""
     p = _ended_periods(periods).sort_values(CHILD + ["year_start", "period_end", "period_start"])
     return p.drop_duplicates(CHILD + ["year_start"], keep="last").copy()
 
@@ -312,9 +323,9 @@ def exits_by_reason(periods: pd.DataFrame) -> pd.DataFrame:
 
 def reentry_by_previous_exit(periods: pd.DataFrame) -> pd.DataFrame:
     """Each child's exit of a year (as exits_by_year) and whether a new period (not a short break)
-    started 0-365 days after it."""
+    started 0-365 days after it (its first episode not a short break)."""
     exits = _exits(periods)
-    starts = periods.loc[~periods["is_short_break"], CHILD + ["period_start"]].rename(columns={"period_start": "next"})
+    starts = periods.loc[~periods["starts_on_short_break"], CHILD + ["period_start"]].rename(columns={"period_start": "next"})
     later = exits[CHILD + ["year_start", "period_end"]].merge(starts, on=CHILD)
     later = later[later["next"] >= later["period_end"]].groupby(CHILD + ["year_start"], as_index=False)["next"].min()
     m = exits.merge(later, on=CHILD + ["year_start"], how="left")
@@ -343,6 +354,9 @@ def reentry(periods: pd.DataFrame) -> pd.DataFrame:
     p["is_reentry"] = (gap <= 365).fillna(False).astype(bool)
     p["year_start"] = collection_year_start(p["period_start"])
     p["collection_year"] = year_label(p["year_start"])
+    # earlier periods of full-time care count as the previous one; a start counts when its first
+    # episode is not a short break
+    p = p[~p["starts_on_short_break"]]
     started = p.groupby(["la_code", "collection_year"], as_index=False).agg(children_started=("child_id", "nunique"))
     re = (p[p["is_reentry"]].groupby(["la_code", "collection_year"], as_index=False)
           .agg(reentries_within_12_months=("child_id", "nunique")))
@@ -454,7 +468,7 @@ def adoption_timeliness(episodes: pd.DataFrame, ad1: pd.DataFrame, as_at: dt.dat
                         built: pd.DataFrame | None = None) -> pd.DataFrame:
     ep = build_episodes(episodes, as_at) if built is None else built
     periods = periods_of_care(episodes, as_at, built=ep)
-    adopted = periods[~periods["is_short_break"] & periods["period_end"].notna()
+    adopted = periods[~periods["ends_on_short_break"] & periods["period_end"].notna()
                       & periods["reason_ceased"].isin(["E11", "E12"])]
     adopted = adopted[CHILD + ["period_no", "period_start", "period_end"]].copy()
     keys = CHILD + ["period_no"]

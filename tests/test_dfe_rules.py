@@ -122,17 +122,22 @@ def test_messy_hand_made_episodes_agree_row_for_row():
         # F: a start tie the DfE's 433 breaks by DEC, not file order
         ep("F", "01/04/2021", "S", "01/06/2021", "X1"), ep("F", "01/04/2021", "S", "01/05/2021", "X1"),
         ep("F", "01/05/2021", "P"),
+        # G: adopted in the drop's own year (2020-21), older than any pack the validator ships: the
+        # year's dates are the drop's, not the pack's, so 602 does not fire
+        ep("G", "01/04/2019", "S", "01/05/2020", "E11"),
     ]
     header = [{"CHILD": c, "SEX": "1", "DOB": dob, "ETHNIC": "WBRI"}
               for c, dob in [("A", "01/01/2010"), ("B", "01/01/2010"), ("C", "01/01/2015"),
                              ("D", "01/01/2019"), ("E", "01/01/2012"),
-                             ("F", "01/04/2021")]]  # F born the day it started
+                             ("F", "01/04/2021"), ("G", "01/01/2018")]]  # F born the day it started
     ad1 = [{"CHILD": "D", "DOB": "01/01/2019", "DATE_INT": "01/06/2019"},
            {"CHILD": "A", "DOB": "01/01/2010", "DATE_MATCH": "01/06/2019"},
-           {"CHILD": "B", "DOB": "01/01/2010"}]
+           {"CHILD": "B", "DOB": "01/01/2010"},
+           {"CHILD": "G", "DOB": "01/01/2018", "DATE_INT": "01/06/2019", "DATE_MATCH": "01/09/2019"}]
     result = compare(_frames(episodes, header, ad1), dt.date(2020, 6, 1))
     assert set(result) >= {"142", "356", "431", "432", "433", "501", "602"}
     assert assert_agree(result, "hand-made") >= 10
+    assert ("ad1.csv", 5) not in result["602"][1]  # G
 
 
 @pytest.fixture(scope="module")

@@ -143,6 +143,20 @@ def test_dates_after_extract_date_fail():
     assert codes(out) == [("PERM-FUTURE", 2, "DOB")]
 
 
+def test_a_future_date_on_an_episode_or_mc_dob_keeps_the_row():
+    """An episode dated after E is kept and read as known on D <= E (the censor leaves out a start
+    after D and opens an end after D): rejecting it would end the child's care history early. A
+    future MC_DOB says nothing of care: the Header row, and so the child's age, is kept."""
+    out = run(ef("header", [header(MOTHER="1", MC_DOB="02/05/2024"), header("C2", DOB="02/05/2024")]),
+              ef("episodes", [episode(decom="01/05/2023", DEC="02/05/2024", REC="E4A"),
+                              episode("C2", decom="02/05/2024")]))
+    future = sorted((i.file_name, i.row_number, i.column_name, i.severity) for i in out.issues
+                    if i.rule_code == "PERM-FUTURE")
+    assert future == [("episodes.csv", 2, "DEC", "repair"), ("episodes.csv", 3, "DECOM", "repair"),
+                      ("header.csv", 2, "MC_DOB", "warning"), ("header.csv", 3, "DOB", "error")]
+    assert out.rejected_rows == {"header.csv": {3}}
+
+
 def test_int_columns_hold_whole_numbers():
     rows = [{"CHILD": "C1", "DOB": "01/01/2015", "SDQ_SCORE": "12.5"},
             {"CHILD": "C2", "DOB": "01/01/2015", "SDQ_SCORE": "12"}]

@@ -77,7 +77,13 @@ def available() -> bool:
 
 
 def year_end(year: str) -> str:
-    """'2024-25' -> '2025', the validator's collectionYear, within the packs it ships."""
+    """'2024-25' -> '2025': the validator's collectionYear, which sets the year's start and end."""
+    return str(int(year[:4]) + 1)
+
+
+def pack_year(year: str) -> str:
+    """The year end of the rule pack to run: the year's own, or the nearest pack the validator ships
+    (an older return is judged by the oldest pack's rules, but against its own year's dates)."""
     return str(min(max(int(year[:4]) + 1, FIRST_YEAR), LAST_YEAR))
 
 
@@ -96,7 +102,7 @@ def dfe_findings(frames: list[ExtractFrame], year: str, rules: list[str] | None 
             _write(ef, DFE_TABLES[name][1], Path(tmp) / f"{name}.csv")
         try:
             done = subprocess.run(
-                [str(python()), str(RUNNER), tmp, year_end(year), *(rules or [])],
+                [str(python()), str(RUNNER), tmp, year_end(year), pack_year(year), *(rules or [])],
                 capture_output=True, text=True, timeout=timeout, check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -1,9 +1,11 @@
 """Run inside .venv-dfe (csc-validator-be-903 pins pandas<2): the DfE's 903 rules on a folder of
 CSVs, one per 903 table, headed with the validator's own column names.
 
-    .venv-dfe/bin/python validations/dfe_runner.py FOLDER COLLECTION_YEAR [RULE ...]
+    .venv-dfe/bin/python validations/dfe_runner.py FOLDER COLLECTION_YEAR PACK_YEAR [RULE ...]
 
-COLLECTION_YEAR is the year's end ("2025" for 2024-25). Prints one JSON object:
+COLLECTION_YEAR is the year's end ("2025" for 2024-25): the validator's collectionYear, which sets
+the collection start and end its rules compare dates with. PACK_YEAR is the year end of the rule
+pack to run (the same year, or the nearest pack shipped for a year it has none). Prints one JSON object:
 {"ruleset", "findings": [[code, table, index]], "failed": [codes], "skipped": [codes],
 "rules": {code: [message, [fields]]}} (the pack's own texts, for the codes found), where index is
 the row's position in its CSV (0 = first data row). Imports nothing from the project.
@@ -20,13 +22,13 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 
-def main(folder: str, year: str, rules: list[str]) -> dict:
+def main(folder: str, year: str, pack: str, rules: list[str]) -> dict:
     logging.disable(logging.CRITICAL)  # the validator logs row counts and rule progress at INFO
     with redirect_stdout(io.StringIO()):
         from lac_validator.lac_validator import LacValidator
         from lac_validator.types import UploadedFile
 
-        ruleset = f"lac{int(year) - 1}_{year[2:4]}"
+        ruleset = f"lac{int(pack) - 1}_{pack[2:4]}"
         registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
         files = [
             UploadedFile(name=p.name, description="This year", file_content=p.read_bytes())
@@ -51,4 +53,4 @@ def main(folder: str, year: str, rules: list[str]) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2], sys.argv[3:])))
+    print(json.dumps(main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:])))

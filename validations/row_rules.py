@@ -109,7 +109,7 @@ def _issues(ef: ExtractFrame, failures: pd.DataFrame) -> list[Issue]:
                 table_name=ef.table.name,
                 rule_code=code,
                 rule=r.text,
-                severity=r.severity,
+                severity=r.severity_for(ef.table.name, column),
                 row_number=row,
                 column_name=col,
             )

@@ -15,12 +15,13 @@ class Rule:
     severity: str  # structural | error | repair | warning
     text: str  # short, never holds a value from the extract
     dfe_code: str | None = None  # set only where the rule IS the DfE's rule of that code
-    # Another severity on the rows of one table, e.g. the DfE's 302 flags the Header row too, and
-    # only the episode is rejected.
+    # Another severity on the rows of one table ("header") or one column ("header.MC_DOB"), e.g.
+    # the DfE's 302 flags the Header row too, and only the episode is rejected.
     by_table: tuple[tuple[str, str], ...] = ()
 
-    def severity_for(self, table: str) -> str:
-        return dict(self.by_table).get(table, self.severity)
+    def severity_for(self, table: str, column: str | None = None) -> str:
+        given = dict(self.by_table)
+        return given.get(f"{table}.{column}", given.get(table, self.severity))
 
 
 _RULES = [
@@ -48,7 +49,11 @@ _RULES = [
     # Per-row rules from the pandera models: the row is excluded from the warehouse.
     Rule("PERM-NULL", "error", "value is blank where the contract requires one"),
     Rule("PERM-DATE", "error", "not a real calendar date in dd/mm/yyyy"),
-    Rule("PERM-FUTURE", "error", "date is after the extract date"),
+    # A date after E on an episode is kept: the episode is read as known on D <= E (one starting
+    # after D is left out, one ending after D is open), so rejecting it would only punch a hole in
+    # the history. A future MC_DOB says nothing of the child's care: the Header row is kept.
+    Rule("PERM-FUTURE", "error", "date is after the extract date",
+         by_table=(("episodes", "repair"), ("header.MC_DOB", "warning"))),
     Rule("PERM-INT", "error", "not a whole number"),
     Rule("PERM-CODE", "error", "code not in the code list for the row's collection year"),
     Rule("PERM-DUP", "error", "duplicate key: an earlier row has the same key"),
