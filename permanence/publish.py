@@ -56,6 +56,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+# The published copies are written in the oldest storage format their readers may have: the
+# warehouse's own DuckDB writes its newest by default, which DuckDB 1.x clients (DBeaver, ODBC,
+# duckdb-engine, Power BI's connector as shipped) refuse to open. docs/bi.md names the versions.
+STORAGE_VERSION = "v1.1.0"
+
+
 def published_path(warehouse: Path, published_dir: Path) -> Path:
     return published_dir / warehouse.name
 
@@ -83,7 +89,7 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
     con = con or duckdb.connect(str(warehouse))
     tables: dict[str, int] = {}
     try:
-        con.execute(f"ATTACH '{tmp}' AS pub")
+        con.execute(f"ATTACH '{tmp}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
         try:
             found = con.execute(
                 "select table_schema, table_name from information_schema.tables "
