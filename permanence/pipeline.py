@@ -11,6 +11,7 @@ tables and the report, nothing of it loaded, the published warehouse kept.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -409,6 +410,8 @@ def finish(settings: Settings, run: Ingested, status: str | None = None) -> None
                     "rows_rejected": run.rows_rejected,
                     "message": run.message,
                     "key_fingerprint": run.key_fingerprint,
+                    "archive_path": str(drop.folder) if drop else None,
+                    "code_version": code_version(),
                 }
             ],
         )
@@ -466,11 +469,56 @@ def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | No
     try:
         # dbt unit tests check the SQL's logic on hand-made rows, not the data: CI runs them, and
         # repeating them every night would only add time. Data tests (keys, invariants) do run.
-        run_dbt("build", warehouse=settings.warehouse_path, vars=vars_, artifacts_dir=settings.dbt_target_dir,
-                exclude="test_type:unit", full_refresh=full_refresh, **_dbt_target(settings))
+        outcome = run_dbt("build", warehouse=settings.warehouse_path, vars=vars_,
+                          artifacts_dir=settings.dbt_target_dir, exclude="test_type:unit",
+                          full_refresh=full_refresh, **_dbt_target(settings))
     except DbtError as exc:
+        record_dbt_results(settings, loaded, exc.outcome)
         fail(settings, loaded, f"dbt build failed: {exc}")
         raise BuildFailed(f"dbt build failed: {exc}") from None
+    record_dbt_results(settings, loaded, outcome)
+
+
+def record_dbt_results(settings: Settings, runs: list[Ingested], outcome) -> None:
+    """The build's data tests into audit.dbt_results, once per load it carried (the auditor's
+    `audit --load` shows them). Statuses and counts only: dbt's messages may quote values."""
+    path = outcome.target_path / "run_results.json" if outcome and outcome.target_path else None
+    if path is None or not path.is_file():
+        return
+    import json
+
+    import pandas as pd
+
+    results = [r for r in json.loads(path.read_text(encoding="utf-8")).get("results", [])
+               if str(r.get("unique_id", "")).startswith("test.")]
+    if not results:
+        return
+    built_at = dt.datetime.now()
+    rows = pd.DataFrame({
+        "unique_id": [r["unique_id"] for r in results],
+        "status": [str(r.get("status")) for r in results],
+        "failures": pd.array([r.get("failures") for r in results], dtype="Int64"),
+        "execution_seconds": [float(r.get("execution_time") or 0.0) for r in results],
+    })
+    with warehouse.connect(settings) as con:
+        for run in runs:
+            con.insert_frame("audit.dbt_results", rows.assign(load_id=run.load_id, built_at=built_at),
+                             ["load_id", "built_at", "unique_id", "status", "failures", "execution_seconds"])
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """What code made a load: the package version and the fingerprint of the dbt project's models,
+    macros and seeds (permanence.transform.build_key), so an auditor can tell two builds apart."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from permanence.transform import build_key
+
+    try:
+        package = version("permanence")
+    except PackageNotFoundError:
+        package = "unknown"
+    return f"permanence {package}, dbt project {build_key()}"
 
 
 def _dbt_target(settings: Settings) -> dict:
@@ -499,7 +547,10 @@ def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     if not loaded:
         return None
     docs = settings.reports_dir / "data-docs" / loaded[0].load_id
-    outcome = run_mart_checks(settings, docs, run_name=loaded[0].load_id)
+    # One build checks the marts of every LA it loaded: the title names them all, so the page an
+    # auditor opens from any of those loads says which loads it covers.
+    title = "Mart checks of the build with loads " + ", ".join(f"{r.la_code} ({r.load_id})" for r in loaded)
+    outcome = run_mart_checks(settings, docs, run_name=loaded[0].load_id, title=title)
     with warehouse.connect(settings) as con:
         record_results(con, [r.load_id for r in loaded], outcome)
     if not outcome.success:

@@ -52,7 +52,8 @@ META_COLUMNS = {
 AUDIT_DDL = {
     "loads": """load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE, as_at_date DATE,
         coverage_start DATE, drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, files INTEGER,
-        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR, key_fingerprint VARCHAR""",
+        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR, key_fingerprint VARCHAR,
+        archive_path VARCHAR, code_version VARCHAR""",
     "load_files": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR, bytes BIGINT,
         rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT""",
     # source: 'ours' (the project's rules, acted on at load) or 'dfe' (the DfE's rule pack, run after
@@ -67,6 +68,10 @@ AUDIT_DDL = {
         rows_loaded BIGINT, rows_rejected BIGINT""",
     "load_steps": """load_id VARCHAR, step VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
         status VARCHAR, cpu_seconds DOUBLE, peak_rss_mb DOUBLE""",
+    # The dbt data tests of the build that carried a load (from dbt's run_results.json): one row per
+    # test and load; failures is the number of failing rows dbt counted, never the rows themselves.
+    "dbt_results": """load_id VARCHAR, built_at TIMESTAMP, unique_id VARCHAR, status VARCHAR,
+        failures BIGINT, execution_seconds DOUBLE""",
     # Great Expectations on the marts after a load's build (validations/expectations.py): pass/fail only.
     "expectation_results": """load_id VARCHAR, checked_at TIMESTAMP, suite VARCHAR, mart VARCHAR,
         expectation VARCHAR, columns VARCHAR, success BOOLEAN, definition VARCHAR, docs_path VARCHAR""",
@@ -215,7 +220,8 @@ def create_schema(con: Backend) -> None:
     for table, column in (("raw.current_load", "as_at_date"), ("raw.current_load", "coverage_start"),
                           ("audit.loads", "coverage_start")):
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} DATE")
-    con.execute(f"ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS key_fingerprint {con.ddl_type('VARCHAR')}")
+    for column in ("key_fingerprint", "archive_path", "code_version"):
+        con.execute(f"ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS {column} {con.ddl_type('VARCHAR')}")
     con.execute("ALTER TABLE audit.validation_results ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'ours'")
     from permanence.reference.store import create_reference_schema
 

@@ -40,6 +40,10 @@ def test_trail_reconstructs_the_load(built):
     assert len(t.expectations) > 10 and t.expectations["success"].all()
     assert "marts.spg_cohort_children" in set(t.published["table_name"])
     assert {"pull", "validate", "load", "transform", "checks", "publish"} <= set(t.steps["step"])
+    # the archive, the code and the build's dbt data tests that stand behind the figures
+    assert t.history["archive_path"].iloc[-1] == str(run.drop.folder) and run.drop.folder.is_dir()
+    assert t.history["code_version"].iloc[-1].startswith("permanence ")
+    assert "pass" in set(t.dbt_tests["status"]) and int(t.dbt_tests["tests"].sum()) > 50
 
 
 def test_cli_prints_and_writes_html(built, tmp_path):
@@ -49,9 +53,19 @@ def test_cli_prints_and_writes_html(built, tmp_path):
                                    "--html", str(out)], terminal_width=200)
     assert res.exit_code == 0, res.output
     assert "expectations:" in res.output and "marts published" in res.output
+    assert "steps" in res.output and "transform" in res.output and "dbt data tests:" in res.output
+    assert f"archived drop: {run.drop.folder}" in res.output and "code: permanence " in res.output
+    sha = run.drop.files[0].sha256
+    assert sha[:16] in res.output and sha not in res.output  # short in the terminal, unwrapped
     page = out.read_text()
     for f in run.drop.files:
         assert f.sha256 in page
     assert "spg_cohort_summary" in page and "Validation rules that fired" in page
+    # the default HTML sits beside the load's validation report and links it and the Data Docs
+    # relatively, so the reports folder can be copied to an auditor as it is
+    res = CliRunner().invoke(app, ["audit", "--load", run.load_id, "--data-dir", str(settings.data_dir)])
+    default = (settings.reports_dir / run.load_id / "audit.html").read_text()
+    assert 'href="validation.md"' in default and 'href="../data-docs/' in default
+    assert 'href="/' not in default
     res = CliRunner().invoke(app, ["audit", "--load", "nope", "--data-dir", str(settings.data_dir)])
     assert res.exit_code == 1 and "no load nope" in res.output

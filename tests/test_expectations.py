@@ -61,6 +61,9 @@ def test_data_docs_offline_without_raw_ids(built):
         assert not any(needle in b for b in blobs), "a raw child identifier reached the Data Docs"
     index = (site / "index.html").read_text()
     assert "recon_cohort_summary_equals_tracker" in index and "all passed" in index
+    assert f"{run.la_code} ({run.load_id})" in index  # the title names the build's loads
+    pages = [p.read_text(encoding="utf-8") for p in site.glob("validations/**/*.html")]
+    assert all("status-pass" in t and "fa-check-circle" not in t.split("</style>")[-1] for t in pages)
 
 
 def test_offline_html_strips_cdn_tags():
@@ -69,6 +72,14 @@ def test_offline_html_strips_cdn_tags():
             '<body><a href="https://greatexpectations.io">GX</a></body></html>')
     out = offline_html(page)
     assert "cdn.example" not in out and "greatexpectations.io" not in out and "<style>" in out
+
+
+def test_offline_status_icons_become_words():
+    # GX's status is an icon of a CDN font: offline the column would be blank
+    page = ('<td><i class="fas fa-check-circle text-success" aria-hidden="true"></i></td>'
+            '<td><i class="fas fa-times text-danger" ></i></td>')
+    out = offline_html(page)
+    assert "&#10003; pass" in out and "&#10007; fail" in out and "<i " not in out
 
 
 def test_broken_mart_fails_the_checks_and_blocks_publish(built, tmp_path):

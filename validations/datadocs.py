@@ -23,7 +23,8 @@ th{background:#eef2f6} tr:nth-child(even) td{background:#fafafa}
 .card{border:1px solid #d8d8d8;border-radius:4px;margin:.6rem 0;padding:.4rem .8rem}
 .card-header{font-weight:600;border-bottom:1px solid #e4e4e4;margin-bottom:.4rem;padding-bottom:.3rem}
 .collapse:not(.show){display:block} .d-none{display:none} .nav,.navbar{list-style:none;padding:0}
-.text-danger,.fa-times{color:#b00020} .text-success,.fa-check-circle{color:#1a7f37}
+.text-danger,.fa-times,.status-fail{color:#b00020;font-weight:600}
+.text-success,.fa-check-circle,.status-pass{color:#1a7f37;font-weight:600}
 .offline-note{background:#fff8e1;border:1px solid #f0d58c;padding:.4rem .8rem;font-size:.85rem}
 code,pre{background:#f4f4f4;padding:0 .2rem}
 """
@@ -39,7 +40,16 @@ NOTE = ('<div class="offline-note">Offline copy of the Great Expectations Data D
         'styles removed; results are pass/fail only (no values).</div>')
 
 
+# GX shows each result's status as a Font Awesome icon alone; with the icon font gone (it came from
+# a CDN) the status column would be blank, so the icon becomes words anyone can read and print.
+_STATUS_ICON = re.compile(r'<i class="fas (fa-check-circle|fa-times|fa-exclamation-triangle)\b[^"]*"[^>]*>\s*</i>')
+_STATUS_TEXT = {"fa-check-circle": '<span class="status-pass">&#10003; pass</span>',
+                "fa-times": '<span class="status-fail">&#10007; fail</span>',
+                "fa-exclamation-triangle": '<span class="status-fail">&#9888; error</span>'}
+
+
 def offline_html(html: str) -> str:
+    html = _STATUS_ICON.sub(lambda m: _STATUS_TEXT[m.group(1)], html)
     html = _EXTERNAL_TAG.sub("", html)
     html = _EXTERNAL_ATTR.sub(r'\1="#"', html)
     html = _CSS_IMPORT.sub("", html)

@@ -265,9 +265,11 @@ def _columns(kwargs: dict) -> str:
     return ""
 
 
-def run_mart_checks(warehouse, docs_dir: Path | None = None, run_name: str = "checks") -> ChecksOutcome:
+def run_mart_checks(warehouse, docs_dir: Path | None = None, run_name: str = "checks",
+                    title: str | None = None) -> ChecksOutcome:
     """Validate every present mart of a DuckDB file (its Path) or of Settings' warehouse (DuckDB or
-    PostgreSQL); build offline Data Docs into docs_dir when given."""
+    PostgreSQL); build offline Data Docs into docs_dir when given, headed `title` (by default
+    "Mart checks: <run_name>")."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -315,7 +317,7 @@ def run_mart_checks(warehouse, docs_dir: Path | None = None, run_name: str = "ch
         context.build_data_docs(site_names=[site])
         from validations.datadocs import make_offline
 
-        outcome.docs_index = make_offline(docs_dir, outcome.results, f"Mart checks: {run_name}")
+        outcome.docs_index = make_offline(docs_dir, outcome.results, title or f"Mart checks: {run_name}")
     return outcome
 
 
