@@ -335,10 +335,33 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
         logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
     if published:
         logger.info("published warehouse: %s", published)
+    _outcome_artifact(settings, runs, published)
     quarantined = [r for r in runs if r.status == "quarantined"]
     if quarantined:
         raise DropQuarantined("; ".join(r.message for r in quarantined), [r.load_id for r in quarantined])
     return _summaries(runs)
+
+
+def _outcome_artifact(settings: Settings, runs: list[Ingested], published) -> None:
+    """The run's loads as a markdown artifact on the flow run, so the Prefect UI shows the outcome
+    and where the evidence is. Statuses, counts and our own messages only: no value from a drop."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from permanence.reports import _md
+
+    lines = ["| LA | load | status | rows in | loaded | rejected | message |", "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        lines.append(f"| {_md(r.la_code)} | `{_md(r.load_id)}` | **{_md(r.status)}** | {r.rows_in or 0} | "
+                     f"{r.rows_loaded or 0} | {r.rows_rejected or 0} | {_md(r.message or '')} |")
+    lines += ["", f"Published BI copy: `{published}`" if published
+              else "Nothing new published: the last good copy stays published.", "",
+              f"Evidence of a load: `permanence audit --load <load id>`; validation reports and Data Docs "
+              f"under `{settings.reports_dir}`."]
+    try:
+        create_markdown_artifact(key="nightly-loads", markdown="\n".join(lines),
+                                 description="Loads of this run: status, rows and where the evidence is")
+    except Exception as exc:  # noqa: BLE001 - the UI summary must never fail a run that loaded
+        get_run_logger().warning("run summary artifact not written: %s", type(exc).__name__)
 
 
 @flow(name="nightly-load", log_prints=False, on_failure=[notify.on_failure], on_crashed=[notify.on_crashed])

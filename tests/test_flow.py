@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import duckdb
@@ -25,6 +26,7 @@ def test_nightly_flow_run_end_to_end(tmp_path, monkeypatch, caplog):
                         data_dir=str(tmp_path / "data"), return_state=True)
         assert state.is_completed(), state.message
         summary = state.result()
+        artifacts = asyncio.run(_artifacts())
     assert summary.status == "published"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_ssda903__episodes").fetchone()[0] > 0
@@ -33,3 +35,16 @@ def test_nightly_flow_run_end_to_end(tmp_path, monkeypatch, caplog):
     child_ids = {line.split(",")[0] for p in drop.path.glob("*.csv") for line in p.read_text(encoding="utf-8-sig").splitlines()[1:] if line}
     logged = caplog.text
     assert not [c for c in child_ids if c and c in logged]
+    # the run's outcome is in the Prefect UI: the loads table and where the evidence is, no values
+    [art] = [a for a in artifacts if a.key == "nightly-loads"]
+    assert f"`{summary.load_id}`" in art.data and "**published**" in art.data and "permanence audit --load" in art.data
+    assert not [c for c in child_ids if c and f" {c} " in art.data]
+
+
+async def _artifacts():
+    # on the run of the `region-load` subflow that `nightly` calls
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async with get_client() as client:
+        return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["nightly-loads"])))
