@@ -233,6 +233,8 @@ def _rewrite_parquet(settings: Settings, select_sql, pairs: dict[str, str] | Non
     aside and replaced, keeping its mode (the BI group may read it)."""
     import duckdb
 
+    from permanence.publish import copy_parquet
+
     root = settings.published_dir / "parquet"
     if not root.is_dir():
         return 0
@@ -240,8 +242,10 @@ def _rewrite_parquet(settings: Settings, select_sql, pairs: dict[str, str] | Non
     with duckdb.connect() as con:
         if pairs is not None:
             con.register("rekey_pairs", pd.DataFrame({"old": list(pairs), "new": list(pairs.values())}, dtype=object))
-        for f in sorted(root.glob("*/*.parquet")):
-            if f.parent.is_symlink() or f.parent.name.startswith("."):
+        # <day>/<mart>/<mart>.parquet, and <day>/<mart>.parquet as snapshots before one folder per mart
+        for f in sorted([*root.glob("*/*.parquet"), *root.glob("*/*/*.parquet")]):
+            day = f.parent if f.parent.parent == root else f.parent.parent
+            if day.is_symlink() or day.name.startswith(".") or f.parent.name.startswith("."):
                 continue
             cols = [r[0] for r in con.execute("select name from parquet_schema(?)", [str(f)]).fetchall()]
             sql = select_sql(cols)
@@ -249,7 +253,7 @@ def _rewrite_parquet(settings: Settings, select_sql, pairs: dict[str, str] | Non
                 continue
             tmp = f.with_name(f".{f.name}.{os.getpid()}.tmp")
             con.execute(f"create or replace temp view src as select * from read_parquet('{f}')")
-            con.execute(f"COPY ({sql}) TO '{tmp}' (FORMAT parquet)")
+            copy_parquet(con, sql, tmp, f.stem)  # the mart's documentation is written again
             tmp.chmod(stat.S_IMODE(f.stat().st_mode) | stat.S_IRUSR)
             os.replace(tmp, f)
             rewritten += 1

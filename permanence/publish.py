@@ -128,9 +128,28 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
     return Publication(target, tables)
 
 
+def parquet_file(day: Path, mart: str) -> Path:
+    """A mart's Parquet in a day's snapshot: a folder of its own, so a tool that reads a folder as
+    one dataset never merges two marts."""
+    return day / mart / f"{mart}.parquet"
+
+
+def copy_parquet(con, select: str, path: Path, mart: str) -> None:
+    """Write `select` as Parquet with the mart's documentation in the file's key-value metadata:
+    `description` (the mart) and `column:<name>` (each documented column), as in docs/marts.md."""
+    from permanence.tiers import mart_docs
+
+    about, columns = mart_docs().get(mart, ("", {}))
+    pairs = {"mart": mart, "description": about, **{f"column:{c}": d for c, d in columns.items() if d}}
+    kv = ", ".join('"{}": {}'.format(k.replace('"', '""'), "'" + v.replace("'", "''") + "'")
+                   for k, v in pairs.items() if v)
+    con.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet, KV_METADATA {{{kv}}})")
+
+
 def export_parquet(published: Path, out_dir: Path, run_date: dt.date | None = None,
                    schemas: tuple[str, ...] = ("marts",)) -> Path:
-    """Each mart of the published copy as <out_dir>/<run date>/<mart>.parquet; `latest` points at it.
+    """Each mart of the published copy as <out_dir>/<run date>/<mart>/<mart>.parquet, documented in
+    its file metadata; `latest` points at the day.
 
     A second run on the same day replaces that day's folder whole (written aside, then swapped).
     """
@@ -148,7 +167,9 @@ def export_parquet(published: Path, out_dir: Path, run_date: dt.date | None = No
             "where table_schema in (select unnest(?)) order by 1, 2", [list(schemas)]).fetchall()
         for schema, table in found:
             name = table if schema == "marts" else f"{schema}.{table}"
-            con.execute(f"""COPY "{schema}"."{table}" TO '{staging / (name + ".parquet")}' (FORMAT parquet)""")
+            target = parquet_file(staging, name)
+            target.parent.mkdir()
+            copy_parquet(con, f'SELECT * FROM "{schema}"."{table}"', target, table)
     if day.exists():
         old = out_dir / f".{run_date.isoformat()}.{os.getpid()}.old"
         day.rename(old)

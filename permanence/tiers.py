@@ -53,16 +53,33 @@ def mart_tiers(project: Path | None = None) -> dict[str, MartTier]:
 
 
 @lru_cache(maxsize=4)
-def _read_tiers(project: str) -> tuple[tuple[str, MartTier], ...]:
+def _mart_models(project: str) -> tuple[dict, ...]:
+    """The marts' entries of the dbt project's yml (models/marts/_*.yml), read once."""
     found = []
     for yml in sorted((Path(project) / "models" / "marts").glob("_*.yml")):
-        for model in (yaml.safe_load(yml.read_text(encoding="utf-8")) or {}).get("models", []):
-            meta = (model.get("config") or {}).get("meta") or {}
-            found.append((model["name"], MartTier(
-                model["name"], str(meta.get("tier") or CHILD),
-                tuple(meta.get("small_counts") or ()),
-                {k: tuple(v) for k, v in (meta.get("resting_on") or {}).items()})))
+        found += (yaml.safe_load(yml.read_text(encoding="utf-8")) or {}).get("models", [])
     return tuple(found)
+
+
+@lru_cache(maxsize=4)
+def _read_tiers(project: str) -> tuple[tuple[str, MartTier], ...]:
+    found = []
+    for model in _mart_models(project):
+        meta = (model.get("config") or {}).get("meta") or {}
+        found.append((model["name"], MartTier(
+            model["name"], str(meta.get("tier") or CHILD),
+            tuple(meta.get("small_counts") or ()),
+            {k: tuple(v) for k, v in (meta.get("resting_on") or {}).items()})))
+    return tuple(found)
+
+
+def mart_docs(project: Path | None = None) -> dict[str, tuple[str, dict[str, str]]]:
+    """Every mart -> (its description, {column: description}), as documented in the marts yml."""
+    from permanence.transform import dbt_project_dir
+
+    return {m["name"]: (" ".join(str(m.get("description") or "").split()),
+                        {c["name"]: " ".join(str(c.get("description") or "").split()) for c in m.get("columns") or []})
+            for m in _mart_models(str(project or dbt_project_dir()))}
 
 
 def _q(name: str) -> str:

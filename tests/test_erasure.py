@@ -131,7 +131,7 @@ def test_erase_removes_the_child_everywhere_and_records_it_without_identifiers(e
         for (t,) in con.execute("select table_name from information_schema.columns where table_schema = 'marts' "
                                 "and column_name = 'child_id'").fetchall():
             assert con.execute(f"select count(*) from marts.{t} where child_id = ?", [p]).fetchone()[0] == 0
-        for f in (settings.published_dir / "parquet").glob("*/*.parquet"):
+        for f in (settings.published_dir / "parquet").glob("*/**/*.parquet"):
             cols = [r[0] for r in con.execute("select name from parquet_schema(?)", [str(f)]).fetchall()]
             if "child_id" in cols:
                 assert con.execute(f"select count(*) from read_parquet('{f}') where child_id = ?", [p]).fetchone()[0] == 0
@@ -181,7 +181,7 @@ def test_rekey_renames_every_id_and_only_the_new_key_is_accepted_afterwards(eras
     import duckdb
 
     with duckdb.connect() as con:  # the older snapshot renamed too: no old pseudonym left anywhere
-        for f in (settings.published_dir / "parquet" / YESTERDAY).glob("*.parquet"):
+        for f in (settings.published_dir / "parquet" / YESTERDAY).rglob("*.parquet"):
             if "child_id" in [r[0] for r in con.execute("select name from parquet_schema(?)", [str(f)]).fetchall()]:
                 ids = {r[0] for r in con.execute(f"select distinct child_id from read_parquet('{f}')").fetchall()}
                 assert not ids & set(mapping) and (ids - {None}) <= set(mapping.values())

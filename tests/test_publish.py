@@ -68,11 +68,11 @@ def test_parquet_per_day_with_latest_pointer(tmp_path):
     d2 = export_parquet(pub, out, dt.date(2025, 3, 2))
     again = export_parquet(pub, out, dt.date(2025, 3, 2))  # same day twice: replaced whole
     assert d1.name == "2025-03-01" and d2 == again
-    assert (d1 / "m.parquet").exists() and not (d1 / "unit_costs.parquet").exists()
+    assert (d1 / "m" / "m.parquet").exists() and not list(d1.rglob("unit_costs.parquet"))
     assert (out / "LATEST").read_text().strip() == "2025-03-02"
     assert (out / "latest").is_symlink() and os.readlink(out / "latest") == "2025-03-02"
     assert latest_parquet(out) == d2
-    assert duckdb.sql(f"select count(*) from '{out / 'latest' / 'm.parquet'}'").fetchall() == [(1000,)]
+    assert duckdb.sql(f"select count(*) from '{out / 'latest' / 'm' / '*.parquet'}'").fetchall() == [(1000,)]
     assert sorted(p.name for p in out.iterdir()) == ["2025-03-01", "2025-03-02", "LATEST", "latest"]
 
 
@@ -153,7 +153,31 @@ def test_parquet_from_before_the_tiers_is_removed(tmp_path):
     (legacy / "periods_of_care.parquet").write_text("x")  # an old export: child-level, unsuppressed
     day = export_parquet(pub.path, out, dt.date(2025, 3, 2))
     assert purge_untiered(out) == [legacy]
-    assert (day / TIERED_MARK).exists() and sorted(p.name for p in day.glob("*.parquet")) == ["counts.parquet"]
+    assert (day / TIERED_MARK).exists() and sorted(p.name for p in day.rglob("*.parquet")) == ["counts.parquet"]
+    # one folder per mart, documented in the file's metadata as in the marts yml
+
+
+def test_parquet_one_folder_per_mart_documented_in_its_metadata(tmp_path):
+    import pyarrow.parquet as pq
+
+    from permanence.tiers import mart_docs
+
+    wh = tmp_path / "permanence.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.exits_by_year as select '894' as la_code, '2024-25' as collection_year, "
+                    "'Adopted' as exit_route, 7::bigint as children")
+        con.execute("create table marts.reentry as select '894' as la_code, 3::bigint as children_started")
+    pub = publish_warehouse(wh, tmp_path / "pub", tier="restricted")
+    day = export_parquet(pub.path, tmp_path / "pub" / "parquet", dt.date(2025, 3, 2))
+    assert sorted(p.relative_to(day).as_posix() for p in day.rglob("*.parquet")) == [
+        "exits_by_year/exits_by_year.parquet", "reentry/reentry.parquet"]
+    meta = {k.decode(): v.decode() for k, v in pq.read_metadata(day / "exits_by_year" / "exits_by_year.parquet").metadata.items()}
+    about, columns = mart_docs()["exits_by_year"]
+    assert meta["mart"] == "exits_by_year" and meta["description"] == about and about
+    assert meta["column:children"] == columns["children"] and columns["children"]
+    # the folder of one mart reads as that mart alone
+    assert duckdb.sql(f"select count(*) from read_parquet('{day / 'reentry'}/*.parquet')").fetchall() == [(1,)]
 
 
 @pytest.mark.slow
@@ -197,7 +221,7 @@ def test_reader_holds_published_copy_while_a_full_run_completes(tmp_path):
         schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
     assert schemas <= {"marts", "reference"} and "marts" in schemas
     day = latest_parquet(settings.published_dir / "parquet")
-    assert (day / "exits_by_year.parquet").exists() and not (day / "spg_cohort_children.parquet").exists()
+    assert (day / "exits_by_year" / "exits_by_year.parquet").exists() and not list(day.rglob("spg_cohort_children*"))
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         marts = {r[0] for r in con.execute(
             "select table_name from audit.published_marts where load_id = ?", [second[0].load_id]).fetchall()}
