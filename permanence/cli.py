@@ -326,16 +326,17 @@ def _inside(path: Path, folder: Path) -> bool:
 
 @app.command()
 def tracker(
-    out: Annotated[Optional[Path], typer.Option(help="Workbook to write, under data_dir/restricted/; default "
-                                                    "restricted/spg-tracker-<date>.xlsx (restricted/reveal/... with --reveal-ids)")] = None,
-    la: Annotated[Optional[str], typer.Option(help="Only this LA (default: every LA in the warehouse)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Workbook to write, under data_dir/restricted/ (needs --la when the "
+                                                    "warehouse holds several LAs); default restricted/spg-tracker-<LA>-<date>.xlsx "
+                                                    "(restricted/reveal/... with --reveal-ids)")] = None,
+    la: Annotated[Optional[str], typer.Option(help="Only this LA (default: one workbook for each LA in the warehouse)")] = None,
     reveal_ids: Annotated[bool, typer.Option("--reveal-ids", help="Add the CMS child id (needs --key and --ids-from): personal data")] = False,
     key: Annotated[Optional[str], typer.Option(help="Pseudonymisation key (default: PERMANENCE_HMAC_KEY / key file)")] = None,
     ids_from: Annotated[Optional[Path], typer.Option(help="The drop folder whose CHILD ids are re-hashed to map pseudonyms back")] = None,
     warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file to read; default the restricted copy")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
 ) -> None:
-    """Write the SPG tracker workbook (one sheet per cohort and a summary against targets).
+    """Write the SPG tracker workbook, one per LA (one sheet per cohort and a summary against targets).
 
     It lists children, so it is written only into the restricted location (data_dir/restricted/, the
     service account's alone); a --reveal-ids workbook goes to restricted/reveal/, mode 0600, is removed
@@ -343,7 +344,7 @@ def tracker(
     from permanence.progress import console
     from permanence.security import ensure_restricted_dir, private_files
     from permanence.tiers import expire_reveals, record_reveal, reveal_dir
-    from permanence.tracker import reveal_map, write_tracker
+    from permanence.tracker import las_in, reveal_map, write_tracker
 
     settings = _settings(None, data_dir)
     for old in expire_reveals(settings):
@@ -366,31 +367,43 @@ def tracker(
         reveal = reveal_map(k, ids_from, la)
         console.print("[bold yellow]warning:[/] the workbook will hold CMS child identifiers: personal data. "
                       "Keep it on the secure network and share it only with the SPG.", soft_wrap=True)
-    stamp = dt.datetime.now()
-    default = (f"spg-tracker-reveal-{la}-{stamp:%Y-%m-%d-%H%M%S}.xlsx" if reveal_ids
-               else f"spg-tracker-{stamp:%Y-%m-%d}.xlsx")
-    out = out or folder / default
-    ensure_restricted_dir(restricted)
-    ensure_restricted_dir(folder)
-    counts: dict = {}
     import duckdb
 
-    try:
-        with private_files():  # the restricted location is the service account's alone
-            path = write_tracker(db, out, la_code=la, reveal=reveal, run_label=str(db), counts=counts)
-    except duckdb.CatalogException:
+    def no_children_mart():
         _fail(f"{db}: no marts.spg_cohort_children in it (the BI copy holds aggregate marts only)", EXIT_USAGE,
               hint="leave out --warehouse to read the restricted copy")
-    path.chmod(0o600)
-    if reveal_ids:
+
+    # one LA per workbook: an SPG chair prints their own LA's children, never a region's mixed together
+    try:
+        las = [la] if la else las_in(db)
+    except duckdb.CatalogException:
+        no_children_mart()
+    if out is not None and len(las) > 1:
+        _fail(f"--out names one workbook, but the warehouse holds {len(las)} LAs ({', '.join(las)})", EXIT_USAGE,
+              hint="add --la CODE, or leave out --out for one workbook per LA")
+    stamp = dt.datetime.now()
+    ensure_restricted_dir(restricted)
+    ensure_restricted_dir(folder)
+    for one in las or [None]:  # no LA at all: one (empty) workbook, as the warehouse is
+        default = (f"spg-tracker-reveal-{one}-{stamp:%Y-%m-%d-%H%M%S}.xlsx" if reveal_ids
+                   else f"spg-tracker-{one}-{stamp:%Y-%m-%d}.xlsx" if one else f"spg-tracker-{stamp:%Y-%m-%d}.xlsx")
+        counts: dict = {}
         try:
-            row = record_reveal(settings, la, counts.get("revealed", 0), path)
-        except Exception as exc:  # noqa: BLE001 - any failure: the reveal is undone, not left unrecorded
-            path.unlink(missing_ok=True)
-            _fail(f"could not record the reveal in audit.reveal_ids ({type(exc).__name__}); the workbook was removed",
-                  hint="a nightly run may be writing the warehouse: try again when it ends")
-        console.print(f"recorded in audit.reveal_ids; removed after {row['expires_on']:%d/%m/%Y}", soft_wrap=True)
-    console.print(f"SPG tracker: {path}", soft_wrap=True)
+            with private_files():  # the restricted location is the service account's alone
+                path = write_tracker(db, out or folder / default, la_code=one, reveal=reveal, run_label=str(db),
+                                     counts=counts)
+        except duckdb.CatalogException:
+            no_children_mart()
+        path.chmod(0o600)
+        if reveal_ids:
+            try:
+                row = record_reveal(settings, la, counts.get("revealed", 0), path)
+            except Exception as exc:  # noqa: BLE001 - any failure: the reveal is undone, not left unrecorded
+                path.unlink(missing_ok=True)
+                _fail(f"could not record the reveal in audit.reveal_ids ({type(exc).__name__}); the workbook was removed",
+                      hint="a nightly run may be writing the warehouse: try again when it ends")
+            console.print(f"recorded in audit.reveal_ids; removed after {row['expires_on']:%d/%m/%Y}", soft_wrap=True)
+        console.print(f"SPG tracker: {path}", soft_wrap=True)
 
 
 @app.command()

@@ -1,26 +1,38 @@
 """The SPG tracker workbook: one sheet per priority cohort listing its children, and a summary sheet.
 
     from permanence.tracker import write_tracker
-    write_tracker(published_db, Path("spg-tracker.xlsx"))                      # pseudonyms only
-    write_tracker(published_db, out, reveal=reveal_map(key, drop_folder, "894"))  # adds the CMS id
+    write_tracker(published_db, Path("spg-tracker-894.xlsx"), la_code="894")   # pseudonyms only
+    write_tracker(published_db, out, la_code="894", reveal=reveal_map(key, drop_folder, "894"))  # adds the CMS id
 
 Reads `marts.spg_cohort_children` and `marts.spg_cohort_summary` (and `marts.targets` when it is
 there) from the restricted copy (child-level: never the BI copy, permanence.tiers), so it never
-waits for, or blocks, the nightly build.
+waits for, or blocks, the nightly build. `las_in` lists the LAs: the CLI writes one workbook each.
+
+Made to be printed for the SPG chair: every sheet is an Excel table (filters; slicers can be added
+on it in Excel), header row frozen, landscape, one page wide, header row repeated on each page.
+Each code has its plain-English label beside it (permanence/contract/labels.yaml); dates are real
+dates; the summary's RAG status cell is filled green, amber or red. A child is shown by a short
+display id (the pseudonym's first characters, longer where two would collide in the workbook);
+the full pseudonym is kept in the last, hidden, column for look-ups.
 
 Spreadsheet safety: every text cell is written with an explicit string type, so a value starting
-with `=`, `+`, `-` or `@` stays text and never becomes a formula (CSV/formula injection); dates are
-real dates with a date format; the header row is frozen, filters are on and widths are set.
+with `=`, `+`, `-` or `@` stays text and never becomes a formula (CSV/formula injection).
 The CMS id appears only when the user asks (`--reveal-ids`) and supplies the key and the drop.
+
+Memory: tables need xlsxwriter's in-memory mode (constant_memory refuses add_table), about 250
+bytes a cell: a few MB for one LA's workbook, a few hundred MB only for a national all-LA one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from permanence.contract import labels
 
 COHORT_SHEETS = {
     1: "1 No one holds PR",
@@ -31,14 +43,18 @@ COHORT_SHEETS = {
     6: "6 External resi 12m+",
 }
 
-# (header, column in spg_cohort_children or computed, kind, width)
+# (header, column in spg_cohort_children or computed, kind, width); kind "label:<code list>" is the
+# label of the code in that column (contract labels.yaml)
 COLUMNS = [
-    ("Child (pseudonym)", "child_id", "text", 20),
+    ("Child", "display_id", "text", 11),
     ("LA", "la_code", "text", 6),
     ("As at", "as_at_date", "date", 11),
     ("Legal status", "legal_status", "text", 8),
+    ("Legal status (label)", "legal_status", "label:LS", 26),
     ("Placement", "placement_type", "text", 9),
+    ("Placement (label)", "placement_type", "label:PLACE", 34),
     ("Provider", "placement_provider", "text", 8),
+    ("Provider (label)", "placement_provider", "label:PLACE_PROVIDER", 26),
     ("Detail", "cohort_detail", "text", 26),
     ("In condition since", "condition_start", "date", 12),
     ("Days in condition", "days_in_condition", "int", 10),
@@ -48,6 +64,7 @@ COLUMNS = [
     ("Placement start", "placement_start", "date", 12),
     ("Legal status since", "legal_status_span_start", "date", 12),
     ("Permanence plan", "permanence_plan", "text", 12),
+    ("Permanence plan (label)", "permanence_plan", "label:PERMANENCE_PLAN", 26),
     ("Plan date", "care_plan_start_date", "date", 12),
     ("ADM decision", "adm_decision_date", "date", 12),
     ("Placement order", "placement_order_date", "date", 12),
@@ -58,7 +75,16 @@ COLUMNS = [
     ("Reviews this period", "reviews_this_period", "int", 9),
     # blank unless the history starts after the condition may have (primer section 4, "Coverage")
     ("History note", "incomplete_reason", "text", 30),
+    # hidden: the display id is for reading, this is for matching with other pseudonymous outputs
+    ("Pseudonym (full)", "child_id", "text", 20),
 ]
+HIDDEN = {"Pseudonym (full)"}
+DISPLAY_ID_LENGTH = 8
+SUMMARY_COLUMNS = [("LA", "text", 6), ("As at", "date", 11), ("Cohort", "int", 7), ("Cohort name", "text", 38),
+                   ("Children", "int", 9), ("Target", "num", 8), ("Target date", "date_or_text", 11),
+                   ("Status (RAG)", "rag", 12), ("Coverage note", "text", 40)]
+# Excel's own Good / Neutral / Bad cell styles, so the colours read as they do in any council workbook
+RAG_FILLS = {"green": ("#C6EFCE", "#006100"), "amber": ("#FFEB9C", "#9C5700"), "red": ("#FFC7CE", "#9C0006")}
 DATE_FORMAT = "dd/mm/yyyy"
 REVEAL_WARNING = (
     "This workbook contains CMS child identifiers: it is personal data. Keep it on the council's "
@@ -78,6 +104,36 @@ def reveal_map(key: bytes, drop_folder: Path, la_code: str) -> dict[str, str]:
             if col.kind == "child_id" and col.name in f.frame.columns:
                 ids |= {str(v).strip() for v in f.frame[col.name].dropna() if str(v).strip()}
     return {pseudonym(key, la_code, i): i for i in ids}
+
+
+def las_in(db: Path) -> list[str]:
+    """The LAs with cohort figures in the warehouse, in code order (one workbook each)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [r[0] for r in con.execute(
+            "select distinct cast(la_code as varchar) from marts.spg_cohort_summary where la_code is not null "
+            "order by 1").fetchall()]
+
+
+def display_ids(pseudonyms: Iterable[str], length: int = DISPLAY_ID_LENGTH) -> dict[str, str]:
+    """pseudonym -> its shortest prefix of at least `length` characters that no other pseudonym shares.
+
+    Neighbours in sorted order share the longest prefixes, so comparing each with its two neighbours
+    is enough; two ids cut to different lengths can never be equal."""
+    ids = sorted(set(pseudonyms))
+
+    def common(a: str, b: str) -> int:
+        n = 0
+        for x, y in zip(a, b):
+            if x != y:
+                break
+            n += 1
+        return n
+
+    out = {}
+    for i, p in enumerate(ids):
+        shared = max(common(p, ids[i - 1]) if i else 0, common(p, ids[i + 1]) if i + 1 < len(ids) else 0)
+        out[p] = p[:max(length, shared + 1)]
+    return out
 
 
 def _read(db: Path, la_code: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
@@ -108,31 +164,69 @@ def _values(s: pd.Series, kind: str) -> list:
     if kind in ("int", "num"):
         cast = int if kind == "int" else float
         return [None if b else cast(v) for v, b in zip(pd.to_numeric(s, errors="coerce").tolist(), blank)]
+    if kind.startswith("label:"):
+        # an unknown code gets no label rather than a guessed one; the code itself stays beside it
+        names = labels().get(kind.split(":", 1)[1], {})
+        return [None if b else names.get(str(v).strip()) for v, b in zip(s.tolist(), blank)]
     return [None if b else str(v) for v, b in zip(s.tolist(), blank)]
 
 
-def _sheet(wb, title: str, headers: list[tuple[str, str, int]], columns: list[list]) -> int:
-    """Write one table sheet from column lists; returns the number of data rows."""
+def _date_or_text(v: object) -> dt.datetime | str | None:
+    """A target period that is a day (2024-12-31) as a date; a collection year (2024-25) stays text."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    try:
+        return dt.datetime.strptime(str(v).strip(), "%Y-%m-%d")
+    except ValueError:
+        return str(v)
+
+
+def _sheet(wb, title: str, table_name: str, headers: list[tuple[str, str, int]], columns: list[list],
+           page_header: str) -> int:
+    """Write one sheet as an Excel table from column lists, set up to print; returns the data rows."""
     ws = wb.add_worksheet(title)
     head = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79", "pattern": 1,
                           "text_wrap": True, "valign": "top"})
     date_fmt = wb.add_format({"num_format": DATE_FORMAT})
-    write_date = lambda r, c, v: ws.write_datetime(r, c, v, date_fmt)  # noqa: E731
+    rag = {k: wb.add_format({"bg_color": bg, "font_color": fg, "pattern": 1}) for k, (bg, fg) in RAG_FILLS.items()}
+
+    def write_date_or_text(r, c, v):
+        if isinstance(v, dt.datetime):
+            ws.write_datetime(r, c, v, date_fmt)
+        else:
+            ws.write_string(r, c, v)
+
     # explicit per-kind writers: write() would turn a leading '=' into a formula
-    writers = [{"date": write_date, "int": ws.write_number, "num": ws.write_number}.get(kind, ws.write_string)
+    writers = [{"date": lambda r, c, v: ws.write_datetime(r, c, v, date_fmt),
+                "date_or_text": write_date_or_text,
+                "int": ws.write_number, "num": ws.write_number,
+                "rag": lambda r, c, v: ws.write_string(r, c, v, rag.get(v.lower()))}.get(kind, ws.write_string)
                for _name, kind, _w in headers]
-    ws.set_row(0, 32)  # constant_memory flushes rows in order, so row settings come before the cells
+    ws.set_row(0, 32)
     for c, (name, _kind, width) in enumerate(headers):
-        ws.set_column(c, c, width)
-        ws.write_string(0, c, name, head)
+        ws.set_column(c, c, width, None, {"hidden": name in HIDDEN})
     n = 0
     for n, values in enumerate(zip(*columns), start=1):
         for c, (write, v) in enumerate(zip(writers, values)):
             if v is not None:
                 write(n, c, v)
+    # a table needs a data row: an empty cohort shows one blank row under its header
+    ws.add_table(0, 0, max(n, 1), len(headers) - 1, {
+        "name": table_name, "style": "Table Style Light 1",
+        "columns": [{"header": name, "header_format": head} for name, _k, _w in headers]})
     ws.freeze_panes(1, 1)
-    ws.autofilter(0, 0, n, len(headers) - 1)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many long as it takes
+    ws.repeat_rows(0)
+    ws.set_header(f"&L{_header_text(page_header)}&R&A")
+    ws.set_footer("&LPrinted &D&RPage &P of &N")
     return n
+
+
+def _header_text(text: str) -> str:
+    # '&' starts a control code in Excel's page header
+    return text.replace("&", "&&")
 
 
 def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[str, str] | None = None,
@@ -145,6 +239,7 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
     children = children.copy()
     children["days_in_condition"] = (pd.to_datetime(children["as_at_date"])
                                      - pd.to_datetime(children["condition_start"])).dt.days
+    children["display_id"] = children["child_id"].astype(str).map(display_ids(children["child_id"].astype(str)))
     cols = list(COLUMNS)
     if reveal is not None:
         children["cms_id"] = children["child_id"].map(reveal)
@@ -163,34 +258,35 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
         _values(summary["cohort_id"], "int"), _values(summary["cohort_name"], "text"),
         _values(summary["children"], "int"),
         [None if t is None or pd.isna(t["target"]) else float(t["target"]) for t in found],
-        ["not available" if t is None else str(t["period"]) for t in found],
+        ["not available" if t is None else _date_or_text(t["period"]) for t in found],
         ["not available" if t is None else str(t["status"]) for t in found],
         _values(summary["incomplete_reason"], "text"),
     ]
+    scope = f"LA {la_code}" if la_code else "all LAs"
     notes = [
-        f"SPG tracker generated {dt.datetime.now():%d/%m/%Y %H:%M}" + (f" from {run_label}" if run_label else ""),
+        f"SPG tracker for {scope}, generated {dt.datetime.now():%d/%m/%Y %H:%M}" + (f" from {run_label}" if run_label else ""),
         "Counts are children (a child can be in several cohorts). Source: marts.spg_cohort_summary / "
         "marts.spg_cohort_children; targets: marts.targets (seed la_targets), 'not available' when not loaded. "
         "A coverage or history note means the extract starts too late to be sure of a count or a duration.",
+        f"Child: the first {DISPLAY_ID_LENGTH} characters of the pseudonym (more where two children would share "
+        "them); the full pseudonym is in the hidden last column of each cohort sheet.",
         "Children are identified by pseudonym." if reveal is None else REVEAL_WARNING,
     ]
+    page_header = f"SPG tracker, {scope}" + (" - PERSONAL DATA (CMS ids)" if reveal is not None else "")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    # constant_memory streams each row to disk: memory stays flat on a national warehouse.
+    # not constant_memory: add_table needs the cells in memory (see the module note on memory).
     # The strings_to_* options only guard write(); cells here go through typed writers anyway.
-    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False, "strings_to_numbers": False})
-    n = _sheet(wb, "Summary", [("LA", "text", 6), ("As at", "date", 11), ("Cohort", "int", 7),
-                               ("Cohort name", "text", 38), ("Children", "int", 9), ("Target", "num", 8),
-                               ("Target date", "text", 11), ("Status (RAG)", "text", 12),
-                               ("Coverage note", "text", 40)], summary_cols)
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                        "strings_to_numbers": False})
+    n = _sheet(wb, "Summary", "Summary_table", SUMMARY_COLUMNS, summary_cols, page_header)
     ws = wb.get_worksheet_by_name("Summary")
     for i, note in enumerate(notes):
-        ws.write_string(n + 2 + i, 0, note)
+        ws.write_string(max(n, 1) + 2 + i, 0, note)
     for cid, title in COHORT_SHEETS.items():
         sub = children[children["cohort_id"] == cid]
-        _sheet(wb, title, headers, [_values(sub[c], kind) for _h, c, kind, _w in cols])
+        _sheet(wb, title, f"Cohort_{cid}", headers, [_values(sub[c], kind) for _h, c, kind, _w in cols], page_header)
     wb.close()  # the file only appears here, so a failure above leaves neither tmp nor a half-written out
     tmp.replace(out)
     if counts is not None:

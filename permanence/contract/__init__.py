@@ -142,6 +142,18 @@ def codelists() -> dict[str, CodeList]:
     }
 
 
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, str]]:
+    """Plain-English label per code, keyed by code list name then code (labels.yaml)."""
+    raw = yaml.safe_load((_HERE / "labels.yaml").read_text())
+    return {name: {str(code): str(text) for code, text in codes.items()} for name, codes in raw.items()}
+
+
+def label(codelist: str, code: str | None) -> str | None:
+    """The label of one code; None for a blank or unknown code (never a guess)."""
+    return None if code is None else labels().get(codelist, {}).get(str(code).strip())
+
+
 def collection_year(day: dt.date) -> str:
     """'2023-24' for any date from 1 April 2023 to 31 March 2024."""
     start = day.year if day.month >= 4 else day.year - 1
