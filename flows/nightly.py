@@ -148,17 +148,15 @@ def tracker(settings: Settings, published: Path | None) -> Path | None:
     """The SPG tracker workbook (pseudonyms only) in the restricted location, after each publish: it
     lists children, so it is never in the BI share. Expired --reveal-ids workbooks go first."""
     from permanence.tiers import expire_reveals
-    from permanence.tracker import write_tracker
+    from permanence.tracker import write_la_trackers
 
     expire_reveals(settings)
-    with step("tracker", "SPG tracker workbook") as timing:
+    with step("tracker", "SPG tracker workbook per LA") as timing:
         if published is None:
             timing.skip("nothing published")
             return None
         restricted = settings.restricted_dir / settings.warehouse_path.name
-        path = write_tracker(restricted, settings.restricted_dir / "spg-tracker.xlsx", run_label=str(restricted))
-    path.chmod(0o600)
-    return path
+        return write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted))
 
 
 def _logger():

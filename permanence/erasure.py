@@ -216,10 +216,9 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
         pub, restricted = pipeline.publish_copies(settings, con=con)  # the two tiers, as a nightly publish
         record_publication(con, current, restricted)
         record_publication(con, current, pub)
-    from permanence.tracker import write_tracker
+    from permanence.tracker import write_la_trackers
 
-    tracker = write_tracker(restricted.path, settings.restricted_dir / "spg-tracker.xlsx", run_label=str(restricted.path))
-    tracker.chmod(0o600)
+    write_la_trackers(restricted.path, settings.restricted_dir, run_label=str(restricted.path))
     with warehouse.connect(settings) as con:
         warehouse.mark_rebuilt(con, f"marts rebuilt and published ({run_name})")
     return restricted.path  # the copy that holds the child-level marts the erasure reached

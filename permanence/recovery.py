@@ -80,11 +80,11 @@ def refresh_stale_exports(settings: Settings) -> list[str]:
         return []
     refreshed = []
     restricted = settings.restricted_dir / settings.warehouse_path.name
-    tracker = settings.restricted_dir / "spg-tracker.xlsx"
-    if restricted.exists() and _older(tracker, restricted):
-        from permanence.tracker import write_tracker
+    from permanence.tracker import nightly_trackers, write_la_trackers
 
-        write_tracker(restricted, tracker, run_label=str(restricted)).chmod(0o600)
+    trackers = nightly_trackers(settings.restricted_dir)
+    if restricted.exists() and (not trackers or any(_older(t, restricted) for t in trackers)):
+        write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted))
         refreshed.append("SPG tracker")
     bi = settings.published_dir / settings.warehouse_path.name
     latest = settings.published_dir / "parquet" / "LATEST"

@@ -114,6 +114,29 @@ def las_in(db: Path) -> list[str]:
             "order by 1").fetchall()]
 
 
+NIGHTLY_PATTERN = "spg-tracker-[0-9][0-9][0-9].xlsx"
+
+
+def nightly_trackers(folder: Path) -> list[Path]:
+    """The nightly's workbooks in the restricted folder: spg-tracker-<LA>.xlsx, one per LA."""
+    return sorted(folder.glob(NIGHTLY_PATTERN))
+
+
+def write_la_trackers(db: Path, folder: Path, run_label: str | None = None) -> list[Path]:
+    """The nightly's workbooks, one per LA (spg-tracker-<LA>.xlsx, 0600): an SPG chair prints their
+    own LA's, and a national warehouse never builds one huge workbook in memory. A workbook of an LA
+    no longer in the warehouse, and the all-LA workbook of earlier versions, are removed."""
+    written = []
+    for la in las_in(db):
+        path = write_tracker(db, folder / f"spg-tracker-{la}.xlsx", la_code=la, run_label=run_label)
+        path.chmod(0o600)
+        written.append(path)
+    for old in [*nightly_trackers(folder), folder / "spg-tracker.xlsx"]:
+        if old not in written:
+            old.unlink(missing_ok=True)
+    return written
+
+
 def display_ids(pseudonyms: Iterable[str], length: int = DISPLAY_ID_LENGTH) -> dict[str, str]:
     """pseudonym -> its shortest prefix of at least `length` characters that no other pseudonym shares.
 

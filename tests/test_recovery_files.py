@@ -81,7 +81,7 @@ def test_a_tracker_or_parquet_older_than_the_published_copies_is_regenerated(tmp
     settings = Settings(data_dir=tmp_path / "data")
     [run] = run_drops(settings, [(str(drop.path), drop.la_code)])
     assert run.status == "published", run.message
-    tracker = settings.restricted_dir / "spg-tracker.xlsx"
+    tracker = settings.restricted_dir / f"spg-tracker-{drop.la_code}.xlsx"
     copy = settings.restricted_dir / settings.warehouse_path.name
     bi, latest = settings.published_dir / settings.warehouse_path.name, settings.published_dir / "parquet" / "LATEST"
     assert not tracker.exists()

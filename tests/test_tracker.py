@@ -309,13 +309,23 @@ def test_cli_refuses_reveal_without_drop(tmp_path):
     assert res.exit_code == 4 and "--ids-from" in res.output
 
 
+def tracker_las(settings) -> list[str]:
+    from permanence.tracker import las_in
+
+    return las_in(settings.restricted_dir / settings.warehouse_path.name)
+
+
 def test_nightly_tracker_is_written_to_the_restricted_location(built):
     from flows.nightly import tracker
 
     settings, _drop, restricted = built
-    path = tracker.fn(settings, settings.published_dir / settings.warehouse_path.name)
-    assert path == settings.restricted_dir / "spg-tracker.xlsx"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    stale = settings.restricted_dir / "spg-tracker.xlsx"  # an earlier version's all-LA workbook
+    stale.write_bytes(b"x")
+    paths = tracker.fn(settings, settings.published_dir / settings.warehouse_path.name)
+    las = sorted({p.name for p in paths})
+    assert len(paths) >= 2 and las == [f"spg-tracker-{la}.xlsx" for la in tracker_las(settings)]
+    assert all(p.parent == settings.restricted_dir and stat.S_IMODE(p.stat().st_mode) == 0o600 for p in paths)
+    assert not stale.exists()
     assert stat.S_IMODE(settings.restricted_dir.stat().st_mode) == 0o700
     assert not list(settings.published_dir.glob("*.xlsx"))  # nothing child-level in the BI share
 
