@@ -73,60 +73,56 @@ def _text(s: pd.Series) -> pd.Series:
     return s.map(lambda v: None if v is None or str(v).strip() == "" else str(v).strip())
 
 
+def _month(s: pd.Series) -> pd.Series:
+    return _dates(s).dt.to_period("M").dt.to_timestamp()
+
+
+_CAST = {"date": _dates, "text": _text, "month": _month}
+
+# Our table -> (its staging view, the date a row needs to be usable, {staging column: (kind, raw column)}):
+# the renames of dbt_project/models/staging, for the columns the reference reads.
+RAW_STAGING = {
+    "episodes": ("stg_ssda903__episodes", "DECOM", {
+        "episode_start_date": ("date", "DECOM"), "episode_end_date": ("date", "DEC"),
+        "reason_new_episode": ("text", "RNE"), "legal_status": ("text", "LS"), "category_of_need": ("text", "CIN"),
+        "placement_type": ("text", "PLACE"), "placement_provider": ("text", "PLACE_PROVIDER"),
+        "reason_episode_ceased": ("text", "REC")}),
+    "header": ("stg_ssda903__header", "DOB", {
+        "sex": ("text", "SEX"), "birth_month": ("month", "DOB"), "ethnicity": ("text", "ETHNIC")}),
+    "ad1": ("stg_ssda903__ad1", "DOB", {
+        "birth_month": ("month", "DOB"), "adoption_decision_date": ("date", "DATE_INT"),
+        "adoption_match_date": ("date", "DATE_MATCH"), "adopted_by_foster_carer": ("text", "FOSTER_CARE")}),
+    "reviews": ("stg_ssda903__reviews", "REVIEW", {
+        "review_date": ("date", "REVIEW"), "review_participation": ("text", "REVIEW_CODE")}),
+}
+
+
 def raw_staging(frames, la_code: str, extract_date: dt.date, warehouse_staging: dict[str, pd.DataFrame]
                 ) -> dict[str, pd.DataFrame]:
     """The drop's raw rows in the staging views' shape: every row whose child and key date parse.
 
     Children are pseudonymised with the run's key, so ids meet the marts'; dates of birth are
-    month starts, as the pipeline keeps them. Tables the drop does not have are the warehouse's own
-    (empty) views."""
+    month starts, as the pipeline keeps them. Other views (the extras beside the 903, or a 903 table
+    the drop lacks) are the warehouse's own."""
     from permanence.extract import ROW
     from permanence.pseudonymise import pseudonymise_series
 
     known: dict[str, str] = {}
     by_table = {ef.table.name: ef for ef in frames}
     out = dict(warehouse_staging)
-
-    def base(name: str, key_date: str) -> pd.DataFrame | None:
+    for name, (view, key_date, columns) in RAW_STAGING.items():
         ef = by_table.get(name)
         if ef is None:
-            return None
-        df = ef.frame
-        child = _text(df["CHILD"])
-        ok = child.notna() & _dates(df[key_date]).notna()
-        df = df[ok]
-        return pd.DataFrame({
-            "child_id": pseudonymise_series(KEY, la_code, child[ok], known),
+            continue
+        child = _text(ef.frame["CHILD"])
+        usable = child.notna() & _dates(ef.frame[key_date]).notna()
+        df = ef.frame[usable]
+        out[view] = pd.DataFrame({
+            "child_id": pseudonymise_series(KEY, la_code, child[usable], known),
             "la_code": la_code, "load_id": "raw", "extract_date": pd.Timestamp(extract_date),
             "source_row": df[ROW].astype("int64"),
-        }, index=df.index), df
-
-    got = base("episodes", "DECOM")
-    if got is not None:
-        b, df = got
-        out["stg_ssda903__episodes"] = b.assign(
-            episode_start_date=_dates(df["DECOM"]), episode_end_date=_dates(df["DEC"]),
-            reason_new_episode=_text(df["RNE"]), legal_status=_text(df["LS"]), category_of_need=_text(df["CIN"]),
-            placement_type=_text(df["PLACE"]), placement_provider=_text(df["PLACE_PROVIDER"]),
-            reason_episode_ceased=_text(df["REC"])).reset_index(drop=True)
-    got = base("header", "DOB")
-    if got is not None:
-        b, df = got
-        out["stg_ssda903__header"] = b.assign(
-            sex=_text(df["SEX"]), birth_month=_dates(df["DOB"]).dt.to_period("M").dt.to_timestamp(),
-            ethnicity=_text(df["ETHNIC"])).reset_index(drop=True)
-    got = base("ad1", "DOB")
-    if got is not None:
-        b, df = got
-        out["stg_ssda903__ad1"] = b.assign(
-            birth_month=_dates(df["DOB"]).dt.to_period("M").dt.to_timestamp(),
-            adoption_decision_date=_dates(df["DATE_INT"]), adoption_match_date=_dates(df["DATE_MATCH"]),
-            adopted_by_foster_carer=_text(df["FOSTER_CARE"])).reset_index(drop=True)
-    got = base("reviews", "REVIEW")
-    if got is not None:
-        b, df = got
-        out["stg_ssda903__reviews"] = b.assign(
-            review_date=_dates(df["REVIEW"]), review_participation=_text(df["REVIEW_CODE"])).reset_index(drop=True)
+            **{col: _CAST[kind](df[raw]) for col, (kind, raw) in columns.items()},
+        }, index=df.index).reset_index(drop=True)
     return out
 
 
