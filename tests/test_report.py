@@ -72,7 +72,12 @@ def test_html_is_self_contained_with_charts_and_tables(built, tmp_path):
     for title in ("SPG priority cohorts", "exit route", "426-day", "Placement stability", "statistical neighbours",
                   "Targets", "Data quality"):
         assert title.lower() in page.lower()
-    assert "Source: marts.spg_cohort_summary" in page
+    # a councillor's report cites nothing outside itself and the repository's docs, and names measures in words
+    assert not re.search(r"\bmarts\.(?!md)", page)  # docs/marts.md is the one citation allowed
+    for jargon in ("primer", "dbt", "cla_rate_per_10k", "exit_share_", "stability_three_plus", "a1_days",
+                   "cohort_1_children", "LA ("):
+        assert jargon not in page, jargon
+    assert "<h2>Glossary</h2>" in page and "Long-term placement stability (%)" in page
     # nothing fetched from the network: no http(s) src/href, no CSS url(http...), no <script src>
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page, re.I)
     assert not re.search(r"url\(\s*[\"']?https?:", page, re.I)
@@ -104,3 +109,22 @@ def test_report_flow_defaults_to_the_quarter_just_ended():
     assert previous_quarter(dt.date(2025, 1, 5)) == "2024-Q4"
     assert previous_quarter(dt.date(2025, 4, 1)) == "2025-Q1"
     assert previous_quarter(dt.date(2025, 12, 31)) == "2025-Q3"
+
+
+@pytest.mark.slow
+def test_the_la_is_named_from_the_reference_data(built, tmp_path):
+    import shutil
+
+    import duckdb
+
+    settings, drops = built
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(settings.restricted_dir / settings.warehouse_path.name, copy)
+    page, _la = render_html(copy, "2024-Q4", la_code=drops[0].la_code)
+    assert f"LA {drops[0].la_code} (name not loaded" in page  # said, never a blank or a guess
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from reference.las")
+        con.execute("insert into reference.las (la_code, la_name) values (?, ?)", [drops[0].la_code, drops[0].la_name])
+    page, _la = render_html(copy, "2024-Q4", la_code=drops[0].la_code)
+    assert f"<h1>{drops[0].la_name}:" in page and f"{drops[0].la_name} ({drops[0].la_code})" in page
+    assert f"LA {drops[0].la_code}" not in page
