@@ -128,3 +128,33 @@ def test_the_la_is_named_from_the_reference_data(built, tmp_path):
     page, _la = render_html(copy, "2024-Q4", la_code=drops[0].la_code)
     assert f"<h1>{drops[0].la_name}:" in page and f"{drops[0].la_name} ({drops[0].la_code})" in page
     assert f"LA {drops[0].la_code}" not in page
+
+
+@pytest.mark.slow
+def test_a_partial_year_is_shown_apart_and_never_benchmarked(built, tmp_path):
+    import shutil
+
+    import duckdb
+
+    settings, drops = built
+    la = drops[0].la_code
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(settings.restricted_dir / settings.warehouse_path.name, copy)
+    with duckdb.connect(str(copy)) as con:
+        (reporting_date,) = con.execute("select max(as_at_date) from marts.spg_cohort_summary where la_code = ?",
+                                        [la]).fetchone()
+        start = reporting_date.year if reporting_date.month >= 4 else reporting_date.year - 1
+        start += reporting_date.month == 3 and reporting_date.day == 31  # the year after D when D is 31 March
+        year = f"{start}-{str(start + 1)[2:]}"  # the year running on D: its 31 March is after D
+        con.execute("""insert into marts.exits_by_year (la_code, collection_year, exit_route, children, complete, partial)
+                       values (?, ?, 'Returned home', 9, false, true)""", [la, year])
+        con.execute("""insert into marts.benchmark (la_code, measure, period, source, value, complete, incomplete_reason)
+                       values (?, 'exit_share_returned_home', ?, 'computed', 99.5, false, 'partial year')""", [la, year])
+    quarter = f"{start}-Q3"  # July-September: in that collection year
+    page, _la = render_html(copy, quarter, la_code=la)
+    exits = page[page.index("How children leave care"):page.index("Adoption timeliness</h2>")]
+    whole, apart = exits.split('<div class="partial">')
+    assert year not in whole  # never beside whole years, in the chart or its table
+    assert f"{year} partial year (to {reporting_date:%d/%m/%Y})" in apart and "<td>9</td>" in apart
+    bench = page[page.index("against statistical neighbours"):page.index("<h2>Targets")]
+    assert year not in bench and "99.5" not in bench

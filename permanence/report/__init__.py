@@ -48,6 +48,7 @@ th{background:#deebf7} td:first-child,th:first-child{text-align:left}
 .red{background:#ffc7ce;color:#9c0006} .na{color:#777;font-style:italic}
 svg{max-width:100%;height:auto} .note{font-size:.85em;color:#444}
 caption{text-align:left;font-weight:600;padding:2px 0} .glossary dt{font-weight:600;margin-top:6px} .glossary dd{margin-left:1.2em}
+.partial{border-left:4px solid #bf9000;padding-left:10px;margin:8px 0}
 """
 
 
@@ -174,12 +175,29 @@ def _year_label(year: str, complete, partial) -> str:
     return year
 
 
+def _whole_and_partial(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Whole collection years, and the year not ended on the reporting date: never shown side by side
+    (a few months of a year beside whole years reads as a fall)."""
+    partial = df["partial"].map(_flag).astype(bool)
+    return df[~partial].copy(), df[partial].copy()
+
+
+def _partial_label(year: str, d: _Data) -> str:
+    to = f" (to {_fmt(d.reporting_date)})" if d.reporting_date else ""
+    return f"{year} partial year{to}"
+
+
+def _apart(table_html: str) -> str:
+    return ('<div class="partial"><p class="note">The current collection year has not ended: its figures so far are '
+            "shown here, apart from the whole years, and are not comparable with them.</p>" + table_html + "</div>")
+
+
 def _flag(v) -> bool:
     return v is not None and not pd.isna(v) and bool(v)
 
 
-YEAR_NOTE = (" '(part year)': the year had not ended on the reporting date; '(incomplete)': the figure reaches "
-             "back before the extract's coverage start, so it is shown but not compared.")
+YEAR_NOTE = (" Whole collection years only (April to March); '(incomplete)': the figure reaches back before "
+             "the records' coverage start, so it is shown but not compared.")
 
 
 def _exits(d: _Data, la: str, q: Quarter) -> str:
@@ -187,6 +205,7 @@ def _exits(d: _Data, la: str, q: Quarter) -> str:
                  where la_code = ? and collection_year <= ? order by collection_year""", [la, q.collection_year])
     if df.empty:
         return not_available("Exit routes", "no exits recorded")
+    df, part = _whole_and_partial(df)
     df["collection_year"] = [_year_label(y, c, p) for y, c, p in zip(df["collection_year"], df["complete"], df["partial"])]
     wide = df.pivot_table(index="collection_year", columns="exit_route", values="children", aggfunc="sum").fillna(0)
     wide = wide.iloc[-5:]
@@ -198,9 +217,19 @@ def _exits(d: _Data, la: str, q: Quarter) -> str:
     tab.insert(0, "Exit route", tab.index)
     return figure("Children leaving care by exit route and collection year",
                   "Each child counted once a year by the last period of care ended in the year (April-March); "
-                  f"short breaks left out. Figures as at the records' reporting date: {q.collection_year} may run past the quarter." + YEAR_NOTE,
+                  "short breaks left out." + YEAR_NOTE,
                   SOURCE_LA, svg,
-                  table(tab, 0, caption="Children leaving care by exit route and collection year"))
+                  table(tab, 0, caption="Children leaving care by exit route and collection year")) + _partial_exits(d, part)
+
+
+def _partial_exits(d: _Data, part: pd.DataFrame) -> str:
+    if part.empty:
+        return ""
+    wide = part.pivot_table(index="exit_route", columns="collection_year", values="children", aggfunc="sum").fillna(0)
+    wide = d.hide.table(wide.astype(int), counts=list(wide.columns))
+    wide.columns = [_partial_label(c, d) for c in wide.columns]
+    wide.insert(0, "Exit route", wide.index)
+    return _apart(table(wide, 0, caption="Children leaving care so far in the " + ", ".join(wide.columns[1:])))
 
 
 def _adoption(d: _Data, la: str, q: Quarter) -> str:
@@ -210,8 +239,11 @@ def _adoption(d: _Data, la: str, q: Quarter) -> str:
               [la, q.collection_year]).iloc[-5:]
     if df.empty:
         return not_available("Adoption timeliness", "no adoptions")
+    df, part = _whole_and_partial(df)
     df["collection_year"] = [_year_label(y, c, p) for y, c, p in zip(df["collection_year"], df["complete"], df["partial"])]
     df = df.drop(columns=["complete", "partial"])
+    part = part.assign(collection_year=[_partial_label(y, d) for y in part["collection_year"]]).drop(
+        columns=["complete", "partial"])
     resting = {"a1_mean": ["children_adopted"], "a2_mean": ["children_adopted"], "a3_share": ["children_adopted"],
                "a1_mean_3yr": ["children_adopted_3yr"], "a2_mean_3yr": ["children_adopted_3yr"]}
     shown = d.hide.chart(df, counts=["children_adopted", "children_adopted_3yr"], resting=resting)
@@ -221,15 +253,18 @@ def _adoption(d: _Data, la: str, q: Quarter) -> str:
                            "days", hlines={f"A1 threshold {A1_THRESHOLD}": A1_THRESHOLD,
                                            f"A2 threshold {A2_THRESHOLD}": A2_THRESHOLD})
     df = d.hide.table(df, counts=["children_adopted", "children_adopted_3yr"], resting=resting)
-    tab = df.rename(columns={"collection_year": "Year", "children_adopted": "Adopted",
-                             "children_adopted_3yr": "Adopted 3-yr", "a1_mean": "A1 mean days",
-                             "a2_mean": "A2 mean days", "a3_share": "A3 % under 426 days",
-                             "a1_mean_3yr": "A1 3-yr", "a2_mean_3yr": "A2 3-yr"})
+    part = d.hide.table(part, counts=["children_adopted", "children_adopted_3yr"], resting=resting)
+    names = {"collection_year": "Year", "children_adopted": "Adopted",
+             "children_adopted_3yr": "Adopted 3-yr", "a1_mean": "A1 mean days",
+             "a2_mean": "A2 mean days", "a3_share": "A3 % under 426 days",
+             "a1_mean_3yr": "A1 3-yr", "a2_mean_3yr": "A2 3-yr"}
+    apart = _apart(table(part.rename(columns=names), 0, caption="Adoptions so far in the partial year")) if len(part) else ""
+    tab = df.rename(columns=names)
     return figure("Adoption timeliness against the 426-day (A1) and 121-day (A2) thresholds",
                   "A1: days from entering care to moving in with the adoptive family; A2: days from court authority "
                   "to place to the match; means over children adopted in the year; dashed lines are the thresholds."
                   + YEAR_NOTE,
-                  SOURCE_LA, svg, table(tab, 0, caption="Adoptions and adoption timeliness by collection year"))
+                  SOURCE_LA, svg, table(tab, 0, caption="Adoptions and adoption timeliness by collection year")) + apart
 
 
 def _stability(d: _Data, la: str, q: Quarter) -> str:
@@ -239,6 +274,7 @@ def _stability(d: _Data, la: str, q: Quarter) -> str:
               [la, q.end]).iloc[-5:]
     if df.empty:
         return not_available("Placement stability", "no year end on or before the quarter end")
+    df, _part = _whole_and_partial(df)  # measured on 31 March: a year not ended has no figure to show
     # long-term stability reaches 30 months back: a year can be complete for 3+ placements and not for it
     df["collection_year"] = [_year_label(y, bool(c and lt), p) for y, c, lt, p
                              in zip(df["collection_year"], df["complete"], df["long_term_complete"], df["partial"])]
