@@ -13,12 +13,40 @@ from permanence.synth import generate_region
 from tests.pipeline_helpers import run_drops
 
 
-def test_parse_quarter():
-    q = parse_quarter("2024-Q4")
-    assert (q.start.isoformat(), q.end.isoformat(), q.collection_year) == ("2024-10-01", "2024-12-31", "2024-25")
-    assert parse_quarter("2025q1").end.isoformat() == "2025-03-31"
-    with pytest.raises(ValueError):
-        parse_quarter("2024-Q5")
+@pytest.mark.parametrize("text, start, end, label", [
+    ("2024-Q4", "2024-10-01", "2024-12-31", "2024-Q4"),
+    ("2025q1", "2025-01-01", "2025-03-31", "2025-Q1"),
+    ("2024-25-Q3", "2024-10-01", "2024-12-31", "2024-25-Q3"),  # financial: April-June is Q1
+    ("2024-25-Q1", "2024-04-01", "2024-06-30", "2024-25-Q1"),
+    ("2024-25-q4", "2025-01-01", "2025-03-31", "2024-25-Q4"),
+    ("1999-00-Q2", "1999-07-01", "1999-09-30", "1999-00-Q2"),
+])
+def test_parse_quarter_calendar_and_financial(text, start, end, label):
+    q = parse_quarter(text)
+    assert (q.start.isoformat(), q.end.isoformat(), q.label) == (start, end, label)
+    fy = q.collection_year
+    assert q.both.endswith(f"financial {fy}-Q{(q.start.month - 4) % 12 // 3 + 1}")
+
+
+def test_the_two_forms_name_the_same_quarter():
+    cal, fin = parse_quarter("2024-Q4"), parse_quarter("2024-25-Q3")
+    assert (cal.start, cal.end, cal.collection_year) == (fin.start, fin.end, fin.collection_year) == (
+        __import__("datetime").date(2024, 10, 1), __import__("datetime").date(2024, 12, 31), "2024-25")
+    assert cal.both == fin.both == "calendar 2024-Q4, financial 2024-25-Q3"
+
+
+@pytest.mark.parametrize("bad", ["2024-Q5", "2024-26-Q3", "24-Q1", "2024-25", "Q3 2024", ""])
+def test_a_bad_quarter_is_one_error_line_naming_both_forms(bad, tmp_path):
+    from typer.testing import CliRunner
+
+    from permanence.cli import app
+
+    with pytest.raises(ValueError, match="YYYY-QN.*YYYY-YY-QN"):
+        parse_quarter(bad)
+    res = CliRunner().invoke(app, ["report", "--quarter", bad, "--data-dir", str(tmp_path)])
+    assert res.exit_code != 0
+    errors = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "2024-Q4" in errors[0] and "2024-25-Q3" in errors[0], res.output
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@
     out = build_report(published_db, quarter="2024-Q4", out_dir=Path("reports"), la_code="894",
                        warehouse=writer_db)   # writer_db only for the data-quality section (read-only)
 
-Quarters are calendar quarters: 2024-Q4 is 1 October to 31 December 2024 (Q3 of collection year
-2024-25). Every chart is inline SVG drawn by matplotlib, titled with its definition and source, and
+Quarters are calendar (2024-Q4: 1 October to 31 December 2024) or financial (2024-25-Q3, the same
+months: April-June is Q1). Every chart is inline SVG drawn by matplotlib, titled with its definition and source, and
 sits beside a table of the same numbers; no script, style or font is loaded from the network.
 The marts come from the restricted copy (as built, never blocks the nightly build; this module suppresses small numbers); the data-quality summary
 reads the audit schema of the writer's file read-only and says "not available" when it is busy.
@@ -63,15 +63,35 @@ class Quarter:
         y = self.end.year if self.end.month >= 4 else self.end.year - 1
         return f"{y}-{str(y + 1)[2:]}"
 
+    @property
+    def both(self) -> str:
+        """The calendar and the financial name of the quarter: councils use either."""
+        fq = (self.start.month - 4) % 12 // 3 + 1
+        return f"calendar {self.start.year}-Q{(self.start.month - 1) // 3 + 1}, financial {self.collection_year}-Q{fq}"
+
+
+QUARTER_FORMS = ("a calendar quarter YYYY-QN (2024-Q4: October-December 2024) or a financial quarter "
+                 "YYYY-YY-QN (2024-25-Q3: the same months)")
+
 
 def parse_quarter(text: str) -> Quarter:
-    m = re.fullmatch(r"(\d{4})-?Q([1-4])", text.strip().upper())
-    if not m:
-        raise ValueError(f"quarter '{text}': expected YYYY-QN, e.g. 2024-Q4")
-    y, q = int(m.group(1)), int(m.group(2))
+    """A calendar quarter (2024-Q4) or a financial one (2024-25-Q3: April-June is Q1), both as councils
+    write them; any other text is refused naming the accepted forms."""
+    t = text.strip().upper()
+    cal = re.fullmatch(r"(\d{4})-?Q([1-4])", t)
+    fin = re.fullmatch(r"(\d{4})-(\d{2})-?Q([1-4])", t)
+    if cal:
+        y, q = int(cal.group(1)), int(cal.group(2))
+        label = f"{y}-Q{q}"
+    elif fin and int(fin.group(2)) == (int(fin.group(1)) + 1) % 100:
+        fy, fq = int(fin.group(1)), int(fin.group(3))
+        y, q = (fy, fq + 1) if fq < 4 else (fy + 1, 1)
+        label = f"{fy}-{fin.group(2)}-Q{fq}"
+    else:
+        raise ValueError(f"quarter '{text}': expected {QUARTER_FORMS}")
     start = dt.date(y, 3 * q - 2, 1)
     end = (dt.date(y + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - dt.timedelta(days=1))
-    return Quarter(f"{y}-Q{q}", start, end)
+    return Quarter(label, start, end)
 
 
 def _e(v) -> str:
@@ -521,8 +541,8 @@ def render_html(published: Path, quarter: str, la_code: str | None = None, wareh
     body = "".join(f"<section><h2>{_e(h)}</h2>{s}</section>" for h, s in sections)
     page = (f'<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>{_e(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
-            f"<h1>{_e(title)}</h1><p class=sub>{_e(who)}. Quarter {_fmt(q.start)} to {_fmt(q.end)} (collection year "
-            f"{q.collection_year}). Generated {dt.datetime.now():%d/%m/%Y %H:%M} from the council's children-in-care records.</p>"
+            f"<h1>{_e(title)}</h1><p class=sub>{_e(who)}. Quarter {_fmt(q.start)} to {_fmt(q.end)} ({q.both}; collection "
+            f"year {q.collection_year}). Generated {dt.datetime.now():%d/%m/%Y %H:%M} from the council's children-in-care records.</p>"
             '<p class="note">Each measure is defined in the glossary at the end (full definitions: docs/marts.md in the '
             "permanence repository). Figures "
             "describe children looked after by the council; small numbers can move a lot from quarter to quarter. "
