@@ -87,6 +87,13 @@ def test_small_numbers_are_suppressed_in_the_report(built, tmp_path):
     # a 60-child LA has small exit, adoption and cohort counts: hidden at 5, shown at 0
     assert pages[5].count("<td>c</td>") >= 3 and pages[0].count("<td>c</td>") == 0
     assert 'shown as "c"' in pages[5]
+    # shares, means and counts compared with neighbours or targets rest on the same children: hidden too
+    for start, end in (("against statistical neighbours", "<h2>Targets"), ("<h2>Targets", "<h2>Data quality")):
+        part = {t: p[p.index(start):p.index(end)] for t, p in pages.items()}
+        assert "<td>c</td>" in part[5] and "<td>c</td>" not in part[0], start
+        assert "c: suppressed" in part[5] and "c: suppressed" not in part[0]
+    exits = pages[5][pages[5].index("How children leave care"):pages[5].index("Adoption timeliness</h2>")]
+    assert "<td>0</td>" in exits  # zero discloses no child: shown
 
 
 @pytest.mark.slow
