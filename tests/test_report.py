@@ -113,6 +113,14 @@ def test_html_is_self_contained_with_charts_and_tables(built, tmp_path):
                    "cohort_1_children", "LA ("):
         assert jargon not in page, jargon
     assert "<h2>Glossary</h2>" in page and "Long-term placement stability (%)" in page
+    # accessible: every table captioned, every header cell scoped; every chart a titled image
+    tables = re.findall(r"<table>.*?</table>", page, re.S)
+    assert tables and all(re.match(r"<table><caption>[^<]{10,}</caption>", t) for t in tables)
+    assert re.findall(r"<th(?=[ >])", page) and not re.findall(r"<th(?![^>]*scope=\"(col|row)\")[ >]", page)
+    svgs = re.findall(r"<svg [^>]*>", page)
+    assert svgs and all('role="img"' in s and re.search(r'aria-label="Chart: [^"]{10,}"', s) for s in svgs)
+    charts = re.findall(r"<svg .*?</svg>", page, re.S)  # legends in words: exit routes, cohort names
+    assert any("Returned home" in c for c in charts) and any("Long-term fostering plan" in c for c in charts)
     # nothing fetched from the network: no http(s) src/href, no CSS url(http...), no <script src>
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page, re.I)
     assert not re.search(r"url\(\s*[\"']?https?:", page, re.I)

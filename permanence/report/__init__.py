@@ -48,6 +48,7 @@ th{background:#deebf7} td:first-child,th:first-child{text-align:left}
 .red{background:#ffc7ce;color:#9c0006} .na{color:#777;font-style:italic}
 svg{max-width:100%;height:auto} .note{font-size:.85em;color:#444}
 caption{text-align:left;font-weight:600;padding:2px 0} .glossary dt{font-weight:600;margin-top:6px} .glossary dd{margin-left:1.2em}
+td,th{white-space:nowrap} .text{white-space:normal} td.text{text-align:left}
 .partial{border-left:4px solid #bf9000;padding-left:10px;margin:8px 0}
 """
 
@@ -108,12 +109,17 @@ def _fmt(v, digits: int = 1) -> str:
     return _e(v)
 
 
+def _wrap(v) -> str:
+    """Words may wrap; a figure, a year or a date never breaks across lines."""
+    return ' class="text"' if isinstance(v, str) and len(v) > 12 else ""
+
+
 def table(df: pd.DataFrame, digits: int = 1, rag: str | None = None, caption: str = "") -> str:
     """An accessible table: a caption, column headers scoped to their columns and the first cell of
     each row a row header; a footnote explains "c" wherever it is shown."""
     if df.empty:
         return '<p class="na">No rows.</p>'
-    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in df.columns)
+    head = "".join(f'<th scope="col"{_wrap(c)}>{_e(c)}</th>' for c in df.columns)
     body, suppressed = [], False
     for _, r in df.iterrows():
         cells = []
@@ -121,10 +127,12 @@ def table(df: pd.DataFrame, digits: int = 1, rag: str | None = None, caption: st
             v = r[c]
             suppressed |= isinstance(v, str) and v == SUPPRESSED
             if i == 0:
-                cells.append(f'<th scope="row">{_fmt(v, digits)}</th>')
+                cells.append(f'<th scope="row"{_wrap(v)}>{_fmt(v, digits)}</th>')
             elif c == rag:
                 cls = str(v).lower() if str(v).lower() in ("green", "amber", "red") else "na"
                 cells.append(f'<td class="rag {cls}">{_e(v)}</td>')
+            elif _wrap(v):  # words, not a figure: wrapped, left aligned
+                cells.append(f'<td class="text">{_fmt(v, digits)}</td>')
             else:
                 cells.append(f"<td>{_fmt(v, digits)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -134,6 +142,9 @@ def table(df: pd.DataFrame, digits: int = 1, rag: str | None = None, caption: st
 
 
 def figure(title: str, definition: str, source: str, svg: str, numbers: str) -> str:
+    # the chart's text alternative: its title, and where its figures are for a screen reader
+    alt = _e(f"Chart: {title}. The same figures are in the table beside it.")
+    svg = re.sub(r'aria-label="[^"]*"', f'aria-label="{alt}"', svg, count=1)
     return (f'<div class="pair"><figure><div class="chart-title">{_e(title)}</div>{svg}'
             f"<figcaption>{_e(definition)} Source: {_e(source)}.</figcaption></figure>"
             f'<div class="numbers">{numbers}</div></div>')
@@ -385,12 +396,14 @@ def _benchmark(d: _Data, la: str, q: Quarter) -> str:
     hidden = pd.Series([_rests_on_small(d, bases, m, p, v) for m, p, v in zip(df["measure"], df["period"], df["value"])],
                        index=df.index)
     df["name"] = [glossary.name(m) for m in df["measure"]]
-    idx = df[df["england_value"].notna() & (df["england_value"] != 0)]
+    idx = df[df["england_value"].notna() & (df["england_value"] != 0) & ~hidden]
     ours = (100 * idx["value"] / idx["england_value"]).where(~hidden[idx.index])
     svg = charts.bar_chart("Our council against its statistical neighbours and England", idx["name"].tolist(),
                            {LA_LABEL: ours.tolist(),
                             "statistical neighbours (mean)": (100 * idx["neighbour_mean"] / idx["england_value"]).tolist()},
-                           "index, England = 100", hlines={"England": 100})
+                           "index, England = 100", hlines={"England": 100}, horizontal=True) if len(idx) else (
+        '<p class="na">No chart: no measure has both an England figure and a figure of ours that can be shown '
+        "(see the table).</p>")
     tab = df[["name", "period", "value", "neighbour_mean", "england_value", "rank_in_group", "group_size",
               "incomplete_reason"]].astype(object)
     tab.loc[hidden, "value"] = SUPPRESSED
