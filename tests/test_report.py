@@ -141,6 +141,17 @@ def test_renders_in_headless_chromium(built, tmp_path):
                                   warehouse=settings.warehouse_path)
     png = screenshot(html_path, tmp_path / "report.png", height=2400)
     assert png.stat().st_size > 50_000  # a page with charts, not a blank
+    from PIL import Image
+
+    with Image.open(png) as im:
+        rgb = im.convert("RGB")
+        top = rgb.crop((0, 0, rgb.width, 140))
+        # the title is drawn in the heading blue, and the page is mostly white paper, not an error page
+        assert any(abs(r - 0x1F) < 24 and abs(g - 0x4E) < 24 and abs(b - 0x79) < 24 for r, g, b in top.getdata())
+        light = sum(1 for r, g, b in rgb.getdata() if min(r, g, b) > 230)
+        assert 0.5 < light / (rgb.width * rgb.height) < 0.99
+        # charts and table headers drawn: the header fill (#deebf7) appears
+        assert any((r, g, b) == (0xDE, 0xEB, 0xF7) for r, g, b in rgb.getdata())
     assert pdf is not None and pdf.read_bytes()[:5] == b"%PDF-"
 
 
