@@ -197,10 +197,8 @@ def _cohorts(d: _Data, la: str, q: Quarter) -> str:
 
 
 def _year_label(year: str, complete, partial) -> str:
-    """A collection year as shown beside others: a part year or one reaching back past the extract's
-    coverage start is labelled so, never passed off as a whole, complete year."""
-    if _flag(partial):
-        return f"{year} (part year)"
+    """A whole collection year as shown beside others: one reaching back past the records' coverage
+    start is labelled so, never passed off as complete (a partial year is set apart before this)."""
     if complete is not None and not pd.isna(complete) and not bool(complete):
         return f"{year} (incomplete)"
     return year
