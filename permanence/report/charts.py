@@ -66,7 +66,8 @@ def bar_chart(title: str, categories: list[str], series: dict[str, list], ylabel
     plt = _plt()
     import numpy as np
 
-    fig, ax = plt.subplots(figsize=(7.2, 3.2 if not horizontal else 0.45 * len(categories) + 1))
+    height = 3.2 if not horizontal else max(2.4, 0.45 * len(categories) + 1)
+    fig, ax = plt.subplots(figsize=(7.2, height))
     bar = ax.barh if horizontal else ax.bar
     xs = np.arange(len(categories))
     n = max(1, len(series))
@@ -96,6 +97,7 @@ def bar_chart(title: str, categories: list[str], series: dict[str, list], ylabel
         ax.set_xticks(xs, categories, rotation=0 if len(categories) < 7 else 30)
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", color="#e0e0e0")
-    _legend(ax, len(series))
+    # the legend sits a fixed distance (in inches) under the axis title, whatever the chart's height
+    _legend(ax, len(series), below=-0.62 / (0.77 * height) if horizontal else -0.18)
     _say_if_empty(ax, series)
     return to_svg(fig, title)
