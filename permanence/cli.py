@@ -408,7 +408,8 @@ def tracker(
 
 @app.command()
 def report(
-    quarter: Annotated[str, typer.Option(help="Calendar quarter, e.g. 2024-Q4 (October-December 2024)")],
+    quarter: Annotated[str, typer.Option(help="Calendar quarter 2024-Q4 or financial quarter 2024-25-Q3 "
+                                              "(both October-December 2024)")],
     la: Annotated[Optional[str], typer.Option(help="LA code (needed when the warehouse holds several)")] = None,
     out_dir: Annotated[Optional[Path], typer.Option(help="Folder to write into; default data_dir/reports/quarterly")] = None,
     pdf: Annotated[bool, typer.Option(help="Also print to PDF when Chromium is installed")] = True,
@@ -417,8 +418,12 @@ def report(
 ) -> None:
     """Write the quarterly scrutiny report (self-contained HTML, PDF where Chromium is installed)."""
     from permanence.progress import console
-    from permanence.report import build_report
+    from permanence.report import build_report, parse_quarter
 
+    try:
+        parse_quarter(quarter)  # a mistyped quarter is named before any file is looked for
+    except ValueError as exc:
+        _fail(str(exc))
     settings = _settings(warehouse, data_dir)
     # the restricted copy: the report suppresses small numbers itself, so it reads them as built
     restricted = settings.restricted_dir / settings.warehouse_path.name

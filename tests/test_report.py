@@ -13,12 +13,40 @@ from permanence.synth import generate_region
 from tests.pipeline_helpers import run_drops
 
 
-def test_parse_quarter():
-    q = parse_quarter("2024-Q4")
-    assert (q.start.isoformat(), q.end.isoformat(), q.collection_year) == ("2024-10-01", "2024-12-31", "2024-25")
-    assert parse_quarter("2025q1").end.isoformat() == "2025-03-31"
-    with pytest.raises(ValueError):
-        parse_quarter("2024-Q5")
+@pytest.mark.parametrize("text, start, end, label", [
+    ("2024-Q4", "2024-10-01", "2024-12-31", "2024-Q4"),
+    ("2025q1", "2025-01-01", "2025-03-31", "2025-Q1"),
+    ("2024-25-Q3", "2024-10-01", "2024-12-31", "2024-25-Q3"),  # financial: April-June is Q1
+    ("2024-25-Q1", "2024-04-01", "2024-06-30", "2024-25-Q1"),
+    ("2024-25-q4", "2025-01-01", "2025-03-31", "2024-25-Q4"),
+    ("1999-00-Q2", "1999-07-01", "1999-09-30", "1999-00-Q2"),
+])
+def test_parse_quarter_calendar_and_financial(text, start, end, label):
+    q = parse_quarter(text)
+    assert (q.start.isoformat(), q.end.isoformat(), q.label) == (start, end, label)
+    fy = q.collection_year
+    assert q.both.endswith(f"financial {fy}-Q{(q.start.month - 4) % 12 // 3 + 1}")
+
+
+def test_the_two_forms_name_the_same_quarter():
+    cal, fin = parse_quarter("2024-Q4"), parse_quarter("2024-25-Q3")
+    assert (cal.start, cal.end, cal.collection_year) == (fin.start, fin.end, fin.collection_year) == (
+        __import__("datetime").date(2024, 10, 1), __import__("datetime").date(2024, 12, 31), "2024-25")
+    assert cal.both == fin.both == "calendar 2024-Q4, financial 2024-25-Q3"
+
+
+@pytest.mark.parametrize("bad", ["2024-Q5", "2024-26-Q3", "24-Q1", "2024-25", "Q3 2024", ""])
+def test_a_bad_quarter_is_one_error_line_naming_both_forms(bad, tmp_path):
+    from typer.testing import CliRunner
+
+    from permanence.cli import app
+
+    with pytest.raises(ValueError, match="YYYY-QN.*YYYY-YY-QN"):
+        parse_quarter(bad)
+    res = CliRunner().invoke(app, ["report", "--quarter", bad, "--data-dir", str(tmp_path)])
+    assert res.exit_code != 0
+    errors = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "2024-Q4" in errors[0] and "2024-25-Q3" in errors[0], res.output
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +87,13 @@ def test_small_numbers_are_suppressed_in_the_report(built, tmp_path):
     # a 60-child LA has small exit, adoption and cohort counts: hidden at 5, shown at 0
     assert pages[5].count("<td>c</td>") >= 3 and pages[0].count("<td>c</td>") == 0
     assert 'shown as "c"' in pages[5]
+    # shares, means and counts compared with neighbours or targets rest on the same children: hidden too
+    for start, end in (("against statistical neighbours", "<h2>Targets"), ("<h2>Targets", "<h2>Data quality")):
+        part = {t: p[p.index(start):p.index(end)] for t, p in pages.items()}
+        assert "<td>c</td>" in part[5] and "<td>c</td>" not in part[0], start
+        assert "c: suppressed" in part[5] and "c: suppressed" not in part[0]
+    exits = pages[5][pages[5].index("How children leave care"):pages[5].index("Adoption timeliness</h2>")]
+    assert "<td>0</td>" in exits  # zero discloses no child: shown
 
 
 @pytest.mark.slow
@@ -72,7 +107,20 @@ def test_html_is_self_contained_with_charts_and_tables(built, tmp_path):
     for title in ("SPG priority cohorts", "exit route", "426-day", "Placement stability", "statistical neighbours",
                   "Targets", "Data quality"):
         assert title.lower() in page.lower()
-    assert "Source: marts.spg_cohort_summary" in page
+    # a councillor's report cites nothing outside itself and the repository's docs, and names measures in words
+    assert not re.search(r"\bmarts\.(?!md)", page)  # docs/marts.md is the one citation allowed
+    for jargon in ("primer", "dbt", "cla_rate_per_10k", "exit_share_", "stability_three_plus", "a1_days",
+                   "cohort_1_children", "LA ("):
+        assert jargon not in page, jargon
+    assert "<h2>Glossary</h2>" in page and "Long-term placement stability (%)" in page
+    # accessible: every table captioned, every header cell scoped; every chart a titled image
+    tables = re.findall(r"<table>.*?</table>", page, re.S)
+    assert tables and all(re.match(r"<table><caption>[^<]{10,}</caption>", t) for t in tables)
+    assert re.findall(r"<th(?=[ >])", page) and not re.findall(r"<th(?![^>]*scope=\"(col|row)\")[ >]", page)
+    svgs = re.findall(r"<svg [^>]*>", page)
+    assert svgs and all('role="img"' in s and re.search(r'aria-label="Chart: [^"]{10,}"', s) for s in svgs)
+    charts = re.findall(r"<svg .*?</svg>", page, re.S)  # legends in words: exit routes, cohort names
+    assert any("Returned home" in c for c in charts) and any("Long-term fostering plan" in c for c in charts)
     # nothing fetched from the network: no http(s) src/href, no CSS url(http...), no <script src>
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page, re.I)
     assert not re.search(r"url\(\s*[\"']?https?:", page, re.I)
@@ -93,6 +141,17 @@ def test_renders_in_headless_chromium(built, tmp_path):
                                   warehouse=settings.warehouse_path)
     png = screenshot(html_path, tmp_path / "report.png", height=2400)
     assert png.stat().st_size > 50_000  # a page with charts, not a blank
+    from PIL import Image
+
+    with Image.open(png) as im:
+        rgb = im.convert("RGB")
+        top = rgb.crop((0, 0, rgb.width, 140))
+        # the title is drawn in the heading blue, and the page is mostly white paper, not an error page
+        assert any(abs(r - 0x1F) < 24 and abs(g - 0x4E) < 24 and abs(b - 0x79) < 24 for r, g, b in top.getdata())
+        light = sum(1 for r, g, b in rgb.getdata() if min(r, g, b) > 230)
+        assert 0.5 < light / (rgb.width * rgb.height) < 0.99
+        # charts and table headers drawn: the header fill (#deebf7) appears
+        assert any((r, g, b) == (0xDE, 0xEB, 0xF7) for r, g, b in rgb.getdata())
     assert pdf is not None and pdf.read_bytes()[:5] == b"%PDF-"
 
 
@@ -104,3 +163,52 @@ def test_report_flow_defaults_to_the_quarter_just_ended():
     assert previous_quarter(dt.date(2025, 1, 5)) == "2024-Q4"
     assert previous_quarter(dt.date(2025, 4, 1)) == "2025-Q1"
     assert previous_quarter(dt.date(2025, 12, 31)) == "2025-Q3"
+
+
+@pytest.mark.slow
+def test_the_la_is_named_from_the_reference_data(built, tmp_path):
+    import shutil
+
+    import duckdb
+
+    settings, drops = built
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(settings.restricted_dir / settings.warehouse_path.name, copy)
+    page, _la = render_html(copy, "2024-Q4", la_code=drops[0].la_code)
+    assert f"LA {drops[0].la_code} (name not loaded" in page  # said, never a blank or a guess
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from reference.las")
+        con.execute("insert into reference.las (la_code, la_name) values (?, ?)", [drops[0].la_code, drops[0].la_name])
+    page, _la = render_html(copy, "2024-Q4", la_code=drops[0].la_code)
+    assert f"<h1>{drops[0].la_name}:" in page and f"{drops[0].la_name} ({drops[0].la_code})" in page
+    assert f"LA {drops[0].la_code}" not in page
+
+
+@pytest.mark.slow
+def test_a_partial_year_is_shown_apart_and_never_benchmarked(built, tmp_path):
+    import shutil
+
+    import duckdb
+
+    settings, drops = built
+    la = drops[0].la_code
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(settings.restricted_dir / settings.warehouse_path.name, copy)
+    with duckdb.connect(str(copy)) as con:
+        (reporting_date,) = con.execute("select max(as_at_date) from marts.spg_cohort_summary where la_code = ?",
+                                        [la]).fetchone()
+        start = reporting_date.year if reporting_date.month >= 4 else reporting_date.year - 1
+        start += reporting_date.month == 3 and reporting_date.day == 31  # the year after D when D is 31 March
+        year = f"{start}-{str(start + 1)[2:]}"  # the year running on D: its 31 March is after D
+        con.execute("""insert into marts.exits_by_year (la_code, collection_year, exit_route, children, complete, partial)
+                       values (?, ?, 'Returned home', 9, false, true)""", [la, year])
+        con.execute("""insert into marts.benchmark (la_code, measure, period, source, value, complete, incomplete_reason)
+                       values (?, 'exit_share_returned_home', ?, 'computed', 99.5, false, 'partial year')""", [la, year])
+    quarter = f"{start}-Q3"  # July-September: in that collection year
+    page, _la = render_html(copy, quarter, la_code=la)
+    exits = page[page.index("How children leave care"):page.index("Adoption timeliness</h2>")]
+    whole, apart = exits.split('<div class="partial">')
+    assert year not in whole  # never beside whole years, in the chart or its table
+    assert f"{year} partial year (to {reporting_date:%d/%m/%Y})" in apart and "<td>9</td>" in apart
+    bench = page[page.index("against statistical neighbours"):page.index("<h2>Targets")]
+    assert year not in bench and "99.5" not in bench
