@@ -128,7 +128,7 @@ def _print_outputs(settings, summaries) -> None:
             ("BI copy (aggregate)", pub / settings.warehouse_path.name),
             ("parquet (latest)", pub / "parquet" / "latest"),
             ("restricted copy", restricted / settings.warehouse_path.name),
-            ("SPG tracker (one per LA)", restricted / "spg-tracker-<LA>.xlsx"),
+            ("SPG trackers", restricted / "spg-tracker-<LA>.xlsx"),
         ]
     lines.append(("archive", settings.archive_dir))
     loaded = [s for s in summaries if s.status == "published"]
