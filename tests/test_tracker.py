@@ -38,12 +38,17 @@ def built(tmp_path_factory):
     return settings, drop, settings.restricted_dir / settings.warehouse_path.name
 
 
+def _writable_copy(restricted, db):
+    """A copy of the test build's restricted copy (read-only, 0400) that a fixture may alter."""
+    shutil.copyfile(restricted, db)
+    db.chmod(0o644)
+    return db
+
+
 @pytest.fixture
 def hostile_db(built, tmp_path):
     _settings, _drop, published = built
-    db = tmp_path / "hostile.duckdb"
-    shutil.copyfile(published, db)
-    db.chmod(0o644)
+    db = _writable_copy(published, tmp_path / "hostile.duckdb")
     with duckdb.connect(str(db)) as con:
         ids = [r[0] for r in con.execute("select rowid from marts.spg_cohort_children order by rowid limit 5").fetchall()]
         for rid, text in zip(ids, HOSTILE):
@@ -223,9 +228,7 @@ def test_labels_beside_codes(built, tmp_path):
 def targets_db(built, tmp_path):
     """The restricted copy with a RAG status for each of cohorts 1-4 of the first LA."""
     _settings, drop, published = built
-    db = tmp_path / "targets.duckdb"
-    shutil.copyfile(published, db)
-    db.chmod(0o644)
+    db = _writable_copy(published, tmp_path / "targets.duckdb")
     rows = [(1, "2024-12-31", "green"), (2, "2025-03-31", "amber"), (3, "2024-25", "red"), (4, "2025-03-31", "no data")]
     with duckdb.connect(str(db)) as con:
         kind = con.execute("select table_type from information_schema.tables where table_schema = 'marts' "
