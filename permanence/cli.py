@@ -324,8 +324,14 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-@app.command()
+tracker_app = typer.Typer(help="The SPG tracker workbooks; `tracker import FILE` keeps the SPG's edits.",
+                          no_args_is_help=False, add_completion=False)
+app.add_typer(tracker_app, name="tracker")
+
+
+@tracker_app.callback(invoke_without_command=True)
 def tracker(
+    ctx: typer.Context,
     out: Annotated[Optional[Path], typer.Option(help="Workbook to write, under data_dir/restricted/ (needs --la when the "
                                                     "warehouse holds several LAs); default restricted/spg-tracker-<LA>-<date>.xlsx "
                                                     "(restricted/reveal/... with --reveal-ids)")] = None,
@@ -340,10 +346,14 @@ def tracker(
 
     It lists children, so it is written only into the restricted location (data_dir/restricted/, the
     service account's alone); a --reveal-ids workbook goes to restricted/reveal/, mode 0600, is removed
-    after PERMANENCE_REVEAL_RETENTION_DAYS days, and each use is recorded in audit.reveal_ids."""
+    after PERMANENCE_REVEAL_RETENTION_DAYS days, and each use is recorded in audit.reveal_ids.
+    The SPG's latest actions (`permanence tracker import`) fill the editable columns."""
+    if ctx.invoked_subcommand:
+        return
     from permanence.progress import console
     from permanence.security import ensure_restricted_dir, private_files
     from permanence.tiers import expire_reveals, record_reveal, reveal_dir
+    from permanence.actions import store_path
     from permanence.tracker import las_in, reveal_map, write_tracker
 
     settings = _settings(None, data_dir)
@@ -391,7 +401,7 @@ def tracker(
         try:
             with private_files():  # the restricted location is the service account's alone
                 path = write_tracker(db, out or folder / default, la_code=one, reveal=reveal, run_label=str(db),
-                                     counts=counts)
+                                     counts=counts, actions=store_path(settings))
         except duckdb.CatalogException:
             no_children_mart()
         path.chmod(0o600)
@@ -404,6 +414,46 @@ def tracker(
                       hint="a nightly run may be writing the warehouse: try again when it ends")
             console.print(f"recorded in audit.reveal_ids; removed after {row['expires_on']:%d/%m/%Y}", soft_wrap=True)
         console.print(f"SPG tracker: {path}", soft_wrap=True)
+
+
+@tracker_app.command("import")
+def tracker_import(
+    file: Annotated[Path, typer.Argument(help="The edited spg-tracker-<LA>.xlsx workbook")],
+    by: Annotated[Optional[str], typer.Option(help="Who made the edits (default: the OS user)")] = None,
+    la: Annotated[Optional[str], typer.Option(help="Refuse the workbook unless it is this LA's")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Import a workbook older than the LA's last imported one "
+                                                        "(only the edits made in it are recorded)")] = False,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Keep the SPG's edits (barrier, next action, owner, due date, status, notes) of a tracker workbook.
+
+    Entries are appended to restricted/spg-actions.duckdb (never replaced, never in the BI copy), only
+    where a row was edited; the next tracker carries the latest forward. A workbook with a problem
+    (a changed or deleted id, a formula, a date typed as text, a renamed sheet, another or unknown LA,
+    an older workbook than the last imported) is refused whole, each problem named by sheet, row and column."""
+    from permanence.actions import ImportRefused, import_workbook, store_path
+    from permanence.progress import console
+    from permanence.security import ensure_restricted_dir
+    from permanence.tiers import os_user
+    from permanence.tracker import las_in
+
+    settings = _settings(None, data_dir)
+    if not file.is_file():
+        _fail(f"{file}: no such workbook", EXIT_USAGE, hint="give the path of the edited spg-tracker-<LA>.xlsx")
+    db = settings.restricted_dir / settings.warehouse_path.name
+    _need(db, "restricted copy (written by the nightly load)", settings)
+    ensure_restricted_dir(settings.restricted_dir)
+    who = (by or "").strip() or os_user()
+    try:
+        job = import_workbook(store_path(settings), file, las_in(db), who, la_code=la, force=force)
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            console.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
+        _fail(str(exc), hint=exc.hint)
+    per = ", ".join(f"cohort {c}: {n}" for c, n in sorted(job.per_cohort.items())) or "none changed"
+    console.print(f"imported {file.name} (LA {job.la_code}) as {job.import_id}: {job.rows_read} rows read, "
+                  f"{job.appended} entries recorded ({per}) by {who}"
+                  + (" [forced: an older workbook]" if job.forced else ""), soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -507,8 +557,8 @@ def erase(
     job = _maintenance(f"erase one child ({la}), rebuild and publish", do_erase, settings, la, child)
     tables = ", ".join(f"{t} {n}" for t, n in sorted(job.rows_per_table.items())) or "none"
     console.print(f"erasure {job.erasure_id}: raw rows removed: {job.rows_removed} ({tables})", soft_wrap=True)
-    console.print(f"archived files rewritten: {len(job.files)}; Parquet snapshot files rewritten: {job.parquet_files}",
-                  soft_wrap=True)
+    console.print(f"archived files rewritten: {len(job.files)}; Parquet snapshot files rewritten: {job.parquet_files}; "
+                  f"SPG action entries removed: {job.actions_removed}", soft_wrap=True)
     for path in job.unreadable:
         console.print(f"[bold yellow]warning:[/] {path}: a refused drop's file that cannot be parsed and may hold "
                       "the id; it was not rewritten: delete it (`permanence retention` removes quarantined drops "

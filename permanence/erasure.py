@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from permanence import contract, warehouse
+from permanence import actions, contract, warehouse
 from permanence.config import Settings
 from permanence.extract import ROW, ExtractFrame, StructuralError
 from permanence.pseudonymise import pseudonym, resolve_key
@@ -272,6 +272,7 @@ class Erasure:
     published: Path | None = None
     resumed: bool = False  # an earlier erasure of this child stopped before its republish
     unreadable: list[str] = field(default_factory=list)  # archived files naming the id that no reader parses
+    actions_removed: int = 0  # the SPG's action entries (permanence.actions), free text about the child
 
     @property
     def rows_removed(self) -> int:
@@ -369,6 +370,8 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
             last = con.execute("select status from audit.erasures where pseudonym_sha256 = ? and la_code = ? "
                                "order by erased_at desc limit 1", [tag, la_code]).fetchone()
             unfinished = bool(last and last[0] == "erased")
+        store = actions.store_path(settings)
+        job.actions_removed = actions.count_child(store, la_code, p)
         for folder in archived_folders(settings, la_code):
             for path in _data_files(folder):
                 try:
@@ -380,7 +383,7 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
                     continue
                 if rw is not None:
                     job.files.append(rw)
-        if not job.rows_per_table and not job.files:
+        if not job.rows_per_table and not job.files and not job.actions_removed:
             if job.unreadable and not unfinished:
                 raise Refused(f"the child is in none of LA {la_code}'s raw tables or readable archived files, but "
                               f"{len(job.unreadable)} unparseable files of refused drops contain the id's text: "
@@ -409,6 +412,11 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
                     {"erasure_id": job.erasure_id, "file": str(rw.path.relative_to(settings.data_dir)),
                      "old_sha256": rw.old_sha256, "new_sha256": rw.new_sha256, "old_bytes": rw.old_bytes,
                      "new_bytes": len(rw.data), "records_removed": len(rw.removed)} for rw in job.files])
+                if job.actions_removed:  # the store is rewritten after the commit, as the archived files are
+                    warehouse.record_rows(con, "erasure_files", [{
+                        "erasure_id": job.erasure_id, "file": str(store.relative_to(settings.data_dir)),
+                        "old_sha256": actions._file_sha(store), "new_sha256": None, "old_bytes": store.stat().st_size,
+                        "new_bytes": None, "records_removed": job.actions_removed}])
                 _record_erasure(con, job, tag, fingerprint, "erased",
                                 "raw rows and archived records removed; rebuild next")
                 con.execute("COMMIT")
@@ -419,6 +427,7 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
         # still holding the child and rewrites them to the same bytes the raw rows already name.
         for rw in job.files:
             _replace_archived(rw)
+        actions.erase_child(store, la_code, p)  # again on a rerun: nothing left to remove then
         job.parquet_files = _rewrite_parquet(
             settings, lambda cols: (
                 "select * from src where " + " and ".join(f'"{c}" is distinct from \'{p}\'' for c in cols if c in MART_CHILD_COLUMNS)
@@ -562,6 +571,7 @@ def rekey(settings: Settings, new_key_file: Path) -> Rekey:
                 f'coalesce((select new from rekey_pairs where old = src."{c}"), src."{c}") as "{c}"' for c in ids) + ") from src"
 
         job.parquet_files = _rewrite_parquet(settings, renamed, pairs)
+        actions.rekey_store(actions.store_path(settings), pairs)  # the SPG's entries follow their children
         job.published = rebuild_and_publish(settings, job.rekey_id)  # records it 'published'
     return job
 

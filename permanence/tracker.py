@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from permanence.actions import EDITABLE, STATUSES, STORE_NAME, carry_forward, ids_digest, workbook_properties
 from permanence.contract import labels
 
 COHORT_SHEETS = {
@@ -75,6 +76,8 @@ COLUMNS = [
     ("Reviews this period", "reviews_this_period", "int", 9),
     # blank unless the history starts after the condition may have (primer section 4, "Coverage")
     ("History note", "incomplete_reason", "text", 30),
+    # the SPG's own columns, carried forward from the actions store (permanence.actions)
+    *EDITABLE,
     # hidden: the display id is for reading, this is for matching with other pseudonymous outputs
     ("Pseudonym (full)", "child_id", "text", 20),
 ]
@@ -128,7 +131,8 @@ def write_la_trackers(db: Path, folder: Path, run_label: str | None = None) -> l
     no longer in the warehouse, and the all-LA workbook of earlier versions, are removed."""
     written = []
     for la in las_in(db):
-        path = write_tracker(db, folder / f"spg-tracker-{la}.xlsx", la_code=la, run_label=run_label)
+        path = write_tracker(db, folder / f"spg-tracker-{la}.xlsx", la_code=la, run_label=run_label,
+                             actions=folder / STORE_NAME)
         path.chmod(0o600)
         written.append(path)
     for old in [*nightly_trackers(folder), folder / "spg-tracker.xlsx"]:
@@ -247,19 +251,32 @@ def _sheet(wb, title: str, table_name: str, headers: list[tuple[str, str, int]],
     return n
 
 
+def _editable(ws, header: list[str], last_row: int) -> None:
+    """Excel's own guard on the SPG's columns: status from a list, due date a real date. A paste
+    can bypass both, so the import checks them again."""
+    status, due = header.index("Status"), header.index("Due date")
+    ws.data_validation(1, status, last_row, status, {
+        "validate": "list", "source": list(STATUSES), "error_title": "Status",
+        "error_message": f"Choose one of: {', '.join(STATUSES)}"})
+    ws.data_validation(1, due, last_row, due, {
+        "validate": "date", "criteria": ">=", "value": dt.date(2000, 1, 1), "error_title": "Due date",
+        "error_message": "Enter a date, e.g. 31/01/2025"})
+
+
 def _header_text(text: str) -> str:
     # '&' starts a control code in Excel's page header
     return text.replace("&", "&&")
 
 
 def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[str, str] | None = None,
-                  run_label: str | None = None, counts: dict | None = None) -> Path:
+                  run_label: str | None = None, counts: dict | None = None, actions: Path | None = None) -> Path:
     """Write the tracker workbook from the restricted copy (or any DuckDB file with the marts).
-    `counts`, when given, receives the rows written and how many carry a CMS id (for audit.reveal_ids)."""
+    `counts`, when given, receives the rows written and how many carry a CMS id (for audit.reveal_ids).
+    `actions`: the actions store whose latest entries fill the editable columns (none: blank)."""
     import xlsxwriter
 
     children, summary, targets = _read(db, la_code)
-    children = children.copy()
+    children = carry_forward(children.copy(), actions)
     children["days_in_condition"] = (pd.to_datetime(children["as_at_date"])
                                      - pd.to_datetime(children["condition_start"])).dt.days
     children["display_id"] = children["child_id"].astype(str).map(display_ids(children["child_id"].astype(str)))
@@ -307,9 +324,16 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
     ws = wb.get_worksheet_by_name("Summary")
     for i, note in enumerate(notes):
         ws.write_string(max(n, 1) + 2 + i, 0, note)
+    digests = {}
     for cid, title in COHORT_SHEETS.items():
         sub = children[children["cohort_id"] == cid]
-        _sheet(wb, title, f"Cohort_{cid}", headers, [_values(sub[c], kind) for _h, c, kind, _w in cols], page_header)
+        n = _sheet(wb, title, f"Cohort_{cid}", headers, [_values(sub[c], kind) for _h, c, kind, _w in cols], page_header)
+        _editable(wb.get_worksheet_by_name(title), [h for h, _k, _w in headers], max(n, 1))
+        digests[cid] = ids_digest(sub["child_id"].astype(str))
+    # what an import checks the edited workbook against (permanence.actions.read_workbook)
+    as_at = summary["as_at_date"].dropna().max() if "as_at_date" in summary and len(summary) else None
+    for name, value in workbook_properties(la_code, as_at, digests).items():
+        wb.set_custom_property(name, value)
     wb.close()  # the file only appears here, so a failure above leaves neither tmp nor a half-written out
     tmp.replace(out)
     if counts is not None:
