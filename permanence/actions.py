@@ -424,7 +424,8 @@ def _rewrite(store: Path, statements: list[tuple[str, list]], frames: dict[str, 
                 con.execute(sql, params)
             con.execute("commit")
             con.execute(f"attach '{tmp}' as fresh")
-            con.execute("copy from database " + con.execute("select current_database()").fetchone()[0] + " to fresh")
+            name = con.execute("select current_database()").fetchone()[0]
+            con.execute(f'copy from database "{name}" to fresh')
             con.execute("detach fresh")
         finally:
             con.close()

@@ -12,6 +12,9 @@ Classes and their days are in Settings (`retain_*_days`; 0 keeps a class for eve
   time. The current loads' reports are kept.
 - parquet: dated Parquet snapshots other than the one `latest` points at, by their date.
 
+Not a class: the SPG's action entries (`restricted/spg-actions.duckdb`, permanence.actions) are
+kept with the child's history and removed by `permanence erase`.
+
 What is recorded: the class, the path relative to the data directory (or the load id), bytes or
 rows, when and why. Paths under the data directory are named by LA code, dates, hashes and load
 ids, never by a child.

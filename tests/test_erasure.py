@@ -87,6 +87,30 @@ def region(tmp_path_factory):
     return tmp, settings
 
 
+OTHER = "894000002"
+NOTE = "met the grandmother"
+
+
+def _seed_actions(settings: Settings) -> None:
+    """The SPG's action entries (permanence.actions) for the child to erase and for another child."""
+    import duckdb
+
+    from permanence import actions
+
+    with duckdb.connect(str(actions.store_path(settings))) as con:
+        actions._init(con)
+        for seq, child in enumerate((CHILD, CHILD, OTHER), start=1):
+            con.execute("insert into entries (la_code, child_id, cohort_id, notes, seq, import_id, recorded_at, "
+                        "recorded_by) values (?, ?, 4, ?, ?, 'test', current_timestamp, 'test')",
+                        [LA, pseudonym(STRONG.encode(), LA, child), NOTE, seq])
+
+
+def _action_ids(settings: Settings) -> list[str]:
+    from permanence import actions
+
+    return sorted(actions.latest(actions.store_path(settings))["child_id"])
+
+
 @pytest.fixture(scope="module")
 def erased(region):
     tmp, settings = region
@@ -95,6 +119,7 @@ def erased(region):
     # An older snapshot, as an earlier night would have left: erase must reach it too.
     parquet = settings.published_dir / "parquet"
     shutil.copytree(latest_parquet(parquet), parquet / YESTERDAY)
+    _seed_actions(settings)
     job = erasure.erase(settings, LA, CHILD)
     return tmp, settings, job, before
 
@@ -116,6 +141,12 @@ def test_erase_removes_the_child_everywhere_and_records_it_without_identifiers(e
         files = con.execute("select file, old_sha256, new_sha256, records_removed from audit.erasure_files").fetchall()
         audit_rows = con.execute("select * from audit.erasures").fetchall()
         assert con.execute("select count(*) from raw.episodes where child = ?", [p]).fetchone()[0] == 0
+    # the SPG's action entries of the child went, the file rewritten; another child's stay
+    [store] = [f for f in files if f[0].endswith("spg-actions.duckdb")]
+    assert job.actions_removed == 2 and store[3] == 2
+    assert _action_ids(settings) == [pseudonym(STRONG.encode(), LA, OTHER)]
+    assert p.encode() not in (settings.data_dir / store[0]).read_bytes()
+    files.remove(store)
     assert len(files) == len(job.files)
     for file, old, new, removed in files:
         path = settings.data_dir / file
@@ -185,6 +216,7 @@ def test_rekey_renames_every_id_and_only_the_new_key_is_accepted_afterwards(eras
             if "child_id" in [r[0] for r in con.execute("select name from parquet_schema(?)", [str(f)]).fetchall()]:
                 ids = {r[0] for r in con.execute(f"select distinct child_id from read_parquet('{f}')").fetchall()}
                 assert not ids & set(mapping) and (ids - {None}) <= set(mapping.values())
+    assert _action_ids(settings) == [pseudonym(NEW.encode(), LA, OTHER)]  # the entries follow the child
     with warehouse.connect(settings) as con:
         warehouse.check_key(con, key_fingerprint(NEW.encode()))
         with pytest.raises(KeyMismatch):

@@ -266,3 +266,35 @@ def test_free_text_never_in_the_bi_copy(built):  # noqa: F811
     with duckdb.connect(str(bi), read_only=True) as con:
         cols = {r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()}
     assert not cols & set(FIELDS) - {"status"}
+
+
+@pytest.mark.slow
+def test_cli_import_records_who_and_refuses_with_one_error_line(built, tmp_path):  # noqa: F811
+    from typer.testing import CliRunner
+
+    from permanence.cli import app
+
+    settings, drop, restricted = built
+    data = str(settings.data_dir)
+    book = _write(restricted, drop.la_code, tmp_path / f"spg-tracker-{drop.la_code}.xlsx", None)
+    _edit(book, {(None, 0): {"Next action": SECRET, "Owner": "TM West"}})
+    res = CliRunner().invoke(app, ["tracker", "import", str(book), "--by", "A. Chair", "--data-dir", data])
+    assert res.exit_code == 0, res.output
+    assert "1 entries recorded" in res.output and SECRET not in res.output and not FULL_ID.search(res.output)
+    store = settings.restricted_dir / STORE_NAME
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    with duckdb.connect(str(store), read_only=True) as con:
+        by, sha = con.execute("select recorded_by, i.workbook_sha256 from entries e join imports i using (import_id)"
+                              ).fetchone()
+    assert by == "A. Chair" and len(sha) == 64
+    # `permanence tracker` (the group's own command) still writes the workbooks, now with the entry
+    res = CliRunner().invoke(app, ["tracker", "--la", drop.la_code, "--data-dir", data])
+    assert res.exit_code == 0, res.output
+    _edit(book, {(None, 0): {"Due date": "next Tuesday"}})
+    res = CliRunner().invoke(app, ["tracker", "import", str(book), "--data-dir", data])
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 1 and lines[-2].startswith("error: ") and lines[-1].startswith("hint: ")
+    assert any("column 'Due date': date typed as text" in x for x in lines[:-2])
+    assert "Traceback" not in res.output and "next Tuesday" not in res.output
+    res = CliRunner().invoke(app, ["tracker", "import", str(tmp_path / "none.xlsx"), "--data-dir", data])
+    assert res.exit_code == 4 and "no such workbook" in res.output
