@@ -324,7 +324,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-tracker_app = typer.Typer(help="The SPG tracker workbooks; `tracker import FILE` keeps the SPG's edits.",
+tracker_app = typer.Typer(help="Write the SPG tracker workbooks, one per LA; `tracker import FILE` keeps the SPG's edits.",
                           no_args_is_help=False, add_completion=False)
 app.add_typer(tracker_app, name="tracker")
 

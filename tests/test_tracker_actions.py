@@ -12,10 +12,10 @@ import duckdb
 import openpyxl
 import pytest
 
-from permanence.actions import (FIELDS, STORE_NAME, ImportRefused, actions_overdue, erase_child, import_workbook,
+from permanence.actions import (FIELDS, STATUSES, STORE_NAME, ImportRefused, actions_overdue, erase_child, import_workbook,
                                 latest)
 from permanence.tracker import COHORT_SHEETS, las_in, write_la_trackers, write_tracker
-from tests.test_tracker import KEY, _writable_copy, built  # noqa: F401 - the module's one built warehouse
+from tests.test_tracker import _writable_copy, built  # noqa: F401 - the module's one built warehouse
 
 FULL_ID = re.compile(r"[0-9a-f]{64}")
 SECRET = "Grandmother in Leeds"  # free text a manager types: never in a message
@@ -86,6 +86,11 @@ def test_round_trip_carries_every_entry_forward_and_keeps_history(la_db, tmp_pat
     for h in ("Barrier", "Next action", "Owner", "Due date", "Status", "Notes"):
         assert h in header and header.index(h) < header.index("Pseudonym (full)")
     assert all(_cell(wb[title], r, "Notes").value is None for r in _rows(wb[title]))  # nothing recorded yet
+    # Excel's own guards on the typed columns: a status list, a real date
+    rules = {dv.type: dv for dv in wb[title].data_validations.dataValidation}
+    assert rules["list"].formula1 == '"' + ",".join(STATUSES) + '"' and "date" in rules
+    status_col = openpyxl.utils.get_column_letter(header.index("Status") + 1)
+    assert str(rules["list"].sqref).startswith(f"{status_col}2:")
     due = dt.datetime(2025, 1, 31)
     _edit(first, {(None, 0): {"Barrier": SECRET, "Next action": "Book the matching panel", "Owner": "TM West",
                               "Due date": due, "Status": "open"},
