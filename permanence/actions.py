@@ -413,7 +413,9 @@ def _rewrite(store: Path, statements: list[tuple[str, list]], frames: dict[str, 
     from permanence.security import private_files
 
     tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    # a killed erase's copy holds the text it was removing; erase and rekey run one at a time
+    for leftover in store.parent.glob(f".{store.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
     with private_files():
         con = _connect(store)
         try:
@@ -427,8 +429,11 @@ def _rewrite(store: Path, statements: list[tuple[str, list]], frames: dict[str, 
             name = con.execute("select current_database()").fetchone()[0]
             con.execute(f'copy from database "{name}" to fresh')
             con.execute("detach fresh")
-        finally:
+        except BaseException:
             con.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        con.close()
     tmp.chmod(0o600)
     os.replace(tmp, store)
     store.with_name(store.name + ".wal").unlink(missing_ok=True)
@@ -437,7 +442,7 @@ def _rewrite(store: Path, statements: list[tuple[str, list]], frames: dict[str, 
 def erase_child(store: Path, la_code: str, pseudonym: str) -> int:
     """Remove every entry of one child (permanence erase). Returns how many went."""
     n = count_child(store, la_code, pseudonym)
-    if n:
+    if Path(store).exists():  # even with none left: a rerun after a kill still rewrites the free pages away
         _rewrite(Path(store), [("delete from entries where la_code = ? and child_id = ?", [la_code, pseudonym])])
     return n
 
