@@ -161,6 +161,8 @@ HOSTILE = {
     "date as text": ({"Due date": "31/01/2025"}, r"row \d+, column 'Due date': date typed as text"),
     "unknown status": ({"Status": "sorted"}, r"row \d+, column 'Status': status not one of"),
     "another LA's row": ({"LA": "999"}, r"row \d+, column 'LA': another LA's row"),
+    "pasted document": ({"Barrier": SECRET * 200}, r"row \d+, column 'Barrier': longer than 2000 characters"),
+    "number as a date": ({"Due date": 45678}, r"row \d+, column 'Due date': not a date"),
 }
 
 
