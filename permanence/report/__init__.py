@@ -27,8 +27,11 @@ import pandas as pd
 
 from permanence.report import charts, glossary
 from permanence.report.disclosure import SUPPRESSED, Suppressor
+from permanence.transform import project_vars, seed_rows
 
-A1_THRESHOLD, A2_THRESHOLD = 426, 121
+# Written once, in dbt_project.yml and the exit_routes seed: the marts compute with the same figures.
+A1_THRESHOLD = int(project_vars()["adoption_a1_threshold_days"])
+A2_THRESHOLD = int(project_vars()["adoption_a2_threshold_days"])
 SUPPRESSED_NOTE = ("c: suppressed, a count of 1 to 5 children or a figure resting on so few (it could identify "
                    "a child); 0 is shown.")
 LA_LABEL = "our council"
@@ -285,11 +288,11 @@ def _adoption(d: _Data, la: str, q: Quarter) -> str:
     part = d.hide.table(part, counts=["children_adopted", "children_adopted_3yr"], resting=resting)
     names = {"collection_year": "Year", "children_adopted": "Adopted",
              "children_adopted_3yr": "Adopted 3-yr", "a1_mean": "A1 mean days",
-             "a2_mean": "A2 mean days", "a3_share": "A3 % under 426 days",
+             "a2_mean": "A2 mean days", "a3_share": f"A3 % under {A1_THRESHOLD} days",
              "a1_mean_3yr": "A1 3-yr", "a2_mean_3yr": "A2 3-yr"}
     apart = _apart(table(part.rename(columns=names), 0, caption="Adoptions so far in the partial year")) if len(part) else ""
     tab = df.rename(columns=names)
-    return figure("Adoption timeliness against the 426-day (A1) and 121-day (A2) thresholds",
+    return figure(f"Adoption timeliness against the {A1_THRESHOLD}-day (A1) and {A2_THRESHOLD}-day (A2) thresholds",
                   "A1: days from entering care to moving in with the adoptive family; A2: days from court authority "
                   "to place to the match; means over children adopted in the year; dashed lines are the thresholds."
                   + YEAR_NOTE,
@@ -327,8 +330,7 @@ def _stability(d: _Data, la: str, q: Quarter) -> str:
                   SOURCE_LA, svg, table(tab, 0, caption="Placement stability at 31 March by collection year"))
 
 
-EXIT_ROUTES = {"adopted": "Adopted", "sgo": "Special guardianship order", "cao": "Child arrangements order",
-               "returned_home": "Returned home"}
+EXIT_ROUTES = {r["route_id"]: r["exit_route"] for r in seed_rows("exit_routes") if r["permanence_exit"] == "true"}
 
 
 def _bases(d: _Data, la: str) -> dict[tuple[str, str], list[float]]:
