@@ -472,23 +472,28 @@ def _quality(warehouse: Path | None, la: str, q: Quarter) -> str:
             select * from fired
             qualify row_number() over (partition by source order by rows desc, rule_code) <= 10  -- ten of each
             order by source desc, rows desc""", params).df()
-        has_exp = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
-                              "and table_name='expectation_results'").fetchone()[0]
-        exp = pd.DataFrame()
-        if has_exp:
-            exp = con.execute("""
-                select count(distinct e.load_id) as loads_checked, count(*) as expectations_run,
-                       sum(case when e.success then 1 else 0 end) as passed
-                from audit.expectation_results e join (select distinct load_id, la_code, started_at from audit.loads) l using (load_id)
-                where l.la_code = ? and cast(l.started_at as date) between ? and ?""", params).df()
+        audit_tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                                  "where table_schema = 'audit'").fetchall()}
+        # the two check layers: each mart's invariants (dbt tests in the build), then the reconciliations across marts
+        checks = [(t, label, ok) for t, label, ok in (
+            ("dbt_results", "Each table's own rules", "e.status = 'pass'"),
+            ("expectation_results", "Figures two tables both give, which must agree", "e.success"))
+            if t in audit_tables]
+        exp = pd.concat([con.execute(f"""
+                select ? as "check", count(distinct e.load_id) as loads_checked, count(*) as checks_run,
+                       sum(case when {ok} then 1 else 0 end) as passed
+                from audit.{t} e join (select distinct load_id, la_code, started_at from audit.loads) l using (load_id)
+                where l.la_code = ? and cast(l.started_at as date) between ? and ?""", [label, *params]).df()
+            for t, label, ok in checks]) if checks else pd.DataFrame()
     out = [f"<p>Loads of the quarter ({_fmt(q.start)} to {_fmt(q.end)}) by final status. Source: the pipeline's load log.</p>",
            table(loads, 0, caption="Loads of the quarter by final status") if not loads.empty else '<p class="na">No loads in the quarter.</p>',
            "<p>Validation rules that fired most, ten of each source (rows rejected or warned; no values): ours, acted on at load, and the "
            "DfE's own rule pack (source dfe), run after each publish for return readiness. Source: "
            "the pipeline's validation log.</p>",
            table(rules, 0, caption="Validation rules that fired most") if not rules.empty else '<p class="na">No validation findings in the quarter.</p>']
-    if not exp.empty and exp["expectations_run"].iloc[0]:
-        out += ["<p>Automatic checks on the published figures after each build (Great Expectations). Source: the pipeline's check log.</p>",
+    if not exp.empty and exp["checks_run"].sum():
+        out += ["<p>Automatic checks on the published figures after each build: each table's own rules, then the figures "
+                "two tables both give, which must agree. Source: the pipeline's check log.</p>",
                 table(exp, 0, caption="Automatic checks on the published figures")]
     return "".join(out)
 
