@@ -198,7 +198,8 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
         raise RebuildFailed(f"dbt build failed: {exc}") from None
     from validations.expectations import run_mart_checks
 
-    outcome = run_mart_checks(settings, settings.reports_dir / "data-docs" / run_name, run_name=run_name)
+    outcome = run_mart_checks(settings, settings.reports_dir / "data-docs" / run_name, run_name=run_name,
+                              dbt_target=settings.dbt_target_dir / "target")
     if not outcome.success:
         raise RebuildFailed(f"mart checks failed: {outcome.summary()} (Data Docs: {outcome.docs_index})")
     if settings.target != "duckdb":  # PostgreSQL: readers query the database; dbt's rebuild dropped the grants

@@ -538,8 +538,8 @@ def fail(settings: Settings, runs: list[Ingested], message: str) -> None:
 
 
 def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
-    """Great Expectations suites on the marts after dbt: results in audit.expectation_results, Data Docs
-    (offline, no values) in reports/data-docs/<load id>/. A failed expectation fails the loads: nothing
+    """Great Expectations' cross-mart reconciliations after dbt: results in audit.expectation_results,
+    Data Docs (offline, no values; the build's dbt data tests counted beside) in reports/data-docs/<load id>/. A failed expectation fails the loads: nothing
     is published and the last good published copy stays."""
     from validations.expectations import record_results, run_mart_checks
 
@@ -550,7 +550,8 @@ def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     # One build checks the marts of every LA it loaded: the title names them all, so the page an
     # auditor opens from any of those loads says which loads it covers.
     title = "Mart checks of the build with loads " + ", ".join(f"{r.la_code} ({r.load_id})" for r in loaded)
-    outcome = run_mart_checks(settings, docs, run_name=loaded[0].load_id, title=title)
+    outcome = run_mart_checks(settings, docs, run_name=loaded[0].load_id, title=title,
+                              dbt_target=settings.dbt_target_dir / "target")
     with warehouse.connect(settings) as con:
         record_results(con, [r.load_id for r in loaded], outcome)
     if not outcome.success:

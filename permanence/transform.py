@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["DbtError", "DbtOutcome", "build_key", "dbt_project_dir", "run_dbt"]
+__all__ = ["DbtError", "DbtOutcome", "build_key", "dbt_project_dir", "project_vars", "run_dbt", "seed_rows"]
 
 PROJECT_DIR_ENV = "PERMANENCE_DBT_PROJECT_DIR"
 WAREHOUSE_ENV = "PERMANENCE_WAREHOUSE"
@@ -67,6 +67,23 @@ def dbt_project_dir() -> Path:
     override = os.environ.get(PROJECT_DIR_ENV)
     return Path(override).resolve() if override else Path(__file__).resolve().parents[1] / "dbt_project"
 
+
+
+def project_vars() -> dict[str, Any]:
+    """The vars of dbt_project.yml (thresholds, plan codes): Python that needs a threshold reads it
+    here, so the figure the marts compute with and the one a report prints are written once."""
+    import yaml
+
+    return yaml.safe_load((dbt_project_dir() / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+def seed_rows(name: str) -> list[dict[str, str]]:
+    """The rows of one seed CSV (e.g. exit_routes), as strings: the same list the marts are tested
+    against, read without a warehouse."""
+    import csv
+
+    with (dbt_project_dir() / "seeds" / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
 
 # What a model's rows can depend on besides the data: these parts of the project (tests and docs
 # cannot change a row) and the dbt versions. See build_key().

@@ -1,8 +1,9 @@
 """Great Expectations on the marts: results in the audit schema, a broken mart blocks the publish,
-Data Docs work offline and hold no raw identifier."""
+Data Docs work offline and hold no raw identifier; GX repeats no dbt test."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import duckdb
@@ -15,6 +16,7 @@ from permanence.synth import generate_region
 from tests.pipeline_helpers import ingest, run_drops
 from tests.test_pipeline import raw_ids
 from validations.datadocs import external_references, offline_html
+from validations.expectations import RECONCILIATIONS, DbtTestCount, dbt_test_counts
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +40,13 @@ def test_results_stored_per_load(built):
     assert run.status == "published"
     rows = q(settings, "select suite, expectation, success from audit.expectation_results where load_id = ?", [run.load_id])
     suites = {s for s, _e, _ok in rows}
-    assert {"recon_cohort_summary_equals_tracker", "recon_exits_equal_periods_ended", "periods_of_care",
-            "adoption_scorecard", "placement_stability"} <= suites
+    assert suites == set(RECONCILIATIONS)  # every reconciliation, and nothing dbt already tests
     assert rows and all(ok for *_x, ok in rows)
+    # every data test of the build is in the audit trail of the load, none twice
+    manifest = json.loads((settings.dbt_target_dir / "target" / "manifest.json").read_text())
+    tests = {k for k, n in manifest["nodes"].items() if n["resource_type"] == "test"}
+    recorded = q(settings, "select unique_id from audit.dbt_results where load_id = ?", [run.load_id])
+    assert sorted(r[0] for r in recorded) == sorted(tests)
     steps = {r[0] for r in q(settings, "select step from audit.load_steps where load_id = ?", [run.load_id])}
     assert "checks" in steps
 
@@ -61,6 +67,9 @@ def test_data_docs_offline_without_raw_ids(built):
         assert not any(needle in b for b in blobs), "a raw child identifier reached the Data Docs"
     index = (site / "index.html").read_text()
     assert "recon_cohort_summary_equals_tracker" in index and "all passed" in index
+    # beside the reconciliations, the build's dbt tests counted per mart
+    assert "Invariants of each mart (dbt data tests)" in index and "No dbt test results" not in index
+    assert re.search(r"<tr><td>periods_of_care</td><td class=\"text-success\">pass</td><td>[1-9]", index)
     assert f"{run.la_code} ({run.load_id})" in index  # the title names the build's loads
     pages = [p.read_text(encoding="utf-8") for p in site.glob("validations/**/*.html")]
     assert all("status-pass" in t and "fa-check-circle" not in t.split("</style>")[-1] for t in pages)
@@ -114,3 +123,58 @@ def test_data_docs_with_a_relative_data_dir(built, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     outcome = run_mart_checks(published, Path("data") / "docs", run_name="relative")
     assert outcome.success and (tmp_path / "data" / "docs" / "index.html").exists()
+
+
+# GX expectation class -> the dbt generic test of the same kind
+_DBT_KIND = {"ExpectColumnValuesToNotBeNull": "not_null", "ExpectColumnValuesToBeUnique": "unique",
+             "ExpectCompoundColumnsToBeUnique": "unique_combination", "ExpectColumnValuesToBeInSet": "accepted_values",
+             "ExpectColumnValuesToBeBetween": "expression_is_true",
+             "ExpectColumnPairValuesAToBeGreaterThanB": "expression_is_true"}
+
+
+@pytest.mark.slow
+def test_no_expectation_repeats_a_dbt_test(tmp_path):
+    """One check layer per kind of check: dbt owns each mart's invariants, GX only what spans marts,
+    and no check is in both (compared with the tests of dbt's manifest by model, column and kind)."""
+    import great_expectations as gx
+
+    from permanence.transform import run_dbt
+    from validations.expectations import _suites
+
+    run_dbt("parse", warehouse=tmp_path / "unused.duckdb", artifacts_dir=tmp_path)
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    dbt_tests = set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test":
+            models = frozenset(n.split(".")[-1] for n in node["depends_on"]["nodes"] if n.startswith(("model.", "seed.")))
+            kind = (node.get("test_metadata") or {}).get("name", "singular")
+            dbt_tests.add((models, node.get("column_name") or "", kind))
+    every_mart = {m for _d, _sql, marts in RECONCILIATIONS.values() for m in marts}
+    suites = _suites(gx, every_mart)
+    assert set(suites) == set(RECONCILIATIONS)
+    for name, (_frame, expectations, _definition) in suites.items():
+        marts = frozenset(RECONCILIATIONS[name][2])
+        assert len(marts) >= 2, f"{name} checks one mart: a dbt test's job"
+        assert not [t for t in dbt_tests if t[0] == marts], f"{name} is also a dbt test on {sorted(marts)}"
+        for e in expectations:
+            kind = _DBT_KIND.get(type(e).__name__)
+            columns = getattr(e, "column", None) or ",".join(getattr(e, "column_list", None) or [])
+            assert not any(m & marts and c == columns and k == kind for m, c, k in dbt_tests), (name, kind, columns)
+
+
+def test_dbt_test_counts_per_model(tmp_path):
+    target = tmp_path / "target"
+    target.mkdir()
+    nodes = {"test.p.a": {"resource_type": "test", "attached_node": "model.p.periods_of_care"},
+             "test.p.b": {"resource_type": "test", "attached_node": "model.p.periods_of_care"},
+             "test.p.c": {"resource_type": "test", "depends_on": {"nodes": ["seed.p.exit_routes", "macro.p.x"]}},
+             "model.p.periods_of_care": {"resource_type": "model"}}
+    results = [{"unique_id": "test.p.a", "status": "pass", "failures": 0},
+               {"unique_id": "test.p.b", "status": "fail", "failures": 3, "message": "Got 3 results"},
+               {"unique_id": "test.p.c", "status": "warn"},
+               {"unique_id": "model.p.periods_of_care", "status": "success"}]
+    (target / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    (target / "run_results.json").write_text(json.dumps({"results": results}))
+    assert dbt_test_counts(target) == [DbtTestCount("exit_routes", warned=1),
+                                       DbtTestCount("periods_of_care", passed=1, failed=1)]
+    assert dbt_test_counts(tmp_path / "missing") == []

@@ -63,12 +63,14 @@ def offline_html(html: str) -> str:
     return html
 
 
-def make_offline(site: Path, results: list | None = None, title: str = "Mart checks") -> Path:
+def make_offline(site: Path, results: list | None = None, title: str = "Mart checks",
+                 dbt_tests: list | None = None) -> Path:
     """Rewrite every page and stylesheet of the site in place; return the index page.
 
     GX's index page fills its tables with jQuery from a CDN, so offline it is empty: it is kept as
     gx-index.html and index.html becomes a static page listing every suite, its pass/fail, its
-    definition and links to GX's own (static) validation and expectation pages.
+    definition and links to GX's own (static) validation and expectation pages, then the build's dbt
+    data tests counted per model (dbt_tests: validations.expectations.DbtTestCount).
     """
     for p in site.rglob("*"):
         if p.suffix in (".html", ".htm"):
@@ -83,13 +85,14 @@ def make_offline(site: Path, results: list | None = None, title: str = "Mart che
         index = site / "index.html"
         if index.exists():
             index.replace(site / "gx-index.html")
-        index.write_text(static_index(site, results, title), encoding="utf-8")
+        index.write_text(static_index(site, results, title, dbt_tests or []), encoding="utf-8")
     return site / "index.html"
 
 
-def static_index(site: Path, results: list, title: str) -> str:
+def static_index(site: Path, results: list, title: str, dbt_tests: list | None = None) -> str:
     """A plain HTML index of the checks (results: objects with suite, expectation, columns, success,
-    definition). Pass/fail only: no values, no counts of rows."""
+    definition; dbt_tests: per-model counts of the build's dbt data tests by status). Pass/fail only:
+    no values, no counts of rows."""
     suites: dict[str, list] = {}
     for r in results:
         suites.setdefault(r.suite, []).append(r)
@@ -111,15 +114,37 @@ def static_index(site: Path, results: list, title: str) -> str:
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{OFFLINE_CSS}</style></head><body>{NOTE}<h1>{html.escape(title)}</h1>"
-        f"<p>Great Expectations suites on the marts: <strong class=\"{'text-success' if overall else 'text-danger'}\">"
+        "<h2>Reconciliations across marts (Great Expectations)</h2>"
+        f"<p>Figures two marts each compute, which must agree: <strong class=\"{'text-success' if overall else 'text-danger'}\">"
         f"{'all passed' if overall else 'some failed'}</strong> ({sum(r.success for r in results)} of "
         f"{len(results)} expectations). Results are pass/fail only: result_format BOOLEAN_ONLY keeps "
         "values (child pseudonyms, figures) out of these pages.</p>"
         "<table><thead><tr><th>suite</th><th>result</th><th>expectations passed</th><th>definition</th>"
         f"<th>pages</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"{dbt_section(dbt_tests or [])}"
         '<p><a href="gx-index.html">Great Expectations\' own index</a> (its tables need JavaScript from a CDN '
         "and stay empty offline).</p></body></html>"
     )
+
+
+def dbt_section(dbt_tests: list) -> str:
+    """The build's dbt data tests (the row and column invariants of each mart), counted per model."""
+    if not dbt_tests:
+        return ("<h2>Invariants of each mart (dbt data tests)</h2><p>No dbt test results were found for this "
+                "build; audit.dbt_results holds them when the build recorded any.</p>")
+    bad = sum(t.failed + t.errored for t in dbt_tests)
+    total = sum(t.tests for t in dbt_tests)
+    rows = "".join(
+        f"<tr><td>{html.escape(t.model)}</td><td class=\"{'text-danger' if t.failed + t.errored else 'text-success'}\">"
+        f"{'FAIL' if t.failed + t.errored else 'pass'}</td><td>{t.passed}</td><td>{t.warned}</td>"
+        f"<td>{t.failed}</td><td>{t.errored}</td><td>{t.skipped}</td></tr>" for t in dbt_tests)
+    return (
+        "<h2>Invariants of each mart (dbt data tests)</h2>"
+        f"<p>Keys, not-null columns, accepted values, ranges and subsets, tested by dbt in the build: "
+        f"<strong class=\"{'text-danger' if bad else 'text-success'}\">{total - bad} of {total} tests did not fail"
+        "</strong>. Tests counted by status only (the auditor's <code>audit --load</code> lists each one, from "
+        "audit.dbt_results).</p><table><thead><tr><th>model</th><th>result</th><th>pass</th><th>warn</th>"
+        f"<th>fail</th><th>error</th><th>skipped</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def external_references(site: Path) -> list[str]:

@@ -1,24 +1,33 @@
-"""Great Expectations suites on the marts: reconciliations and invariants, run after dbt on every load.
+"""Great Expectations on the marts: the cross-mart reconciliations, run after dbt on every load, and
+the auditor's Data Docs.
 
     from validations.expectations import run_mart_checks
-    outcome = run_mart_checks(warehouse_path, docs_dir=reports / "data-docs" / run_id)
+    outcome = run_mart_checks(warehouse_path, docs_dir=reports / "data-docs" / run_id,
+                              dbt_target=settings.dbt_target_dir / "target")
     outcome.success, outcome.results  # one ExpectationResult per expectation, no values
 
+One check layer per kind of check: dbt's data tests own every row and column invariant of one mart
+(keys, not null, accepted values, ranges, subsets; their results land in audit.dbt_results), and
+this module owns only what spans marts: figures two marts each compute that must agree. A check is
+written in one layer, never both (tests/test_expectations.py compares this list with dbt's manifest).
+The Data Docs index shows these reconciliations and, beside them, a per-mart count of the build's
+dbt test results, so one page answers "was this load's output checked, and did it pass?".
+
 How it reads the marts: GX cannot read DuckDB through duckdb-engine (every metric comes back N/A),
-so each mart is read into pandas (from a read-only DuckDB connection, or from PostgreSQL) and
-validated through an ephemeral context with a pandas datasource: the same suites on either warehouse.
-Cross-mart reconciliations are computed in SQL, by an in-memory DuckDB over those frames whatever the
+so each mart is read into pandas (from a read-only DuckDB connection, or from PostgreSQL). The
+reconciliations are computed in SQL, by an in-memory DuckDB over those frames whatever the
 warehouse, into a small frame (one row per LA and key, the mart's figure beside the recomputed one)
-and checked with `expect_column_pair_values_to_be_equal`.
+and checked with `expect_column_pair_values_to_be_equal` through an ephemeral pandas context.
 
 No values leave this module: expectations run with result_format BOOLEAN_ONLY (GX's other formats
-carry samples of failing values, which here are child pseudonyms), results are stored as pass/fail
-per expectation, and the Data Docs site is post-processed to work offline (validations/datadocs.py).
+carry samples of failing values), results are stored as pass/fail per expectation, and the Data
+Docs site is post-processed to work offline (validations/datadocs.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -26,17 +35,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-
-EXIT_ROUTES = [
-    "Adopted",
-    "Special guardianship order",
-    "Child arrangements order",
-    "Returned home",
-    "Living with parents or relatives without PR",
-    "Independent living or stayed with carers at 18",
-    "Other",
-    "Not recorded",
-]
 
 # Reconciliations between marts: (name, definition, SQL giving la_code, key, mart_value, recomputed_value)
 RECONCILIATIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -100,10 +98,27 @@ class ExpectationResult:
 
 
 @dataclass
+class DbtTestCount:
+    """The build's dbt data tests on one model (or seed), counted by status: no messages, no failing
+    row counts (a count of failing children on a small mart could point at one child)."""
+    model: str
+    passed: int = 0
+    warned: int = 0
+    failed: int = 0
+    errored: int = 0
+    skipped: int = 0
+
+    @property
+    def tests(self) -> int:
+        return self.passed + self.warned + self.failed + self.errored + self.skipped
+
+
+@dataclass
 class ChecksOutcome:
     results: list[ExpectationResult] = field(default_factory=list)
     docs_index: Path | None = None
-    skipped: list[str] = field(default_factory=list)  # marts absent from this warehouse
+    skipped: list[str] = field(default_factory=list)  # reconciliations whose marts this warehouse lacks
+    dbt_tests: list[DbtTestCount] = field(default_factory=list)  # the build's dbt data tests, for the Data Docs
 
     @property
     def success(self) -> bool:
@@ -123,83 +138,44 @@ class ChecksOutcome:
 
 
 def _suites(gx, present: set[str]) -> dict[str, tuple[str, list, str]]:
-    """suite name -> (frame source: mart name or reconciliation name, expectations, definition)."""
+    """suite name -> (frame name, expectations, definition): one suite per reconciliation whose marts
+    are all in this warehouse."""
     E = gx.expectations
-    nonneg = lambda col: E.ExpectColumnValuesToBeBetween(column=col, min_value=0)  # noqa: E731  (nulls ignored)
-    share = lambda col: E.ExpectColumnValuesToBeBetween(column=col, min_value=0, max_value=100)  # noqa: E731
-    ge = lambda a, b: E.ExpectColumnPairValuesAToBeGreaterThanB(  # noqa: E731
-        column_A=a, column_B=b, or_equal=True, ignore_row_if="either_value_is_missing")
-    suites: dict[str, tuple[str, list, str]] = {
-        "periods_of_care": ("periods_of_care", [
-            E.ExpectColumnValuesToNotBeNull(column="la_code"),
-            E.ExpectColumnValuesToNotBeNull(column="child_id"),
-            E.ExpectCompoundColumnsToBeUnique(column_list=["la_code", "child_id", "period_start"]),
-            nonneg("days_in_care"),
-            ge("period_end", "period_start"),
-            E.ExpectColumnValuesToBeInSet(column="exit_route", value_set=EXIT_ROUTES),
-        ], "Periods of care: keys present and unique, no negative durations, end not before start"),
-        "exits_by_year": ("exits_by_year", [
-            nonneg("children"),
-            E.ExpectColumnValuesToBeInSet(column="exit_route", value_set=EXIT_ROUTES),
-            E.ExpectCompoundColumnsToBeUnique(column_list=["la_code", "collection_year", "exit_route"]),
-        ], "Exit routes per year: counts not negative, routes from the primer's table"),
-        "duration_in_care": ("duration_in_care", [
-            nonneg("periods_ended"), nonneg("mean_days_in_care"), nonneg("median_days_in_care"),
-        ], "Duration in care: no negative counts or durations"),
-        "adoption_timeliness": ("adoption_timeliness", [
-            nonneg("a1_days"), nonneg("a2_days"), nonneg("a10_days"),
-            ge("a1_days", "a10_days"),
-        ], "Adoption timeliness A1/A2/A10: no negative durations, A10 not after A1"),
-        "adoption_scorecard": ("adoption_scorecard", [
-            nonneg("children_adopted"), share("a3_share"), share("a3_share_3yr"),
-            nonneg("a1_mean"), nonneg("a2_mean"),
-            ge("children_adopted_3yr", "children_adopted"),
-        ], "Adoption scorecard: shares within 0-100, means not negative, 3-year pool not below the year"),
-        "spg_cohort_children": ("spg_cohort_children", [
-            E.ExpectColumnValuesToNotBeNull(column="child_id"),
-            E.ExpectColumnValuesToBeBetween(column="cohort_id", min_value=1, max_value=6),
-            nonneg("months_in_condition"),
-            E.ExpectCompoundColumnsToBeUnique(column_list=["la_code", "as_at_date", "cohort_id", "child_id"]),
-        ], "SPG tracker: cohorts 1-6, months in condition not negative, a child once per cohort"),
-        "spg_cohort_summary": ("spg_cohort_summary", [
-            nonneg("children"),
-            E.ExpectColumnValuesToBeBetween(column="cohort_id", min_value=1, max_value=6),
-        ], "SPG cohort summary: counts not negative, cohorts 1-6"),
-        "placement_stability": ("placement_stability", [
-            nonneg("three_plus_placements"), nonneg("long_term_stable"),
-            ge("cla_at_31_march", "three_plus_placements"),
-            ge("long_term_eligible", "long_term_stable"),
-        ], "Placement stability: numerators within their denominators (rates within 0-1)"),
-        "reentry": ("reentry", [
-            nonneg("reentries_within_12_months"),
-            ge("children_started", "reentries_within_12_months"),
-        ], "Re-entry: re-entries within the children starting (rate within 0-1)"),
-        "permanence_plan_by_second_review": ("permanence_plan_by_second_review", [
-            share("share_plan_by_second_review"),
-            ge("periods_due_second_review", "plan_by_second_review"),
-            ge("periods_due_second_review", "second_review_overdue"),
-        ], "Permanence plan by second review: share within 0-100"),
-        # issue 4's reference marts, checked when they are built
-        "targets": ("targets", [
-            E.ExpectColumnValuesToBeInSet(column="status", value_set=["green", "amber", "red", "no data", "incomplete"]),
-            E.ExpectColumnValuesToNotBeNull(column="measure"),
-        ], "Targets: every target has a measure and a RAG status"),
-        "benchmark": ("benchmark", [
-            E.ExpectColumnValuesToBeBetween(column="quartile_all_las", min_value=1, max_value=4),
-            ge("group_size", "rank_in_group"),
-            E.ExpectColumnValuesToBeBetween(column="rank_in_group", min_value=1),
-        ], "Benchmark: ranks within their group, quartiles 1-4"),
-    }
-    for name, (definition, _sql, marts) in RECONCILIATIONS.items():
-        suites[name] = (name, [
-            E.ExpectColumnPairValuesToBeEqual(column_A="mart_value", column_B="recomputed_value"),
-        ], definition)
-    out = {}
-    for name, spec in suites.items():
-        needs = RECONCILIATIONS[name][2] if name in RECONCILIATIONS else (spec[0],)
-        if all(m in present for m in needs):
-            out[name] = spec
-    return out
+    return {name: (name, [E.ExpectColumnPairValuesToBeEqual(column_A="mart_value", column_B="recomputed_value")],
+                   definition)
+            for name, (definition, _sql, marts) in RECONCILIATIONS.items() if set(marts) <= present}
+
+
+_STATUS_FIELD = {"pass": "passed", "warn": "warned", "fail": "failed", "error": "errored", "skipped": "skipped"}
+
+
+def dbt_test_counts(target: Path | None) -> list[DbtTestCount]:
+    """Per model, the statuses of the data tests of the last dbt command run into `target` (dbt's
+    target/ folder: run_results.json, with manifest.json naming the model each test is on). Empty
+    when there is no such run."""
+    if target is None or not (target / "run_results.json").is_file() or not (target / "manifest.json").is_file():
+        return []
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8")).get("results", [])
+    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8")).get("nodes", {})
+    counts: dict[str, DbtTestCount] = {}
+    for r in results:
+        node = nodes.get(r.get("unique_id", ""), {})
+        if node.get("resource_type") != "test":  # unit tests live under manifest["unit_tests"]
+            continue
+        model = _tested_model(node)
+        c = counts.setdefault(model, DbtTestCount(model))
+        attr = _STATUS_FIELD.get(str(r.get("status")), "errored")
+        setattr(c, attr, getattr(c, attr) + 1)
+    return sorted(counts.values(), key=lambda c: c.model)
+
+
+def _tested_model(node: dict) -> str:
+    """The model or seed a data test is attached to (a singular test: the models it reads)."""
+    attached = node.get("attached_node")
+    if attached:
+        return attached.split(".")[-1]
+    parents = [n.split(".")[-1] for n in node.get("depends_on", {}).get("nodes", []) if not n.startswith("macro.")]
+    return " + ".join(sorted(parents)) or node.get("name", "?")
 
 
 def _read_marts(warehouse) -> dict[str, pd.DataFrame]:
@@ -266,10 +242,11 @@ def _columns(kwargs: dict) -> str:
 
 
 def run_mart_checks(warehouse, docs_dir: Path | None = None, run_name: str = "checks",
-                    title: str | None = None) -> ChecksOutcome:
-    """Validate every present mart of a DuckDB file (its Path) or of Settings' warehouse (DuckDB or
-    PostgreSQL); build offline Data Docs into docs_dir when given, headed `title` (by default
-    "Mart checks: <run_name>")."""
+                    title: str | None = None, dbt_target: Path | None = None) -> ChecksOutcome:
+    """Run the reconciliations whose marts are in a DuckDB file (its Path) or in Settings' warehouse
+    (DuckDB or PostgreSQL); build offline Data Docs into docs_dir when given, headed `title` (by
+    default "Mart checks: <run_name>"), with the dbt data tests of the build whose target/ folder is
+    `dbt_target` counted per model beside them."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -296,7 +273,8 @@ def run_mart_checks(warehouse, docs_dir: Path | None = None, run_name: str = "ch
     source = context.data_sources.add_pandas("marts")
     outcome = ChecksOutcome()
     suites = _suites(gx, present)
-    outcome.skipped = sorted({"benchmark", "targets"} - present)
+    outcome.skipped = sorted(set(RECONCILIATIONS) - set(suites))
+    outcome.dbt_tests = dbt_test_counts(dbt_target)
     vdefs = []
     for name, (frame_name, expectations, definition) in suites.items():
         asset = source.add_dataframe_asset(name=name)
@@ -317,7 +295,8 @@ def run_mart_checks(warehouse, docs_dir: Path | None = None, run_name: str = "ch
         context.build_data_docs(site_names=[site])
         from validations.datadocs import make_offline
 
-        outcome.docs_index = make_offline(docs_dir, outcome.results, title or f"Mart checks: {run_name}")
+        outcome.docs_index = make_offline(docs_dir, outcome.results, title or f"Mart checks: {run_name}",
+                                          dbt_tests=outcome.dbt_tests)
     return outcome
 
 

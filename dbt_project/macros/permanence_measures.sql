@@ -87,14 +87,18 @@
     end
 {%- endmacro %}
 
-{# The SPG cohorts (primer section 2), as a relation with cohort_id and cohort_name. #}
+{# The SPG cohorts (primer section 2), as a relation with cohort_id and cohort_name: the one place
+   the names are written; their month counts are the thresholds' vars, so a name never disagrees
+   with the rule that fills the cohort. #}
 {% macro spg_cohorts_relation() -%}
+    {%- set po = var('placement_order_months') -%}
+    {%- set long = var('long_placement_months') -%}
     select 1 as cohort_id, cast('No one holds parental responsibility' as varchar) as cohort_name
-    union all select 2, 'Placement order over 9 months'
+    union all select 2, 'Placement order over {{ po }} months'
     union all select 3, 'Long-term fostering plan, no match'
-    union all select 4, 'Foster care over 12 months'
-    union all select 5, 'Placed with parents over 12 months'
-    union all select 6, 'External residential over 12 months'
+    union all select 4, 'Foster care over {{ long }} months'
+    union all select 5, 'Placed with parents over {{ long }} months'
+    union all select 6, 'External residential over {{ long }} months'
 {%- endmacro %}
 
 {# Integers 0 .. 999 as column `n` (portable number spine, no generate_series). #}

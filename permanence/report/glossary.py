@@ -7,6 +7,10 @@ The definitions restate docs/marts.md for a lay reader.
 
 from __future__ import annotations
 
+from permanence.transform import project_vars
+
+_A1, _A2 = project_vars()["adoption_a1_threshold_days"], project_vars()["adoption_a2_threshold_days"]
+
 # id: (name, definition)
 MEASURES: dict[str, tuple[str, str]] = {
     "cla_rate_per_10k": ("Children in care per 10,000",
@@ -41,13 +45,13 @@ MEASURES: dict[str, tuple[str, str]] = {
                             "lived in the same placement for at least two years; higher is better."),
     "a1_days": ("Days from care to adoptive home (A1)",
                 "For children adopted in the year, the average number of days from entering care to moving in with "
-                "the adoptive family; the national threshold is 426 days; lower is better."),
+                f"the adoptive family; the national threshold is {_A1} days; lower is better."),
     "a2_days": ("Days from court authority to match (A2)",
                 "For children adopted in the year, the average number of days from the court's authority to place "
-                "for adoption to the match with adopters; the national threshold is 121 days; lower is better."),
-    "a3_share": ("Adopted within 426 days (A3, %)",
+                f"for adoption to the match with adopters; the national threshold is {_A2} days; lower is better."),
+    "a3_share": (f"Adopted within {_A1} days (A3, %)",
                  "Of the children adopted in the year, the share who moved in with their adoptive family within "
-                 "426 days of entering care."),
+                 f"{_A1} days of entering care."),
     "a10_days": ("Days from care to adoptive home, counting foster-carer adoptions from placement (A10)",
                  "As A1, but a child adopted by their foster carers counts from the day they were placed with "
                  "those carers."),

@@ -21,10 +21,7 @@ exit_totals as (
 
 routes as (
 
-    select 'Adopted' as exit_route, 'adopted' as route_id
-    union all select 'Special guardianship order', 'sgo'
-    union all select 'Child arrangements order', 'cao'
-    union all select 'Returned home', 'returned_home'
+    select exit_route, route_id from {{ ref('exit_routes') }} where permanence_exit
 
 ),
 

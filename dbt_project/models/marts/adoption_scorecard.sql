@@ -1,5 +1,5 @@
 -- Adoption scorecard per LA and collection year of adoption (primer section 5): A1, A2, A10 means
--- over children with a value, A3 = share of A1 children with A1 < 426 days, and the same pooled
+-- over children with a value, A3 = share of A1 children with A1 < var adoption_a1_threshold_days (426), and the same pooled
 -- over all children adopted in the three collection years ending with the year.
 -- complete (yearly figures) / complete_3yr (rolling figures): false when a year counted begins
 -- before the coverage start C (adoptions missing) or a child counted has an unknown period start.
@@ -26,7 +26,7 @@ yearly as (
         avg(cast(a1_days as double precision)) as a1_mean,
         avg(cast(a2_days as double precision)) as a2_mean,
         avg(cast(a10_days as double precision)) as a10_mean,
-        avg(case when a1_days is null then null when a1_days < 426 then 100.0 else 0.0 end) as a3_share,
+        avg(case when a1_days is null then null when a1_days < {{ var('adoption_a1_threshold_days') }} then 100.0 else 0.0 end) as a3_share,
         sum(case when complete then 0 else 1 end) as children_incomplete
     from timeliness
     group by la_code, collection_year_start
@@ -42,7 +42,7 @@ rolling as (
         avg(cast(timeliness.a1_days as double precision)) as a1_mean_3yr,
         avg(cast(timeliness.a2_days as double precision)) as a2_mean_3yr,
         avg(cast(timeliness.a10_days as double precision)) as a10_mean_3yr,
-        avg(case when timeliness.a1_days is null then null when timeliness.a1_days < 426 then 100.0 else 0.0 end) as a3_share_3yr,
+        avg(case when timeliness.a1_days is null then null when timeliness.a1_days < {{ var('adoption_a1_threshold_days') }} then 100.0 else 0.0 end) as a3_share_3yr,
         sum(case when timeliness.complete then 0 else 1 end) as children_incomplete_3yr
     from years
     inner join timeliness
