@@ -299,7 +299,7 @@ def test_bi_role_is_refused_child_level_marts_and_the_restricted_role_sees_its_l
 
 def _marts() -> list[str]:
     marts = dbt_project_dir() / "models" / "marts"
-    return sorted(p.stem for p in marts.glob("*.sql"))
+    return sorted(p.stem for p in marts.rglob("*.sql"))  # dimensions/ too: the semantic layer runs on both
 
 
 def _frame(rows: list[tuple], cols: list[str]) -> pd.DataFrame:
