@@ -170,13 +170,16 @@ def test_descriptions_reach_the_warehouse_and_the_bi_copy(region):
         assert con.execute("select count(*) from reference.code_labels").fetchone()[0] == len(code_label_rows())
 
 
-def _mf(project: Path, warehouse: Path, out: Path, metrics: str, group_by: str) -> list[dict]:
-    """`mf query` as docs/bi.md shows it, in a copy of the dbt project (mf reads target/ there)."""
+def _mf_run(project: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DBT_PROFILES_DIR": str(project), "PERMANENCE_WAREHOUSE": str(warehouse),
            "PERMANENCE_DBT_TARGET": "duckdb"}
     mf = Path(sys.executable).with_name("mf")
-    done = subprocess.run([str(mf), "query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out)],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([str(mf), *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _mf(project: Path, warehouse: Path, out: Path, metrics: str, group_by: str) -> list[dict]:
+    """`mf query` as docs/bi.md shows it, in a copy of the dbt project (mf reads target/ there)."""
+    done = _mf_run(project, warehouse, "query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out))
     assert done.returncode == 0 and out.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
     with out.open(newline="") as fh:
         return list(csv.DictReader(fh))
@@ -216,3 +219,17 @@ def test_metricflow_query_returns_the_marts_figures(region):
     got = _mf(project, wh, tmp / "cohorts.csv", "spg_cohort_summary_children", "la,spg_cohort_summary__cohort_id")
     mf_cohorts = {(r["la"], int(r["spg_cohort_summary__cohort_id"])): r["spg_cohort_summary_children"] for r in got}
     assert {k: (int(float(v)) if v != "" else None) for k, v in mf_cohorts.items()} == cohorts
+    # every semantic model, dimension, measure and metric runs on the warehouse's tables
+    done = _mf_run(project, wh, "validate-configs")
+    assert done.returncode == 0 and "ERRORS: 0" in done.stdout and "ERRORS: 1" not in done.stdout, done.stdout[-2000:]
+    # on a copy of the BI file (its name kept): the suppressed figures, as the BI copy's mart has them
+    bi = tmp / "bi" / wh.name
+    bi.parent.mkdir()
+    shutil.copy(settings.published_dir / wh.name, bi)
+    bi.chmod(0o600)
+    with duckdb.connect(str(bi), read_only=True) as con:
+        published = {(la, y): n for la, y, n in con.execute(
+            "select la_code, collection_year, sum(children) from marts.exits_by_year group by 1, 2").fetchall()}
+    got = _mf(project, bi, tmp / "bi.csv", "exits_by_year_children", "la,exits_by_year__collection_year")
+    assert {(r["la"], r["exits_by_year__collection_year"]): (int(float(r["exits_by_year_children"]))
+            if r["exits_by_year_children"] != "" else None) for r in got} == published
