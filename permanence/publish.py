@@ -112,6 +112,7 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
                 else:
                     select = f"SELECT * FROM {source}"
                 con.execute(f'CREATE TABLE pub."{schema}"."{table}" AS {select}')
+                _copy_comments(con, schema, table)
                 tables[f"{schema}.{table}"] = con.execute(
                     f'select count(*) from pub."{schema}"."{table}"').fetchone()[0]
             con.execute("CHECKPOINT pub")
@@ -126,6 +127,29 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
     os.replace(tmp, target)
     _fsync_dir(published_dir)
     return Publication(target, tables)
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con, schema: str, table: str) -> None:
+    """The table and column descriptions dbt wrote as comments (persist_docs) onto the copy, so a
+    BI tool browsing the published file shows them; CREATE TABLE AS carries none."""
+    found = con.execute("select comment from duckdb_tables() where database_name = current_database() "
+                        "and schema_name = ? and table_name = ?", [schema, table]).fetchone()
+    if found and found[0]:
+        con.execute(f'COMMENT ON TABLE pub."{schema}"."{table}" IS {_sql_text(found[0])}')
+    columns = con.execute("select column_name, comment from duckdb_columns() where database_name = 'pub' "
+                          "and schema_name = ? and table_name = ?", [schema, table]).fetchall()
+    described = dict(con.execute("select column_name, comment from duckdb_columns() where database_name = "
+                                 "current_database() and schema_name = ? and table_name = ? and comment is not null",
+                                 [schema, table]).fetchall())
+    described.setdefault("suppressed_reason", "Null, or the columns hidden on this row as small numbers and what "
+                                              "rests on them: 'c (1 to N): col, ...' (docs/bi.md).")
+    for column, _ in columns:
+        if described.get(column):
+            con.execute(f'COMMENT ON COLUMN pub."{schema}"."{table}"."{column}" IS {_sql_text(described[column])}')
 
 
 def parquet_file(day: Path, mart: str) -> Path:

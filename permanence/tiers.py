@@ -160,6 +160,25 @@ def record_reveal(settings, la_code: str, rows: int, file: Path) -> dict:
 
 # ------------------------------------------------------------------------------------ PostgreSQL
 
+def _pg_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_pg_comments(con, table: str) -> None:
+    """The descriptions dbt wrote on marts.<table> (persist_docs) onto bi.<table>, which CREATE
+    TABLE AS leaves bare, so the BI role's tools show them as on the DuckDB BI copy."""
+    about = con.execute("select obj_description(c.oid, 'pg_class') from pg_class c join pg_namespace n "
+                        "on n.oid = c.relnamespace where n.nspname = 'marts' and c.relname = ?", [table]).fetchone()
+    if about and about[0]:
+        con.execute(f"comment on table bi.{_q(table)} is {_pg_text(about[0])}")
+    for column, text in con.execute(
+            "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a join pg_class c "
+            "on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'marts' "
+            "and c.relname = ? and a.attnum > 0 and not a.attisdropped", [table]).fetchall():
+        if text:
+            con.execute(f"comment on column bi.{_q(table)}.{_q(column)} is {_pg_text(text)}")
+
+
 @dataclass
 class PgTiers:
     bi_tables: list[str] = field(default_factory=list)
@@ -213,6 +232,7 @@ def secure_postgres(settings) -> PgTiers:
                 con.execute(f"drop table if exists bi.{_q(table)}")
                 con.execute(f"create table bi.{_q(table)} as "
                             + bi_select(f"marts.{_q(table)}", columns, spec, settings.small_number_threshold))
+                _copy_pg_comments(con, table)
                 if has_bi:
                     con.execute(f"grant select on bi.{_q(table)} to {_q(bi)}")
                 con.execute("commit")

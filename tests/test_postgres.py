@@ -289,6 +289,13 @@ def test_bi_role_is_refused_child_level_marts_and_the_restricted_role_sees_its_l
     [(rows, hidden, small)] = as_("bi_server", "select count(*), count(suppressed_reason), "
                                                "count(*) filter (where children between 1 and 5) from bi.exits_by_year")
     assert rows > 0 and hidden > 0 and small == 0
+    # the descriptions dbt persisted on the marts reach the BI role's copies; the dimensions are there too
+    [(about, column)] = _query(pg, "select obj_description('marts.exits_by_year'::regclass, 'pg_class'), "
+                                   "col_description('marts.exits_by_year'::regclass, 4)")
+    assert about and column
+    assert as_("bi_server", "select obj_description('bi.exits_by_year'::regclass, 'pg_class'), "
+                            "col_description('bi.exits_by_year'::regclass, 4)") == [(about, column)]
+    assert as_("bi_server", "select count(*) from bi.dim_la")[0][0] == len(pg_runs)
     # the restricted login: every mart, child-level ones included, of its own LA only
     assert as_("spg_reader", "select distinct la_code from marts.periods_of_care") == [(la,)]
     assert as_("spg_reader", f"select count(*) from marts.spg_cohort_children where la_code = '{other}'") == [(0,)]
@@ -299,7 +306,7 @@ def test_bi_role_is_refused_child_level_marts_and_the_restricted_role_sees_its_l
 
 def _marts() -> list[str]:
     marts = dbt_project_dir() / "models" / "marts"
-    return sorted(p.stem for p in marts.glob("*.sql"))
+    return sorted(p.stem for p in marts.rglob("*.sql"))  # dimensions/ too: the semantic layer runs on both
 
 
 def _frame(rows: list[tuple], cols: list[str]) -> pd.DataFrame:
