@@ -137,6 +137,15 @@ plan_runs as (
 
 ),
 
+plans as (
+
+    select
+        *,
+        min(care_plan_start_date) over (partition by la_code, child_id, plan_run) as plan_began
+    from plan_runs
+
+),
+
 current_plans as (
 
     select *
@@ -144,15 +153,13 @@ current_plans as (
         select
             children.la_code, children.child_id, children.reporting_date, children.period_start,
             plan_runs.permanence_plan,
-            min(plan_runs.care_plan_start_date) over (
-                partition by plan_runs.la_code, plan_runs.child_id, plan_runs.plan_run
-            ) as plan_began,
+            plan_runs.plan_began,
             row_number() over (
                 partition by children.la_code, children.child_id
                 order by plan_runs.care_plan_start_date desc, plan_runs.source_row desc
             ) as plan_rank
         from children
-        inner join plan_runs
+        inner join plans as plan_runs
             on plan_runs.la_code = children.la_code
            and plan_runs.child_id = children.child_id
            and {{ looked_after_on('plan_runs.care_plan_start_date', 'plan_runs.care_plan_end_date', 'children.reporting_date') }}
