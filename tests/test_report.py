@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+import duckdb
 import pytest
 
 from permanence.config import Settings
@@ -226,7 +227,12 @@ def test_the_spg_sections_show_movement_watchlist_actions_and_illustrative_cost(
     page = pages[5]
     cut = lambda p, a, b: p[p.index(f"<h2>{a}</h2>"):p.index(f"<h2>{b}</h2>")]  # noqa: E731
     movement = cut(page, "Movement between the SPG cohorts", "Drift watchlist")
-    assert "Why children joined or left" in movement and "aged out" in movement and "moved to another cohort" in movement
+    with duckdb.connect(str(published), read_only=True) as con:
+        reasons = {r for (r,) in con.execute(
+            """select distinct reason from marts.spg_cohort_movement where la_code = ? and movement <> 'not available'
+               and to_date between '2025-01-01' and '2025-03-31'""", [drops[0].la_code]).fetchall()}
+    assert reasons and "Why children joined or left" in movement
+    assert all(f">{r}<" in movement for r in reasons), reasons  # each reason of the quarter is a row
     watch = cut(page, "Drift watchlist", "SPG actions overdue")
     assert "Statutory review overdue" in watch and "Placement order over 9 months" in watch
     actions = cut(page, "SPG actions overdue", "Placement cost and cost avoided (budget scrutiny)")
