@@ -77,7 +77,7 @@ def test_dbt_unit_tests_pass(tmp_path):
     run_dbt("run", warehouse=wh, select="+int_cohorts__membership +adoption_timeliness +placement_stability "
                                         "+permanence_plan_by_second_review +spg_cohort_summary +exits_by_year +exits_by_reason "
                                         "+reentry_by_previous_exit +care_proceedings_timeliness +care_proceedings_open +weekly_cost_by_cohort "
-                                        "+adoption_pipeline +adoption_waiting",
+                                        "+adoption_pipeline +adoption_waiting +spg_cohort_movement +spg_drift_watchlist_summary",
             artifacts_dir=art)
     outcome = run_dbt("test", warehouse=wh, select="test_type:unit", artifacts_dir=art)
     assert outcome.success
@@ -124,10 +124,72 @@ def test_docs_describe_every_mart_column(region):
     outcome = run_dbt("docs generate", warehouse=settings.warehouse_path, artifacts_dir=tmp / "docs")
     manifest = json.loads((outcome.target_path / "manifest.json").read_text())
     catalog = json.loads((outcome.target_path / "catalog.json").read_text())
-    for name in MARTS:
+    for name in [*MARTS, *SPG_MARTS]:
         uid = f"model.permanence.{name}"
         node = manifest["nodes"][uid]
         assert node["description"]
         built = {c.lower() for c in catalog["nodes"][uid]["columns"]}
         described = {c for c, meta in node["columns"].items() if meta.get("description")}
         assert built and built <= described, (name, built - described)
+
+
+SPG_MARTS = ("spg_cohort_movement_children", "spg_cohort_movement", "spg_drift_watchlist", "spg_drift_watchlist_summary",
+             "placement_cost_by_cohort_quarter", "cost_avoided_by_quarter")
+
+
+def test_spg_marts_documented_with_contract_and_tier():
+    from permanence.tiers import mart_tiers
+
+    doc = yaml.safe_load((dbt_project_dir() / "models" / "marts" / "_spg.yml").read_text())
+    models = {m["name"]: m for m in doc["models"]}
+    assert set(models) == set(SPG_MARTS)
+    tiers = mart_tiers()
+    for name, m in models.items():
+        assert m["config"]["contract"]["enforced"] is True and "grain" in m["description"]
+        assert all(c.get("description") and c.get("data_type") for c in m["columns"]), name
+        # a row per child stays restricted; counts go to BI with their small numbers suppressed
+        assert tiers[name].aggregate == (not name.endswith(("_children", "_watchlist"))), name
+        named = set(tiers[name].small_counts) | {b for bases in tiers[name].resting_on.values() for b in bases}
+        assert named <= {c["name"] for c in m["columns"]}, name
+
+
+@pytest.mark.slow
+def test_spg_marts_have_sane_values_on_the_synthetic_region(region):
+    settings, las, _ = region
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        one = lambda sql: con.execute(sql).fetchone()  # noqa: E731
+        for name in SPG_MARTS:
+            per_la = dict(con.execute(f"select la_code, count(*) from marts.{name} group by la_code").fetchall())
+            assert all(per_la.get(la, 0) > 0 for la in las), (name, per_la)
+        # movement: the month's stock moves by its joiners and leavers (summary on both month ends)
+        broken = one("""
+            with flow as (select la_code, to_date, from_date, cohort_id,
+                                 sum(case when movement = 'joined' then children else 0 end) as joined,
+                                 sum(case when movement = 'left' then children else 0 end) as left_
+                          from marts.spg_cohort_movement where movement <> 'not available'
+                          group by all)
+            select count(*) from flow
+            join marts.spg_cohort_summary s0 on s0.la_code = flow.la_code and s0.as_at_date = flow.from_date
+                 and s0.cohort_id = flow.cohort_id
+            join marts.spg_cohort_summary s1 on s1.la_code = flow.la_code and s1.as_at_date = flow.to_date
+                 and s1.cohort_id = flow.cohort_id
+            where s0.children + flow.joined - flow.left_ <> s1.children""")[0]
+        assert broken == 0
+        assert one("select count(distinct reason) from marts.spg_cohort_movement where movement = 'left'")[0] >= 3
+        # every watchlist rule has a child in the synthetic region, and the summary counts the list
+        assert one("select count(distinct rule_id) from marts.spg_drift_watchlist")[0] == 6
+        assert one("""select count(*) from marts.spg_drift_watchlist_summary s
+                      where s.children is distinct from (select count(distinct w.child_id) from marts.spg_drift_watchlist w
+                                                         where w.la_code = s.la_code and w.rule_id = s.rule_id)""")[0] == 0
+        # costs: positive where known, null only with a note, and labelled illustrative with the shipped seeds
+        assert one("""select count(*) from marts.placement_cost_by_cohort_quarter
+                      where quarter_cost_gbp < 0 or (quarter_cost_gbp is null and cost_note is null)
+                         or (children_in_quarter > 0 and quarter_cost_gbp = 0)""")[0] == 0
+        assert one("select count(*) from marts.placement_cost_by_cohort_quarter where quarter_cost_gbp > 0")[0] > 0
+        assert one("""select bool_and(illustrative and cost_label like 'ILLUSTRATIVE%') from marts.placement_cost_by_cohort_quarter
+                      where children_in_quarter > 0""")[0]
+        assert one("select count(*) from marts.cost_avoided_by_quarter where children > 0 and annual_cost_avoided_gbp is not null")[0] > 0
+        assert one("select count(*) from marts.weekly_cost_by_cohort where children > 0 and unit_cost_sources is null")[0] == 0
+    finally:
+        con.close()

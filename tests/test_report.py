@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+import duckdb
 import pytest
 
 from permanence.config import Settings
@@ -212,3 +213,33 @@ def test_a_partial_year_is_shown_apart_and_never_benchmarked(built, tmp_path):
     assert f"{year} partial year (to {reporting_date:%d/%m/%Y})" in apart and "<td>9</td>" in apart
     bench = page[page.index("against statistical neighbours"):page.index("<h2>Targets")]
     assert year not in bench and "99.5" not in bench
+
+
+@pytest.mark.slow
+def test_the_spg_sections_show_movement_watchlist_actions_and_illustrative_cost(built, tmp_path):
+    settings, drops = built
+    published = settings.restricted_dir / settings.warehouse_path.name
+    pages = {}
+    for threshold in (0, 5):
+        html_path, _pdf = build_report(published, "2024-25-Q4", tmp_path / str(threshold), la_code=drops[0].la_code,
+                                       pdf=False, small_number_threshold=threshold)
+        pages[threshold] = html_path.read_text()
+    page = pages[5]
+    cut = lambda p, a, b: p[p.index(f"<h2>{a}</h2>"):p.index(f"<h2>{b}</h2>")]  # noqa: E731
+    movement = cut(page, "Movement between the SPG cohorts", "Drift watchlist")
+    with duckdb.connect(str(published), read_only=True) as con:
+        reasons = {r for (r,) in con.execute(
+            """select distinct reason from marts.spg_cohort_movement where la_code = ? and movement <> 'not available'
+               and to_date between '2025-01-01' and '2025-03-31'""", [drops[0].la_code]).fetchall()}
+    assert reasons and "Why children joined or left" in movement
+    assert all(f">{r}<" in movement for r in reasons), reasons  # each reason of the quarter is a row
+    watch = cut(page, "Drift watchlist", "SPG actions overdue")
+    assert "Statutory review overdue" in watch and "Placement order over 9 months" in watch
+    actions = cut(page, "SPG actions overdue", "Placement cost and cost avoided (budget scrutiny)")
+    assert "not available" in actions and "<td>0</td>" not in actions  # a placeholder, never a 0
+    cost = cut(page, "Placement cost and cost avoided (budget scrutiny)", "How children leave care")
+    assert cost.count("ILLUSTRATIVE") >= 2 and "Year to date" in cost and "Avoided" in cost
+    # the new sections suppress small numbers like the others: hidden at 5, shown at 0
+    spg5 = cut(pages[5], "Movement between the SPG cohorts", "How children leave care")
+    spg0 = cut(pages[0], "Movement between the SPG cohorts", "How children leave care")
+    assert "<td>c</td>" in spg5 and "<td>c</td>" not in spg0

@@ -542,8 +542,14 @@ def render_html(published: Path, quarter: str, la_code: str | None = None, wareh
         la_name = la_name or _la_name(d, la_code)
         d.reporting_date = d.con.execute("select max(as_at_date) from marts.spg_cohort_summary where la_code = ?",
                                          [la_code]).fetchone()[0]
+        from permanence.report import spg  # the SPG's sections (issue 17); imports this module's helpers
+
         sections = [
             ("Children in the SPG priority cohorts", _cohorts(d, la_code, q)),
+            ("Movement between the SPG cohorts", spg.movement(d, la_code, q)),
+            ("Drift watchlist", spg.watchlist(d, la_code, q)),
+            ("SPG actions overdue", spg.actions_overdue(d, la_code, q)),
+            ("Placement cost and cost avoided (budget scrutiny)", spg.cost(d, la_code, q)),
             ("How children leave care", _exits(d, la_code, q)),
             ("Adoption timeliness", _adoption(d, la_code, q)),
             ("Placement stability", _stability(d, la_code, q)),

@@ -360,7 +360,7 @@ def _period(ctx: LAContext, child: Child, p: PeriodSpec) -> None:
              rec if last else "X1", reason, child.home_post, pl.post, pl.urn),
         )
     end_seen = min(e, E + 1)  # first day not in care (or not yet known)
-    _reviews(ctx, child, s, end_seen)
+    _reviews(ctx, child, s, end_seen, lapse_before=E - force["reviews_lapse"] if "reviews_lapse" in force else None)
     _missing(ctx, child, s, end_seen)
     ls_days = {c: d for d, c in reversed(ls_track)}  # first day of each LS
     _plans(ctx, child, p, episodes, end_seen, closed, adopt_day)
@@ -373,14 +373,17 @@ def _period(ctx: LAContext, child: Child, p: PeriodSpec) -> None:
 # --------------------------------------------------------------------------- side tables
 
 
-def _reviews(ctx: LAContext, child: Child, s: int, end_seen: int) -> None:
-    # Statutory reviews: within 20 working days, then 3 months later, then every 6 months.
+def _reviews(ctx: LAContext, child: Child, s: int, end_seen: int, lapse_before: int | None = None) -> None:
+    # Statutory reviews: within 20 working days, then 3 months later, then every 6 months. From
+    # lapse_before on none is held (a review gone overdue, for the SPG watchlist); the random draws
+    # are the same either way, so the rest of the region does not change.
     st = ctx.st
     day = s + st.int(20, 28)
     gap = (80, 92)
     while day < end_seen:
         code = "PN0" if age(child.dob, day) < 4 else st.pick(D.REVIEW_CODE)
-        ctx.add("reviews", (child.id, fmt(child.dob), fmt(day), code))
+        if lapse_before is None or day < lapse_before:
+            ctx.add("reviews", (child.id, fmt(child.dob), fmt(day), code))
         day += st.int(*gap)
         gap = (165, 182)
 

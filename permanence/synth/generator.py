@@ -199,7 +199,9 @@ def _home_with_parents(E):
 def _external_residential(E):
     s = E - 600
     return E - 14 * 365, [
-        PeriodSpec(s, E + 3 * 365, LTF, force={"care": True, "initial": ("K2", "PR4"), "no_moves": True, "no_semi": True, "no_match": True})
+        # no review held in the last 300 days: overdue on E (the SPG drift watchlist's review rule)
+        PeriodSpec(s, E + 3 * 365, LTF, force={"care": True, "initial": ("K2", "PR4"), "no_moves": True, "no_semi": True,
+                                               "no_match": True, "reviews_lapse": 300})
     ]
 
 

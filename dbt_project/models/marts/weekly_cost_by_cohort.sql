@@ -1,6 +1,6 @@
 -- Estimated weekly spend per SPG cohort on D (for budget scrutiny): the tracker's children priced
--- by current placement type and provider from the seed unit_costs (ILLUSTRATIVE figures the LA
--- replaces). A cost row with a blank provider applies to any provider of that type; a row for the
+-- by current placement type and provider from the seed unit_costs in force on D (versioned by
+-- effective_from; ILLUSTRATIVE figures the LA replaces, and the mart says so while any is used). A cost row with a blank provider applies to any provider of that type; a row for the
 -- exact provider wins. Children in several cohorts are counted (and priced) in each. A cohort with a
 -- child in a placement the seed has no cost for has no estimate (null, and cost_note says why): a
 -- sum over the children that happen to be priced would be a wrong figure that looks right.
@@ -12,8 +12,7 @@ with tracker as (
 
 costs as (
 
-    select placement_type, placement_provider, cast(weekly_cost_gbp as double precision) as weekly_cost_gbp
-    from {{ ref('unit_costs') }}
+    {{ cost_versions('unit_costs', ['placement_type', 'placement_provider']) }}
 
 ),
 
@@ -24,14 +23,9 @@ priced as (
         tracker.as_at_date,
         tracker.cohort_id,
         tracker.child_id,
-        coalesce(exact.weekly_cost_gbp, any_provider.weekly_cost_gbp) as weekly_cost_gbp
+        {{ unit_cost_columns() }}
     from tracker
-    left join costs as exact
-        on exact.placement_type = tracker.placement_type
-       and exact.placement_provider = tracker.placement_provider
-    left join costs as any_provider
-        on any_provider.placement_type = tracker.placement_type
-       and any_provider.placement_provider is null
+    {{ unit_cost_joins('costs', 'tracker.placement_type', 'tracker.placement_provider', 'tracker.as_at_date') }}
 
 ),
 
@@ -48,7 +42,10 @@ summed as (
         cohort_id,
         count(distinct child_id) as children,
         count(distinct case when weekly_cost_gbp is not null then child_id end) as children_costed,
-        sum(weekly_cost_gbp) as estimated_weekly_cost_gbp
+        sum(weekly_cost_gbp) as estimated_weekly_cost_gbp,
+        string_agg(distinct cost_source, '; ' order by cost_source) as unit_cost_sources,
+        max(cost_effective_from) as unit_costs_effective_from,
+        bool_or(cost_illustrative) as illustrative
     from priced
     group by la_code, cohort_id
 
@@ -68,7 +65,11 @@ select
     cast(case when coalesce(summed.children_costed, 0) < coalesce(summed.children, 0)
               then 'not available: ' || cast(summed.children - summed.children_costed as varchar) || ' of '
                    || cast(summed.children as varchar) || ' children in placements without a unit cost (seed unit_costs)'
-         end as varchar) as cost_note
+         end as varchar) as cost_note,
+    cast(summed.unit_cost_sources as varchar) as unit_cost_sources,
+    cast(summed.unit_costs_effective_from as date) as unit_costs_effective_from,
+    cast(coalesce(summed.illustrative, false) as boolean) as illustrative,
+    cast(case when summed.illustrative then {{ illustrative_label() }} end as varchar) as cost_label
 from dates
 cross join ({{ spg_cohorts_relation() }}) as cohorts
 left join summed
