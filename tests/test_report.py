@@ -236,10 +236,49 @@ def test_the_spg_sections_show_movement_watchlist_actions_and_illustrative_cost(
     watch = cut(page, "Drift watchlist", "SPG actions overdue")
     assert "Statutory review overdue" in watch and "Placement order over 9 months" in watch
     actions = cut(page, "SPG actions overdue", "Placement cost and cost avoided (budget scrutiny)")
-    assert "not available" in actions and "<td>0</td>" not in actions  # a placeholder, never a 0
+    # no tracker imported yet: no figure, and the way to give one, never a 0
+    assert "not available" in actions and "permanence tracker import" in actions and ">0<" not in actions
     cost = cut(page, "Placement cost and cost avoided (budget scrutiny)", "How children leave care")
     assert cost.count("ILLUSTRATIVE") >= 2 and "Year to date" in cost and "Avoided" in cost
     # the new sections suppress small numbers like the others: hidden at 5, shown at 0
     spg5 = cut(pages[5], "Movement between the SPG cohorts", "How children leave care")
     spg0 = cut(pages[0], "Movement between the SPG cohorts", "How children leave care")
     assert "<td>c</td>" in spg5 and "<td>c</td>" not in spg0
+
+
+@pytest.mark.slow
+def test_actions_overdue_come_from_the_imported_tracker_as_they_stood_at_the_quarter_end(built, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    from permanence.actions import STORE_NAME, import_workbook
+    from permanence.tracker import COHORT_SHEETS, las_in, write_tracker
+
+    settings, drops = built
+    la = drops[0].la_code
+    restricted = settings.restricted_dir / settings.warehouse_path.name
+    work = tmp_path / "restricted"
+    work.mkdir()
+    copy = work / restricted.name  # the store sits beside the restricted copy the report reads
+    copy.write_bytes(restricted.read_bytes())
+    store = work / STORE_NAME
+    book = write_tracker(copy, tmp_path / "tracker.xlsx", la_code=la, actions=store)
+    wb = openpyxl.load_workbook(book)
+    ws = max((wb[t] for t in COHORT_SHEETS.values()), key=lambda w: w.max_row)
+    header = [c.value for c in ws[1]]
+    due, status = header.index("Due date") + 1, header.index("Status") + 1
+    for row, (when, state) in enumerate([(dt.datetime(2025, 1, 10), "open"), (dt.datetime(2025, 2, 1), None),
+                                         (dt.datetime(2025, 1, 20), "done"), (dt.datetime(2025, 6, 1), "open")],
+                                        start=2):
+        ws.cell(row, due).value, ws.cell(row, status).value = when, state
+    wb.save(book)
+    assert import_workbook(store, book, las_in(copy), "chair").appended == 4
+    with duckdb.connect(str(store)) as con:  # as if the group had imported it during the quarter
+        con.execute("update entries set recorded_at = timestamp '2025-03-01 10:00'")
+        con.execute("update imports set imported_at = timestamp '2025-03-01 10:00'")
+    pages = {t: render_html(copy, "2024-25-Q4", la_code=la, small_number_threshold=t)[0] for t in (0, 5)}
+    cut = lambda p: p[p.index("<h2>SPG actions overdue</h2>"):p.index("<h2>Placement cost")]  # noqa: E731
+    # open past due on 31 March 2025: the first two (blank status is open); done and not yet due are not
+    assert "<strong>2</strong>" in cut(pages[0]) and "31/03/2025" in cut(pages[0])
+    assert "<strong>c</strong>" in cut(pages[5])  # a small count like any other

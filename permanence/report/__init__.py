@@ -161,6 +161,7 @@ class _Data:
     def __init__(self, db: Path, small_number_threshold: int = 5):
         self.hide = Suppressor(small_number_threshold)
         self.con = duckdb.connect(str(db), read_only=True)
+        self.path = Path(db)  # the restricted copy: the SPG actions store sits beside it
         self.used: set[str] = set()  # measure ids shown, for the glossary
         self.reporting_date: dt.date | None = None
         self.marts = {r[0] for r in self.con.execute(

@@ -120,14 +120,27 @@ def watchlist(d, la: str, q) -> str:
             + table(tab, 0, caption=f"Children on the drift watchlist on {pd.Timestamp(on):%d/%m/%Y}"))
 
 
-ACTIONS_OVERDUE_PENDING = ("the SPG tracker's actions are not yet kept in the warehouse (issue 17 point 1): until "
-                           "they are, the count of overdue actions cannot be given")
-
-
 def actions_overdue(d, la: str, q) -> str:
-    """The SPG's overdue actions: PLACEHOLDER for issue 17 point 1 (the tracker's editable actions),
-    which will provide the count; until then "not available" with the reason, never a 0."""
-    return not_available("SPG actions overdue", ACTIONS_OVERDUE_PENDING)
+    """The SPG's open actions past their due date at the quarter's end (D if sooner), from the tracker workbooks imported into the
+    restricted actions store (`permanence tracker import`). An LA that never imported one by D has no
+    count ("not available" with the reason), never a 0."""
+    from permanence.actions import STORE_NAME, actions_overdue as overdue
+
+    if d.reporting_date is None:
+        return not_available("SPG actions overdue", "no reporting date for this LA")
+    # a past quarter is judged at its end, as the actions stood then; the current one at D
+    on = min(q.end, pd.Timestamp(d.reporting_date).date())
+    counts = overdue(d.path.parent / STORE_NAME, on, la)
+    if la not in counts:
+        return not_available("SPG actions overdue",
+                             "no SPG tracker with the group's actions has been imported for this LA by "
+                             f"{_fmt(on)} (permanence tracker import)")
+    n = counts[la]
+    # a count of 1 to 5 actions is as disclosive as a count of children: shown as "c"
+    shown = SUPPRESSED if d.hide.small(pd.Series([n])).iloc[0] else n
+    return (f"<p>Actions the group recorded in the SPG tracker that were still open past their due date on "
+            f"{_fmt(on)}: <strong>{_e(str(shown))}</strong>. Open means a due date is set and the status is "
+            f"neither done nor dropped; the actions themselves are in the tracker (restricted).</p>")
 
 
 def _money(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
