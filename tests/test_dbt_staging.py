@@ -13,7 +13,8 @@ import duckdb
 import pytest
 import yaml
 
-from permanence.contract import tables
+from permanence import audit_schema
+from permanence.contract import dbt_sources, tables
 from permanence.warehouse import CURRENT_LOAD_DDL
 from permanence.transform import DbtError, dbt_project_dir, run_dbt
 
@@ -160,8 +161,22 @@ def test_docs_generate(built):
     assert (tmp / "dbt" / "target" / "catalog.json").exists()
 
 
+def test_checked_in_sources_are_what_the_contract_generates():
+    # _sources.yml is generated from tables.yaml: edit the YAML, then `make sources`.
+    assert (STAGING / "_sources.yml").read_text(encoding="utf-8") == dbt_sources.render(), (
+        "dbt_project/models/staging/_sources.yml is stale: run `make sources`")
+
+
+def test_audit_sources_name_only_columns_the_audit_ddl_creates():
+    pipeline = yaml.safe_load((STAGING / "_pipeline_sources.yml").read_text())["sources"]
+    audit = next(s for s in pipeline if s["name"] == "audit")
+    for t in audit["tables"]:
+        assert {c["name"] for c in t["columns"]} <= set(audit_schema.columns(t["name"])), t["name"]
+
+
 def test_staging_yaml_covers_the_contract():
-    sources = yaml.safe_load((STAGING / "_sources.yml").read_text())["sources"]
+    sources = [s for f in ("_sources.yml", "_pipeline_sources.yml")
+               for s in yaml.safe_load((STAGING / f).read_text())["sources"]]
     by_source = {s["name"]: {t["name"]: t for t in s["tables"]} for s in sources}
     assert set(by_source) == {"ssda903", "extras", "pipeline", "audit"}
     models = {m["name"]: m for m in yaml.safe_load((STAGING / "_staging.yml").read_text())["models"]}
