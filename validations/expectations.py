@@ -142,7 +142,7 @@ def _suites(gx, present: set[str]) -> dict[str, tuple[str, list, str]]:
             nonneg("children"),
             E.ExpectColumnValuesToBeInSet(column="exit_route", value_set=EXIT_ROUTES),
             E.ExpectCompoundColumnsToBeUnique(column_list=["la_code", "collection_year", "exit_route"]),
-        ], "Exit routes per year: counts not negative, routes from the primer's table"),
+        ], "Exit routes per year: counts not negative, routes from docs/measures.md#exit-routes"),
         "duration_in_care": ("duration_in_care", [
             nonneg("periods_ended"), nonneg("mean_days_in_care"), nonneg("median_days_in_care"),
         ], "Duration in care: no negative counts or durations"),
