@@ -1,7 +1,8 @@
 """dbt staging layer: builds on a raw/audit DuckDB laid out as the load step writes it.
 
 The raw layout is created here with plain DDL from permanence.contract (not the load module),
-so these tests pin the contract between the load step and dbt.
+so these tests pin the contract between the load step and dbt; the audit tables come from their
+one definition, permanence.audit_schema.
 """
 
 from __future__ import annotations
@@ -27,24 +28,12 @@ C1, C2 = "a" * 64, "b" * 64  # pseudonyms look like 64-hex HMACs
 
 def make_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
-    con.execute("create schema raw; create schema audit")
+    con.execute("create schema raw")
     for name, t in tables().items():
         cols = ", ".join(f"{c.warehouse_name} {_TYPES.get(c.kind, 'VARCHAR')}" for c in t.columns if c.loaded)
         con.execute(f"create table raw.{name} ({cols}, {META})")
     con.execute(f"create table raw.current_load ({CURRENT_LOAD_DDL})")
-    con.execute(
-        "create table audit.loads (load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE,"
-        " as_at_date DATE, drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,"
-        " files INTEGER, rows_in INTEGER, rows_loaded INTEGER, rows_rejected INTEGER, message VARCHAR)"
-    )
-    con.execute(
-        "create table audit.load_files (load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR,"
-        " bytes BIGINT, rows_in INTEGER, rows_loaded INTEGER, rows_rejected INTEGER)"
-    )
-    con.execute(
-        "create table audit.validation_results (load_id VARCHAR, file_name VARCHAR, table_name VARCHAR,"
-        " rule_code VARCHAR, rule VARCHAR, severity VARCHAR, row_number INTEGER, column_name VARCHAR, count INTEGER)"
-    )
+    audit_schema.create_audit_schema(con)
     return con
 
 

@@ -10,13 +10,12 @@ tests/test_dbt_staging.py fails when the checked-in file is not what this module
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import yaml
 
 from permanence.contract import Column, Table, tables
+from permanence.transform import dbt_project_dir
 
-SOURCES_YML = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging" / "_sources.yml"
 
 FAMILIES = {
     "ssda903": "SSDA903 return tables as loaded (pseudonymised, typed). Append-only: every load is kept; "
@@ -80,8 +79,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    SOURCES_YML.write_text(render(), encoding="utf-8")
-    print(f"wrote {SOURCES_YML.name} ({len(tables())} tables)")
+    path = dbt_project_dir() / "models" / "staging" / "_sources.yml"
+    path.write_text(render(), encoding="utf-8")
+    print(f"wrote {path.name} ({len(tables())} tables)")
     return 0
 
 
