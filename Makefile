@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: .venv-dfe setup demo test test-fast bench conformance serve stop lock docs clean help
+.PHONY: .venv-dfe setup demo test test-fast bench conformance serve stop lock docs sources clean help
 
 help:
 	@echo "make demo       set up, generate a synthetic region, run the nightly load on DuckDB"
@@ -25,6 +25,7 @@ help:
 	@echo "make serve      Prefect server on loopback + worker + deployments (nightly 01:30 Europe/London)"
 	@echo "make stop       stop what make serve started (worker first, then server)"
 	@echo "make docs       dbt docs site for the warehouse models"
+	@echo "make sources   regenerate the dbt sources from permanence/contract/tables.yaml"
 	@echo "make lock       re-pin requirements.lock from pyproject.toml"
 	@echo "make .venv-dfe  the DfE 903 validator's own env (part of setup; optional)"
 
@@ -71,6 +72,10 @@ stop:
 
 docs: setup
 	cd dbt_project && PERMANENCE_WAREHOUSE=$(CURDIR)/data/demo/warehouse/permanence.duckdb ../$(BIN)/dbt docs generate --profiles-dir .
+
+# dbt's copy of the extract contract (a test fails when the checked-in file is stale).
+sources: setup
+	$(BIN)/python -m permanence.contract.dbt_sources
 
 # Resolve the ranges in pyproject.toml in a clean venv and pin every package.
 lock:

@@ -1,4 +1,4 @@
-"""Conformance on a real-shaped 903 extract: does what we publish mean what the DfE and the primer say?
+"""Conformance on a real-shaped 903 extract: does what we publish mean what the DfE and docs/measures.md say?
 
     python -m bench.conformance DROP --la 894 --extract-date 2018-03-31 [--coverage-start 2017-04-01]
                                 [--markdown FILE]

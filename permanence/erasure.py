@@ -209,9 +209,7 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
         with warehouse.connect(settings) as con:
             warehouse.mark_rebuilt(con, f"marts rebuilt ({run_name})")
         return None
-    import duckdb
-
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with warehouse.connect(settings) as con:
         current = [r[0] for r in con.execute("select load_id from raw.current_load").fetchall()]
         con.execute("CHECKPOINT")
         pub, restricted = pipeline.publish_copies(settings, con=con)  # the two tiers, as a nightly publish

@@ -610,8 +610,6 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     """The two copies (restricted and BI, atomic replace), Parquet per run date, then the loads' final
     status. Written before the loads are marked published, so a failed copy can be retried.
     On PostgreSQL: the bi schema and the roles' grants and row security (permanence.tiers)."""
-    import duckdb
-
     from permanence.publish import record_publication
 
     loaded = [r for r in runs if r.status == "loaded"]
@@ -619,7 +617,7 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
         return None
     pub = None
     if settings.target == "duckdb":  # PostgreSQL: readers query the database itself
-        with duckdb.connect(str(settings.warehouse_path)) as con:
+        with warehouse.connect(settings) as con:
             con.execute("CHECKPOINT")
             pub, restricted = publish_copies(settings, con=con)
             record_publication(con, [r.load_id for r in loaded], restricted)

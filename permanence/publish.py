@@ -237,15 +237,13 @@ def latest_parquet(out_dir: Path) -> Path:
     return out_dir / (out_dir / "LATEST").read_text(encoding="utf-8").strip()
 
 
-PUBLISHED_DDL = "load_id VARCHAR, published_at TIMESTAMP, published_path VARCHAR, table_name VARCHAR, rows BIGINT, parquet_dir VARCHAR"
-
-
 def record_publication(con, load_ids: list[str], pub: Publication) -> None:
     """audit.published_marts: which tables (and how many rows) each load published, and where."""
     import pandas as pd
 
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-    con.execute(f"CREATE TABLE IF NOT EXISTS audit.published_marts ({PUBLISHED_DDL})")
+    from permanence.audit_schema import create_audit_schema
+
+    create_audit_schema(con)
     now = dt.datetime.now()
     df = pd.DataFrame([
         {"load_id": lid, "published_at": now, "published_path": str(pub.path), "table_name": t, "rows": n,
@@ -254,7 +252,5 @@ def record_publication(con, load_ids: list[str], pub: Publication) -> None:
     ], columns=["load_id", "published_at", "published_path", "table_name", "rows", "parquet_dir"])
     if df.empty:
         return
-    con.register("incoming_published", df)
-    con.execute("insert into audit.published_marts select * from incoming_published")
-    con.unregister("incoming_published")
+    con.insert_frame("audit.published_marts", df)
 

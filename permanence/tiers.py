@@ -132,10 +132,6 @@ def expire_reveals(settings, now: dt.datetime | None = None) -> list[Path]:
     return removed
 
 
-REVEAL_DDL = ("revealed_at TIMESTAMP, os_user VARCHAR, la_code VARCHAR, rows_revealed BIGINT, "
-              "file_name VARCHAR, expires_on DATE")
-
-
 def os_user() -> str:
     try:
         return getpass.getuser()
@@ -147,13 +143,13 @@ def record_reveal(settings, la_code: str, rows: int, file: Path) -> dict:
     """audit.reveal_ids: who revealed CMS ids, when, for which LA, how many rows, into which file (its
     name only; no identifier). Raises if the warehouse cannot be written: a reveal is not done unrecorded."""
     from permanence import warehouse
+    from permanence.audit_schema import create_audit_schema
 
     now = dt.datetime.now()
     row = {"revealed_at": now, "os_user": os_user(), "la_code": la_code, "rows_revealed": int(rows),
            "file_name": file.name, "expires_on": (now + dt.timedelta(days=settings.reveal_retention_days)).date()}
     with warehouse.connect(settings) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-        con.execute(f"CREATE TABLE IF NOT EXISTS audit.reveal_ids ({REVEAL_DDL})")
+        create_audit_schema(con)
         warehouse.record_rows(con, "reveal_ids", [row])
     return row
 

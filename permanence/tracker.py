@@ -74,7 +74,7 @@ COLUMNS = [
     ("Decision reversed", "decision_reversed_date", "date", 12),
     ("Last review", "latest_review_date", "date", 12),
     ("Reviews this period", "reviews_this_period", "int", 9),
-    # blank unless the history starts after the condition may have (primer section 4, "Coverage")
+    # blank unless the history starts after the condition may have (docs/measures.md#coverage)
     ("History note", "incomplete_reason", "text", 30),
     # the SPG's own columns, carried forward from the actions store (permanence.actions)
     *EDITABLE,

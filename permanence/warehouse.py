@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from permanence import contract
+from permanence.audit_schema import create_audit_schema
 from permanence.backends import DuckDBBackend, PostgresBackend
 from permanence.extract import ISSUE_COLUMNS, ROW, ExtractFrame
 
@@ -48,48 +49,6 @@ META_COLUMNS = {
     "source_file": "VARCHAR",
     "source_sha256": "VARCHAR",
     "source_row": "INTEGER",
-}
-AUDIT_DDL = {
-    "loads": """load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE, as_at_date DATE,
-        coverage_start DATE, drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, files INTEGER,
-        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, message VARCHAR, key_fingerprint VARCHAR,
-        archive_path VARCHAR, code_version VARCHAR""",
-    "load_files": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR, bytes BIGINT,
-        rows_in BIGINT, rows_loaded BIGINT, rows_rejected BIGINT""",
-    # source: 'ours' (the project's rules, acted on at load) or 'dfe' (the DfE's rule pack, run after
-    # the publish for return readiness: validations/dfe_readiness.py)
-    "validation_results": """load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, rule_code VARCHAR,
-        rule VARCHAR, severity VARCHAR, row_number INTEGER, column_name VARCHAR, count BIGINT,
-        source VARCHAR DEFAULT 'ours'""",
-    # Stitched loads: what each yearly 903 return brought (its files are audit.load_files rows
-    # named '<collection year>/<file>').
-    "load_returns": """load_id VARCHAR, collection_year VARCHAR, source VARCHAR, extract_date DATE,
-        extract_date_from VARCHAR, coverage_start DATE, drop_sha256 VARCHAR, files INTEGER, rows_in BIGINT,
-        rows_loaded BIGINT, rows_rejected BIGINT""",
-    "load_steps": """load_id VARCHAR, step VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
-        status VARCHAR, cpu_seconds DOUBLE, peak_rss_mb DOUBLE""",
-    # The dbt data tests of the build that carried a load (from dbt's run_results.json): one row per
-    # test and load; failures is the number of failing rows dbt counted, never the rows themselves.
-    "dbt_results": """load_id VARCHAR, built_at TIMESTAMP, unique_id VARCHAR, status VARCHAR,
-        failures BIGINT, execution_seconds DOUBLE""",
-    # Great Expectations on the marts after a load's build (validations/expectations.py): pass/fail only.
-    "expectation_results": """load_id VARCHAR, checked_at TIMESTAMP, suite VARCHAR, mart VARCHAR,
-        expectation VARCHAR, columns VARCHAR, success BOOLEAN, definition VARCHAR, docs_path VARCHAR""",
-    # Retention (permanence.retention): one row per thing deleted; item is a path relative to the
-    # data directory or a load id, never an identifier.
-    "retention": """run_id VARCHAR, class VARCHAR, item VARCHAR, bytes BIGINT, rows BIGINT, deleted_at TIMESTAMP,
-        reason VARCHAR""",
-    # Erasure of one child (permanence.erasure): the pseudonym's own SHA-256, never the CMS id or the
-    # pseudonym (which would still link the marts' old copies to them).
-    "erasures": """erasure_id VARCHAR, la_code VARCHAR, pseudonym_sha256 VARCHAR, status VARCHAR, rows_removed BIGINT,
-        rows_per_table VARCHAR, files_rewritten INTEGER, parquet_files_rewritten INTEGER, key_fingerprint VARCHAR,
-        erased_at TIMESTAMP, message VARCHAR""",
-    "erasure_files": """erasure_id VARCHAR, file VARCHAR, old_sha256 VARCHAR, new_sha256 VARCHAR, old_bytes BIGINT,
-        new_bytes BIGINT, records_removed BIGINT""",
-    # Re-pseudonymisation under a new key (permanence.erasure.rekey): the key the warehouse holds now
-    # is the newer of the latest load's and the latest rekey's (check_key).
-    "rekeys": """rekey_id VARCHAR, old_fingerprint VARCHAR, new_fingerprint VARCHAR, status VARCHAR, rows_updated BIGINT,
-        ids_mapped BIGINT, archive_folders INTEGER, started_at TIMESTAMP, finished_at TIMESTAMP, message VARCHAR""",
 }
 # Per LA, the load the models read, with its extract date E, its reporting date D (the day the
 # measures describe, D <= E) and its coverage start C (histories before C are not in the extract;
@@ -209,20 +168,14 @@ def create_schema(con: Backend) -> None:
     """Every raw, audit and reference table exists, empty if never loaded, so dbt sources never
     meet a missing table."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     for t in contract.tables().values():
         cols = ", ".join(f'"{n}" {con.ddl_type(ty)}' for n, ty in raw_columns(t).items())
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{t.name} ({cols})")
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.current_load ({CURRENT_LOAD_DDL})")
-    for name, ddl in AUDIT_DDL.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({con.ddl_type(ddl)})")
     # Warehouses made before the two dates (reporting date D, coverage start C) were per load.
-    for table, column in (("raw.current_load", "as_at_date"), ("raw.current_load", "coverage_start"),
-                          ("audit.loads", "coverage_start")):
-        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} DATE")
-    for column in ("key_fingerprint", "archive_path", "code_version"):
-        con.execute(f"ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS {column} {con.ddl_type('VARCHAR')}")
-    con.execute("ALTER TABLE audit.validation_results ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'ours'")
+    for column in ("as_at_date", "coverage_start"):
+        con.execute(f"ALTER TABLE raw.current_load ADD COLUMN IF NOT EXISTS {column} DATE")
+    create_audit_schema(con)
     from permanence.reference.store import create_reference_schema
 
     create_reference_schema(con)

@@ -1,4 +1,4 @@
-"""Independent pandas reference for the permanence measures (primer sections 4 and 5).
+"""Independent pandas reference for the permanence measures (docs/measures.md).
 
 Written from the written definitions only (docs/marts.md and the
 team's conventions), never from the dbt SQL, so that tests/test_reconciliation.py can check the
@@ -14,7 +14,7 @@ Conventions (shared with the dbt marts):
   after D is open on D (DEC and REC blank), and an open episode has no REC (one sent without a DEC
   is read as blank); AD1 match dates and permanence milestones after D are
   not yet known;
-- then the repairs of primer section 4, in its order: (1) the same child and DECOM twice: the
+- then the repairs of docs/measures.md#repairs, in its order: (1) the same child and DECOM twice: the
   later return's row (later extract_date), a closed end before an open one, then the later
   source_row; (2) two closed episodes with the same DEC: the longer; (3) an episode open although
   a later one starts, or ending after the next DECOM, ends at the next DECOM: an open one with
@@ -26,7 +26,7 @@ Conventions (shared with the dbt marts):
 - placements (carer level) start at a period's first episode and at each RNE P or B;
 - legal status spans: runs of consecutive episodes of a period with the same LS;
 - "longer than N months on D": start + N calendar months (day clamped to month end) < D;
-- short breaks by the episode in question (primer section 5): a period whose last episode is LS
+- short breaks by the episode in question (docs/measures.md#short-breaks-and-the-episode-in-question): a period whose last episode is LS
   V3/V4 is left out of exits, durations and adoption; one whose first episode is V3/V4 is not a
   start for re-entry (a period all of short breaks is not an earlier period either); placement
   stability leaves out periods all of short breaks; children whose current episode is V3/V4 are
@@ -178,7 +178,7 @@ def censor(episodes: pd.DataFrame, as_at: dt.date | pd.DataFrame | None = None) 
 
 
 def repair(ep: pd.DataFrame) -> pd.DataFrame:
-    """Primer section 4 repairs, in order, on censored episodes. Adds repair_type."""
+    """The repairs of docs/measures.md#repairs, in order, on censored episodes. Adds repair_type."""
     ep = ep.copy()
     if "source_row" not in ep.columns:
         ep["source_row"] = np.arange(len(ep))
@@ -271,7 +271,7 @@ def periods_of_care(episodes: pd.DataFrame, as_at: dt.date | None = None, built:
         "period_end": last["episode_end_date"].values,
         "reason_ceased": last["reason_episode_ceased"].astype(object).values,
         "is_short_break": last["is_short_break_period"].astype(bool).values,
-        # the episode in question (primer section 5): the first for a start, the last for an exit
+        # the episode in question (docs/measures.md#short-breaks-and-the-episode-in-question): the first for a start, the last for an exit
         "starts_on_short_break": first["legal_status"].isin(SHORT_BREAK).values,
         "ends_on_short_break": last["legal_status"].isin(SHORT_BREAK).values,
         "chain_hole": last["period_chain_hole"].astype(bool).values,

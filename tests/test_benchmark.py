@@ -144,7 +144,7 @@ def test_quartiles_cover_all_las(published_only):
 
 @needs_ref
 def test_a_mix_is_shown_beside_neighbours_but_never_ranked(published_only):
-    """Exit shares and the CLA rate describe a mix, not a performance (primer section 5)."""
+    """Exit shares and the CLA rate describe a mix, not a performance (docs/measures.md#benchmarks-and-direction)."""
     con, _, _ = published_only
     rows = con.execute("select measure, count(*), count(neighbour_mean), count(rank_in_group), count(group_size), "
                        "count(quartile_all_las), min(polarity), max(polarity) from marts.benchmark "

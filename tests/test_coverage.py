@@ -1,4 +1,4 @@
-"""Coverage and partial years (primer sections 4 and 5; issue 11 points 2 and 6), end to end.
+"""Coverage and partial years (docs/measures.md#coverage; issue 11 points 2 and 6), end to end.
 
 A synthetic region of three LAs is loaded as the nightly flow does; then one LA's load is given a
 coverage start C (as a yearly 903 return would have: 1 April of a year inside its history) and the

@@ -1,7 +1,8 @@
 """dbt staging layer: builds on a raw/audit DuckDB laid out as the load step writes it.
 
 The raw layout is created here with plain DDL from permanence.contract (not the load module),
-so these tests pin the contract between the load step and dbt.
+so these tests pin the contract between the load step and dbt; the audit tables come from their
+one definition, permanence.audit_schema.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import duckdb
 import pytest
 import yaml
 
-from permanence.contract import tables
+from permanence import audit_schema
+from permanence.contract import dbt_sources, tables
 from permanence.warehouse import CURRENT_LOAD_DDL
 from permanence.transform import DbtError, dbt_project_dir, run_dbt
 
@@ -26,24 +28,12 @@ C1, C2 = "a" * 64, "b" * 64  # pseudonyms look like 64-hex HMACs
 
 def make_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
-    con.execute("create schema raw; create schema audit")
+    con.execute("create schema raw")
     for name, t in tables().items():
         cols = ", ".join(f"{c.warehouse_name} {_TYPES.get(c.kind, 'VARCHAR')}" for c in t.columns if c.loaded)
         con.execute(f"create table raw.{name} ({cols}, {META})")
     con.execute(f"create table raw.current_load ({CURRENT_LOAD_DDL})")
-    con.execute(
-        "create table audit.loads (load_id VARCHAR, la_code VARCHAR, source VARCHAR, extract_date DATE,"
-        " as_at_date DATE, drop_sha256 VARCHAR, status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,"
-        " files INTEGER, rows_in INTEGER, rows_loaded INTEGER, rows_rejected INTEGER, message VARCHAR)"
-    )
-    con.execute(
-        "create table audit.load_files (load_id VARCHAR, file_name VARCHAR, table_name VARCHAR, sha256 VARCHAR,"
-        " bytes BIGINT, rows_in INTEGER, rows_loaded INTEGER, rows_rejected INTEGER)"
-    )
-    con.execute(
-        "create table audit.validation_results (load_id VARCHAR, file_name VARCHAR, table_name VARCHAR,"
-        " rule_code VARCHAR, rule VARCHAR, severity VARCHAR, row_number INTEGER, column_name VARCHAR, count INTEGER)"
-    )
+    audit_schema.create_audit_schema(con)
     return con
 
 
@@ -160,8 +150,22 @@ def test_docs_generate(built):
     assert (tmp / "dbt" / "target" / "catalog.json").exists()
 
 
+def test_checked_in_sources_are_what_the_contract_generates():
+    # _sources.yml is generated from tables.yaml: edit the YAML, then `make sources`.
+    assert (STAGING / "_sources.yml").read_text(encoding="utf-8") == dbt_sources.render(), (
+        "dbt_project/models/staging/_sources.yml is stale: run `make sources`")
+
+
+def test_audit_sources_name_only_columns_the_audit_ddl_creates():
+    pipeline = yaml.safe_load((STAGING / "_pipeline_sources.yml").read_text())["sources"]
+    audit = next(s for s in pipeline if s["name"] == "audit")
+    for t in audit["tables"]:
+        assert {c["name"] for c in t["columns"]} <= set(audit_schema.columns(t["name"])), t["name"]
+
+
 def test_staging_yaml_covers_the_contract():
-    sources = yaml.safe_load((STAGING / "_sources.yml").read_text())["sources"]
+    sources = [s for f in ("_sources.yml", "_pipeline_sources.yml")
+               for s in yaml.safe_load((STAGING / f).read_text())["sources"]]
     by_source = {s["name"]: {t["name"]: t for t in s["tables"]} for s in sources}
     assert set(by_source) == {"ssda903", "extras", "pipeline", "audit"}
     models = {m["name"]: m for m in yaml.safe_load((STAGING / "_staging.yml").read_text())["models"]}

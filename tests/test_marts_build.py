@@ -1,4 +1,4 @@
-"""Marts layer (primer sections 4 and 5): dbt unit tests, and a synthetic region build.
+"""Marts layer (docs/measures.md): dbt unit tests, and a synthetic region build.
 
 - test_dbt_unit_tests_pass: only the dbt unit tests (hand-worked inputs for every tricky rule),
   on an empty initialised warehouse (the staging views are built first so dbt knows the columns).

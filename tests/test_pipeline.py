@@ -156,7 +156,7 @@ def test_row_errors_are_excluded_and_recorded_rest_loads(region, settings, tmp_p
 
 
 def test_overlap_is_recorded_as_a_repair_and_both_rows_load(region, settings, tmp_path):
-    # Primer section 4: an overlap is repaired downstream, never resolved by dropping a row.
+    # docs/measures.md#repairs: an overlap is repaired downstream, never resolved by dropping a row.
     good = region[0]
     bad = write_defective_drop(good.path, tmp_path / f"{good.path.name}-overlap", "overlap")
     info = json.loads((bad / "manifest.json").read_text())["defect"]

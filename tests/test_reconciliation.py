@@ -2,7 +2,7 @@
 
 A synthetic region (3 LAs, 5 years) is generated, loaded and built with the real pipeline; the
 staging views are read back into pandas, every measure is recomputed from the written
-definitions (primer sections 4-5) and each mart is compared with it: the same keys, counts
+definitions (docs/measures.md) and each mart is compared with it: the same keys, counts
 exactly equal, means within 1e-9, dates equal. A failure lists the differing rows (pseudonymous
 child ids only) so the side that breaks the conventions can be found.
 """
@@ -57,7 +57,7 @@ SCENARIOS = {
     "mid-november": (77, dt.date(2024, 11, 15), None),
     "edge-cases": (5, None, None),  # plus hand-made children appended to the liquidlogic drop
     "year-early": (41, None, None),
-    "five-returns": (58, None, None),  # each LA's five yearly 903 returns, stitched (primer section 4)
+    "five-returns": (58, None, None),  # each LA's five yearly 903 returns, stitched (docs/measures.md#coverage)
 }
 FIVE_YEARS = ["2020-21", "2021-22", "2022-23", "2023-24", "2024-25"]
 

@@ -109,7 +109,8 @@ def test_html_is_self_contained_with_charts_and_tables(built, tmp_path):
                   "Targets", "Data quality"):
         assert title.lower() in page.lower()
     # a councillor's report cites nothing outside itself and the repository's docs, and names measures in words
-    assert not re.search(r"\bmarts\.(?!md)", page)  # docs/marts.md is the one citation allowed
+    assert not re.search(r"\bmarts\.(?!md)", page)  # docs/measures.md is the one citation allowed
+    assert "docs/measures.md" in page  # where the full definitions are
     for jargon in ("primer", "dbt", "cla_rate_per_10k", "exit_share_", "stability_three_plus", "a1_days",
                    "cohort_1_children", "LA ("):
         assert jargon not in page, jargon

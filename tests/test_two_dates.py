@@ -1,5 +1,5 @@
 """The extract date E, the reporting date D and the coverage start C of a load, and yearly 903
-returns stitched into one history (primer section 4, "Two dates" and "Coverage")."""
+returns stitched into one history (docs/measures.md#dates-e-d-and-c)."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ _KEPT_RULES = [
     ),
     CrossRule(
         "PERM-SAME-END", "episodes", "DEC", ("kept_episodes",),
-        # Primer repair 2: of two closed episodes ending the same day, the shorter goes.
+        # Repair 2 of docs/measures.md#repairs: of two closed episodes ending the same day, the shorter goes.
         """SELECT a.row FROM kw a WHERE a.dec IS NOT NULL AND EXISTS (
              SELECT 1 FROM kw b WHERE b.child = a.child AND b.dec = a.dec AND b.decom < a.decom)""",
     ),

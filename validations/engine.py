@@ -62,7 +62,7 @@ def _rejected(issues: list[Issue]) -> dict[str, set[int]]:
 
 
 def _episode_duplicates_repaired(ef: ExtractFrame, issues: list[Issue]) -> list[Issue]:
-    """Two episodes of a child starting the same day are primer repair 1 (dbt keeps one), so both
+    """Two episodes of a child starting the same day are repair 1 of docs/measures.md#repairs (dbt keeps one), so both
     are loaded; only an exact copy of an earlier row is rejected, which loses nothing."""
     if ef.table.name != "episodes" or not any(i.rule_code == "PERM-DUP" for i in issues):
         return issues

@@ -59,7 +59,7 @@ _RULES = [
     Rule("PERM-DUP", "error", "duplicate key: an earlier row has the same key"),
     Rule("PERM-SCHEMA", "error", "row failed a schema check"),
     # The DfE's own rules, as its validator defines them for the collection year (texts are the
-    # DfE's messages). `repair`: the row is kept and loaded; dbt repairs it in the primer's order.
+    # DfE's messages). `repair`: the row is kept and loaded; dbt repairs it in the order of docs/measures.md#repairs.
     Rule("501", "repair", "A new episode has started before the end date of the previous episode.", "501"),
     Rule("356", "error", "The date the episode ceased is before the date the same episode started.", "356"),
     Rule("142", "repair", "A new episode has started, but the previous episode has not ended.", "142"),

@@ -1,5 +1,5 @@
 {#
-    Helpers shared by the intermediate and marts layers (primer sections 4 and 5).
+    Helpers shared by the intermediate and marts layers (docs/measures.md).
     Portable: DuckDB and PostgreSQL, through dbt's cross-database macros where dialects differ.
 #}
 
@@ -72,7 +72,7 @@
      and ({{ end_expression }} is null or {{ end_expression }} > {{ on_date_expression }}))
 {%- endmacro %}
 
-{# Exit route label from a period's reason ceased (primer section 5). Null while the period is open. #}
+{# Exit route label from a period's reason ceased (docs/measures.md#exit-routes). Null while the period is open. #}
 {% macro exit_route(reason_ceased_expression, period_end_expression) -%}
     case
         when {{ period_end_expression }} is null then null
@@ -87,7 +87,7 @@
     end
 {%- endmacro %}
 
-{# The SPG cohorts (primer section 2), as a relation with cohort_id and cohort_name: the one place
+{# The SPG cohorts (docs/measures.md#spg-cohorts), as a relation with cohort_id and cohort_name: the one place
    the names are written; their month counts are the thresholds' vars, so a name never disagrees
    with the rule that fills the cohort. #}
 {% macro spg_cohorts_relation() -%}
@@ -113,14 +113,14 @@
 {%- endmacro %}
 
 {#
-    Coverage (primer section 4): true when the extract holds the history a figure needs, from
+    Coverage (docs/measures.md#coverage): true when the extract holds the history a figure needs, from
     `needed_from` on, i.e. its coverage start C is null (whole history) or on or before that date.
 #}
 {% macro history_covered(needed_from_expression, coverage_start_expression) -%}
     ({{ coverage_start_expression }} is null or {{ coverage_start_expression }} <= {{ needed_from_expression }})
 {%- endmacro %}
 
-{# Partial year (primer section 5): collection year Y has not ended on D (its 31 March is after D). #}
+{# Partial year (docs/measures.md#collection-years-and-partial-years): collection year Y has not ended on D (its 31 March is after D). #}
 {% macro is_partial_year(start_year_expression, as_at_expression) -%}
     ({{ collection_year_end_date(start_year_expression) }} > {{ as_at_expression }})
 {%- endmacro %}
@@ -140,7 +140,7 @@
 {%- endmacro %}
 
 {#
-    The three coverage columns of a yearly count (primer sections 4 and 5): complete (false for a
+    The three coverage columns of a yearly count (docs/measures.md#coverage): complete (false for a
     collection year that begins before the coverage start C: its events before C are not in the
     extract), incomplete_reason, and partial (the year has not ended on D).
 #}

@@ -24,6 +24,7 @@ class Column:
     nullable: bool = False
     required: bool = True
     ahead: bool = False  # a date ahead by nature (DUC, planned dates): never "future"
+    description: str = ""
 
     @property
     def loaded(self) -> bool:
@@ -44,6 +45,7 @@ class Table:
     year_from: str | None = None
     first_year: str | None = None
     may_be_empty: bool = True
+    description: str = ""
 
     @property
     def column_names(self) -> list[str]:
@@ -107,6 +109,7 @@ def tables() -> dict[str, Table]:
                     nullable=bool(c.get("nullable", False)),
                     required=bool(c.get("required", True)),
                     ahead=bool(c.get("ahead", False)),
+                    description=c.get("description", ""),
                 )
                 for cname, c in spec["columns"].items()
             )
@@ -119,6 +122,7 @@ def tables() -> dict[str, Table]:
                 year_from=spec.get("year_from"),
                 first_year=spec.get("first_year"),
                 may_be_empty=bool(spec.get("may_be_empty", True)),
+                description=spec.get("description", ""),
             )
     return out
 

@@ -10,6 +10,8 @@ import datetime as dt
 
 import pandas as pd
 
+from permanence.audit_schema import create_audit_schema
+
 SOURCE_COLUMNS = "source_file VARCHAR, source_sha256 VARCHAR, loaded_at TIMESTAMP"
 
 REFERENCE_DDL: dict[str, str] = {
@@ -29,8 +31,6 @@ REFERENCE_DDL: dict[str, str] = {
                               "stage_number INTEGER, stage VARCHAR, stage_label VARCHAR, age_group VARCHAR, "
                               "number_as_printed VARCHAR, value DOUBLE, unit VARCHAR, suppression VARCHAR",
 }
-AUDIT_DDL = ("file VARCHAR, sha256 VARCHAR, family VARCHAR, table_name VARCHAR, rows BIGINT, "
-             "skipped BIGINT, loaded_at TIMESTAMP, message VARCHAR")
 
 
 def create_reference_schema(con) -> None:
@@ -40,10 +40,9 @@ def create_reference_schema(con) -> None:
     """
     ddl_type = getattr(con, "ddl_type", lambda ddl: ddl)
     con.execute("CREATE SCHEMA IF NOT EXISTS reference")
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     for name, ddl in REFERENCE_DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS reference.{name} ({ddl_type(ddl)}, {ddl_type(SOURCE_COLUMNS)})")
-    con.execute(f"CREATE TABLE IF NOT EXISTS audit.reference_loads ({ddl_type(AUDIT_DDL)})")
+    create_audit_schema(con)  # audit.reference_loads
 
 
 def _columns(table: str) -> list[str]:

@@ -568,7 +568,7 @@ def render_html(published: Path, quarter: str, la_code: str | None = None, wareh
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
             f"<h1>{_e(title)}</h1><p class=sub>{_e(who)}. Quarter {_fmt(q.start)} to {_fmt(q.end)} ({q.both}; collection "
             f"year {q.collection_year}). Generated {dt.datetime.now():%d/%m/%Y %H:%M} from the council's children-in-care records.</p>"
-            '<p class="note">Each measure is defined in the glossary at the end (full definitions: docs/marts.md in the '
+            '<p class="note">Each measure is defined in the glossary at the end (full definitions: docs/measures.md in the '
             "permanence repository). Figures "
             "describe children looked after by the council; small numbers can move a lot from quarter to quarter. "
             f'Counts from 1 to {d.hide.threshold}, and percentages and means resting on them, are shown as "c" '

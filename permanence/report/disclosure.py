@@ -1,4 +1,4 @@
-"""Small numbers in what a wide audience reads (primer section 5, "Small numbers").
+"""Small numbers in what a wide audience reads (docs/measures.md#small-numbers).
 
 Counts from 1 to the threshold (default 5, `Settings.small_number_threshold`), and the percentages
 and means resting on them, are shown as "c", as the DfE marks suppressed figures. Zero is shown:

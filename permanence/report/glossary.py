@@ -2,7 +2,7 @@
 
 A councillor reads names, not column ids: every measure id a mart carries (benchmark, targets) is
 shown by its name here, and the report's glossary lists the definition of each measure it used.
-The definitions restate docs/marts.md for a lay reader.
+The definitions restate docs/measures.md for a lay reader.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def _generate_la(out, la: LocalAuthority, codes, children, years, seed, extract_
             "la_name": la.name,
             "extract_date": extract_date.isoformat(),
             # A CMS full extract: every child in care on or after its go-live comes with its whole
-            # history, but children who had left before it are not there (primer section 4).
+            # history, but children who had left before it are not there (docs/measures.md#coverage).
             "coverage_start": dt.date.fromordinal(W).isoformat(),
             "cms": la.cms,
             "generator": "permanence.synth",
@@ -151,7 +151,7 @@ def _children_periods(p: Periods):
 
 
 # --------------------------------------------------------------------------- cohort examples
-# Children placed deliberately so that every SPG cohort (primer section 2) has members on the
+# Children placed deliberately so that every SPG cohort (docs/measures.md#spg-cohorts) has members on the
 # extract date even in a tiny region. Each returns (dob, periods) relative to the extract day E.
 
 def _relinquished_unplaced(E):

@@ -25,7 +25,7 @@ _DATED = {"reviews": "REVIEW", "missing": "MIS_START", "placed_adoption": "DATE_
 _BY_CHILD = {"header", "uasc", "prev_perm"}
 
 
-# The year's own code lists: SEX was 1/2 until 2023-24 (primer section 3).
+# The year's own code lists: SEX was 1/2 until 2023-24 (docs/measures.md#extract-codes).
 _OLD_SEX = {"M": "1", "F": "2"}
 
 

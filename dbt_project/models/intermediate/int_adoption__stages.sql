@@ -1,4 +1,4 @@
--- Each child's adoption journey (primer sections 3 and 5), one row per period of care that ended
+-- Each child's adoption journey (docs/measures.md#timeliness), one row per period of care that ended
 -- in adoption (REC E11/E12) or is the child's latest period (open or last closed) with an adoption
 -- decision or placement order in it. Only what was known on D: dates after D are read as blank.
 -- Stage dates, from the 903 return first and the CMS permanence extract (ssd_permanence) where the
@@ -247,7 +247,7 @@ select
     cast(adopted as boolean) as adopted,
     cast(adopted_by_foster_carer as boolean) as adopted_by_foster_carer,
     cast(period_end is null as boolean) as looked_after_on_as_at_date,
-    -- the episode in question on D is a short break (V3/V4): left out of every measure (primer section 5)
+    -- the episode in question on D is a short break (V3/V4): left out of every measure (docs/measures.md#short-breaks-and-the-episode-in-question)
     cast(ends_on_short_break as boolean) as on_short_break,
     cast(case when adopted then end_year end as integer) as adopted_year_start,
     cast(period_start_unknown as boolean) as period_start_unknown,

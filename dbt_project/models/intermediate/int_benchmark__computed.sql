@@ -1,8 +1,8 @@
 -- Measures computed by our marts, per LA and collection year (source 'computed'). The benchmark
 -- measures (int_benchmark__measures) plus counts that targets can use (exits_* with exits_permanence, cla_at_31_march,
 -- mean_days_in_care, cohort_<n>_children with the as-at date as period).
--- complete / incomplete_reason come from the mart the figure is read from (coverage, primer
--- section 4): benchmark and targets never rank an incomplete figure as if it were complete. A
+-- complete / incomplete_reason come from the mart the figure is read from (coverage,
+-- docs/measures.md#coverage): benchmark and targets never rank an incomplete figure as if it were complete. A
 -- partial year (not ended on D) is incomplete too: it would sit beside other LAs' whole years.
 with exits as (
 
@@ -77,7 +77,7 @@ measures as (
     select la_code, collection_year, 'exits_total', cast(children as double precision), complete, incomplete_reason, partial
     from exit_totals
     union all
-    -- permanence exits (primer section 5): the four routes above together
+    -- permanence exits (docs/measures.md#exit-routes): the four routes above together
     select la_code, collection_year, 'exits_permanence', cast(sum(children) as double precision),
            min(case when complete then 1 else 0 end) = 1, max(incomplete_reason), max(case when partial then 1 else 0 end) = 1
     from route_counts group by la_code, collection_year

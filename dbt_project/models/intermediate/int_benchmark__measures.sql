@@ -1,5 +1,5 @@
 -- The benchmark measures (docs/benchmarking.md): id, label, unit and polarity (which way is better).
--- Exit shares and the CLA rate describe a mix, not a performance (primer section 5): 'no direction',
+-- Exit shares and the CLA rate describe a mix, not a performance (docs/measures.md#benchmarks-and-direction): 'no direction',
 -- shown beside the neighbours but never ranked.
 -- Ranks and quartiles put the best value first: highest for 'higher is better', lowest otherwise.
 select cast(measure as varchar) as measure, cast(measure_label as varchar) as measure_label,

@@ -1,4 +1,4 @@
--- Care proceedings as sets (primer section 5): one row per LA and application, as known on D. A
+-- Care proceedings as sets (docs/measures.md#care-proceedings): one row per LA and application, as known on D. A
 -- set is one application: the children in it share the issue date and, once it ends, the final
 -- order date (the extract has no proceedings id). An interim order (C1) is not a final order: the
 -- set stays open. Outcome: 'order' (a final order: C2, SO, E1, SGO, CAO), 'no order', 'withdrawn',

@@ -1,6 +1,6 @@
 -- Children looked after on each reporting date (D and the month ends before it), with their
 -- current episode and the starts of its period, placement and legal status span. Children whose
--- current episode is a short break (LS V3/V4) are left out (primer section 5).
+-- current episode is a short break (LS V3/V4) are left out (docs/measures.md#short-breaks-and-the-episode-in-question).
 with dates as (
 
     select * from {{ ref('int_reporting_dates__history') }} where {{ la_needs_build() }}

@@ -1,4 +1,4 @@
--- SPG cohort membership (primer section 2 and 5) on each reporting date: one row per LA, date,
+-- SPG cohort membership (docs/measures.md#spg-cohorts) on each reporting date: one row per LA, date,
 -- cohort and child. A child can be in several cohorts.
 {%- set po_months = var('placement_order_months') %}
 {%- set long_months = var('long_placement_months') %}
@@ -23,7 +23,7 @@ no_pr_open as (
 plan_runs as (
 
     -- A plan begins where its code begins: consecutive plan rows with the same code are one plan,
-    -- and a change of code (LTRELFR to LTFOST18) is a new plan (primer section 5, cohort 3).
+    -- and a change of code (LTRELFR to LTFOST18) is a new plan (docs/measures.md#spg-cohorts, cohort 3).
     select
         plans.*,
         sum(case when plans.permanence_plan is distinct from plans.previous_plan then 1 else 0 end) over (

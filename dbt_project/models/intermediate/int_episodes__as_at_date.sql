@@ -1,4 +1,4 @@
--- Episodes as they were known on each LA's reporting date D (primer section 4, "Two dates"): the
+-- Episodes as they were known on each LA's reporting date D (docs/measures.md#dates-e-d-and-c): the
 -- one place where the episodes are cut at D, before any repair or period is built, so that no
 -- model sees what happened after D. An episode starting after D did not exist yet and is left
 -- out; one ending after D was still open on D, so its DEC and REC are read as blank (the extract's

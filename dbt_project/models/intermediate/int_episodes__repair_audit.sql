@@ -1,5 +1,5 @@
--- Per LA and type (all types listed, 0 when none): what the cut at D did, each repair of primer
--- section 4 and each chain hole left after them (int_episodes__as_at_date, int_episodes__repaired,
+-- Per LA and type (all types listed, 0 when none): what the cut at D did, each repair of
+-- docs/measures.md#repairs and each chain hole left after them (int_episodes__as_at_date, int_episodes__repaired,
 -- int_episodes__sequenced say how each is decided).
 --   started_after_as_at_date     episodes left out: they start after D
 --   ended_after_as_at_date       episodes read as open on D: they end after D

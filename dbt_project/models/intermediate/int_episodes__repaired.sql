@@ -1,4 +1,4 @@
--- Episodes as known on D (int_episodes__as_at_date) after the repairs of primer section 4, in its
+-- Episodes as known on D (int_episodes__as_at_date) after the repairs of docs/measures.md#repairs, in its
 -- order (the public demand model stitches yearly returns the same way). Repairs only move an end
 -- date or write REC X1; counted in int_episodes__repair_audit.
 --   1. duplicate_start_dropped: the same child and DECOM twice: one row is kept, the later return's

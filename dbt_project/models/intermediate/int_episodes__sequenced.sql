@@ -1,5 +1,5 @@
 -- Repaired episodes numbered into periods of care, placements (carer level) and legal status
--- spans (primer section 4), with the start date of each. One row per episode.
+-- spans (docs/measures.md#derived-structures), with the start date of each. One row per episode.
 --   period: continues iff the previous episode has REC X1 and its end date = this start date
 --   placement: new at the first episode of a period and at each RNE P or B (L, T, U continue)
 --   legal status span: new at the first episode of a period and at each change of LS

@@ -1,4 +1,4 @@
--- Each child's exit of a collection year (primer section 5): the last period (latest end) that
+-- Each child's exit of a collection year (docs/measures.md#exit-routes): the last period (latest end) that
 -- ended in the year, its last episode not a short break; years up to the collection year of D.
 -- One row per LA, child and year: exits_by_year counts it by route, exits_by_reason by REC.
 with periods as (

@@ -1,5 +1,5 @@
 -- One row per LA in the current loads: its extract date E, the reporting date D and the coverage
--- start C (primer section 4, "Two dates" and "Coverage"). D belongs to each LA's load (the
+-- start C (docs/measures.md#dates-e-d-and-c). D belongs to each LA's load (the
 -- run's --as-at, else E); the `as_at_date` var re-dates the whole warehouse at once. C is null
 -- when the extract holds the whole history (a CMS full extract with no declared go-live).
 with current_loads as (

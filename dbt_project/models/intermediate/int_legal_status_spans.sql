@@ -1,4 +1,4 @@
--- One row per legal status span (primer section 4): consecutive episodes of a period with the
+-- One row per legal status span (docs/measures.md#derived-structures): consecutive episodes of a period with the
 -- same LS; starts at the first one's start date, ends at the last one's end date (null: open).
 with episodes as (
 

@@ -1,8 +1,8 @@
--- One row per period of care (primer section 4), periods starting on or before D.
--- Short breaks by the episode in question (primer section 5): starts_on_short_break (first
+-- One row per period of care (docs/measures.md#derived-structures), periods starting on or before D.
+-- Short breaks by the episode in question (docs/measures.md#short-breaks-and-the-episode-in-question): starts_on_short_break (first
 -- episode LS V3/V4: left out of starts and re-entries), ends_on_short_break (last episode: left
 -- out of exits); is_short_break when every episode is one.
--- period_start_unknown: the period's true start is unknown (primer section 4, "Coverage"): the
+-- period_start_unknown: the period's true start is unknown (docs/measures.md#coverage): the
 -- extract has a coverage start C and the first episode seen did not start a period (RNE not S),
 -- so earlier episodes are missing (before C) or the chain is truncated (at/after C).
 -- chain_hole: an episode of the period has a hole the repairs cannot close (int_episodes__sequenced:

@@ -1,4 +1,4 @@
--- One row per placement at carer level (primer section 4): new at a period's first episode and
+-- One row per placement at carer level (docs/measures.md#derived-structures): new at a period's first episode and
 -- at each RNE P or B; episodes with RNE L, T, U continue it.
 with episodes as (
 

@@ -1,4 +1,4 @@
--- Adoption scorecard per LA and collection year of adoption (primer section 5): A1, A2, A10 means
+-- Adoption scorecard per LA and collection year of adoption (docs/measures.md#timeliness): A1, A2, A10 means
 -- over children with a value, A3 = share of A1 children with A1 < var adoption_a1_threshold_days (426), and the same pooled
 -- over all children adopted in the three collection years ending with the year.
 -- complete (yearly figures) / complete_3yr (rolling figures): false when a year counted begins

@@ -1,4 +1,4 @@
--- One row per adopted child period (REC E11/E12, not a short break), primer section 5:
+-- One row per adopted child period (REC E11/E12, not a short break), docs/measures.md#timeliness:
 --   a1_days  = period start -> first episode of the period with PLACE A3-A6 (moved in with adopters)
 --   a10_days = as a1_days, but when AD1 FOSTER_CARE = '1' the end point is the start of the
 --              placement (carer level) containing that first A3-A6 episode

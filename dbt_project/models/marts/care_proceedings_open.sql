@@ -1,4 +1,4 @@
--- Care proceedings still open on D past 26 weeks (more than 182 days since issue; primer section 5),
+-- Care proceedings still open on D past 26 weeks (more than 182 days since issue; docs/measures.md#care-proceedings),
 -- one row per set of proceedings (not per child): the list the SPG and legal teams chase. An
 -- interim order does not end a set.
 select

@@ -1,4 +1,4 @@
--- Care proceedings (primer section 5), per LA and collection year of the final order, counted per
+-- Care proceedings (docs/measures.md#care-proceedings), per LA and collection year of the final order, counted per
 -- set of proceedings (int_care_proceedings__sets), not per child: sets ended with a final order,
 -- mean weeks from issue to final order and the share within 26 weeks (182 days); sets withdrawn
 -- and sets ended with no order are counted apart and left out of the timeliness. Interim orders do

@@ -1,4 +1,4 @@
--- Days in care at exit per LA and collection year (primer section 5): periods ending in the year
+-- Days in care at exit per LA and collection year (docs/measures.md#timeliness): periods ending in the year
 -- whose last episode is not a short break; mean and median (percentile_cont 0.5) of
 -- period_end - period_start.
 -- complete: false when the year begins before the coverage start C (exits missing) or a period

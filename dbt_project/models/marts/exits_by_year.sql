@@ -1,4 +1,4 @@
--- Children leaving care per LA, collection year and exit route (primer section 5): each child
+-- Children leaving care per LA, collection year and exit route (docs/measures.md#exit-routes): each child
 -- counted once a year, by their last period (latest end) that ended in the year. Periods whose
 -- last episode is a short break (LS V3/V4) are left out. Years up to the collection year of D.
 -- complete: false for a year that begins before the coverage start C (exits before C are missing).

@@ -1,4 +1,4 @@
--- One row per child period of care (primer section 4). Complete: short-break periods are kept
+-- One row per child period of care (docs/measures.md#derived-structures). Complete: short-break periods are kept
 -- and flagged (is_short_break, and by the episode in question starts_on_short_break and
 -- ends_on_short_break); the measures leave them out. complete: false when the period's start is
 -- unknown (first episode seen before the coverage start C or not RNE S after it: a broken chain),

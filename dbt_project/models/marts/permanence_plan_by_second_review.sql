@@ -1,4 +1,4 @@
--- Permanence plan by the second review (primer section 5), per LA and collection year of the
+-- Permanence plan by the second review (docs/measures.md#permanence-plan-by-second-review), per LA and collection year of the
 -- period's start. Counted: periods (not starting on a short break) that were due a second review
 -- on D: the second review is due 3 months after the first review, or, with no first review held,
 -- 3 months after the 20th working day from the start; a period is due when it lasted to that date,

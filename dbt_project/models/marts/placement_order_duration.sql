@@ -1,5 +1,5 @@
 -- Children on a placement order (LS E1) on D: one row per child with an open E1 legal status
--- span, how long it has run and whether the child is placed with adopters (primer sections 2, 5).
+-- span, how long it has run and whether the child is placed with adopters (docs/measures.md#spg-cohorts).
 -- complete: false when the E1 span is seen to start before the coverage start C: it may have
 -- started earlier, so days and months are lower bounds and over_threshold may be false wrongly.
 select

@@ -1,5 +1,5 @@
 -- Placement stability per LA and collection year whose 31 March (E) is on or before D
--- (primer section 5), children looked after on E whose current episode is not a short break:
+-- (docs/measures.md#stability), children looked after on E whose current episode is not a short break:
 --   three_plus_placements: 3+ placements in the year (open on 1 April + started in the year),
 --     not counting temporary placements (first episode PLACE T0-T4)
 --   long_term_eligible: aged under 16 on E and current period started on or before E - 30 months

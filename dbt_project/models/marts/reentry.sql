@@ -1,4 +1,4 @@
--- Re-entry per LA and collection year (primer section 5): children starting a period in the year
+-- Re-entry per LA and collection year (docs/measures.md#re-entry): children starting a period in the year
 -- whose first episode is not a short break (LS V3/V4), and of those, children whose period starting
 -- in the year began within 365 days (0 for a same-day re-entry) after the end of their previous
 -- period.

@@ -1,4 +1,4 @@
--- Exits that did not last, per LA, collection year of the exit and exit route (primer section 5,
+-- Exits that did not last, per LA, collection year of the exit and exit route (docs/measures.md#exit-routes,
 -- re-entry by the route of the previous exit; return home above all): children leaving care in
 -- the year (each child once, by the last period ended in the year, as exits_by_year) and, of them,
 -- those who started a new period (not on a short break) within 365 days of that exit.

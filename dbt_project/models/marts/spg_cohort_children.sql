@@ -1,5 +1,5 @@
--- The SPG tracker: one row per child and cohort they are in on the reporting date D (primer
--- sections 2 and 5). A child in several cohorts has one row for each.
+-- The SPG tracker: one row per child and cohort they are in on the reporting date D
+-- (docs/measures.md#spg-cohorts). A child in several cohorts has one row for each.
 -- complete: false when the condition or the period is seen to start before the coverage start C:
 -- the true start may be earlier, so months_in_condition and reviews_this_period are lower bounds.
 with members as (

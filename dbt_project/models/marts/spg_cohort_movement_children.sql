@@ -5,7 +5,7 @@
 -- Why a child left, first match wins:
 --   'aged out': a period of care ended in the month and the child was 18 or over at its end (birth
 --     month + 18 years, the DOB being the first of the month);
---   'left care: <exit route>': a period of care ended in the month (exit route of primer section 5);
+--   'left care: <exit route>': a period of care ended in the month (exit route of docs/measures.md#exit-routes);
 --   'moved to another cohort': still looked after and in another cohort on to_date;
 --   'still looked after, no longer meets the rule' (order revoked, match made, placement changed...).
 -- Why a child joined: 'moved from another cohort' (in another cohort on from_date), 'started to be
