@@ -38,6 +38,9 @@ NOT_METRICS = {
     "a1_mean": "mean over children with A1, a count the mart does not publish",
     "a2_mean": "as a1_mean", "a10_mean": "as a1_mean", "a3_share": "as a1_mean",
     "estimated_": "null when any child's placement has no unit cost; a sum would drop them silently",
+    "_gbp": "as estimated_: a cost is null when any child or route in it is unpriced",
+    "longest_": "a maximum is kept, but only at the mart's grain",
+    "children_in_": "distinct children over a quarter or a year to date: not additive over quarters",
 }
 LONG_FORMAT = {"benchmark", "targets"}  # one row per measure already: read as they are
 
