@@ -22,10 +22,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from permanence import notify, pipeline
+from permanence import notify, pipeline, progress
 from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
-from permanence import progress
 from permanence.progress import step
 from permanence.pseudonymise import resolve_key
 from permanence.security import check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source
@@ -39,8 +38,8 @@ TASK = dict(cache_policy=NO_CACHE, persist_result=False)
 def _opaque(value):
     """A load (or the run's loads) as a task argument Prefect does not walk. Prefect visits every
     element of a task's arguments looking for futures, twice per call; a load carries its findings
-    (345,000 on a 50,000-episode drop) and rejected rows, so each task call took seconds that grew
-    with the rows (issue 18: 21 s of a 56 s run). The tasks take plain values; nothing here is a future."""
+    (21,770 on a 72,010-row drop) and rejected rows, so each call cost seconds that grew with the
+    rows (issue 18; docs/performance.md). The tasks take plain values; nothing here is a future."""
     return quote(value)
 
 
