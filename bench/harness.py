@@ -30,8 +30,11 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".data"
 STAGES = ["pull", "validate", "pseudonymise", "load", "transform", "checks", "publish"]
-# Stages that run once per run (for every load together) are recorded against each load.
-SHARED_STAGES = {"transform", "checks", "publish"}
+# Every other step a run records (permanence.progress.timeline): with STAGES they cover the run.
+# `startup` is the process's start (imports, Prefect's temporary server) to the flow's first step;
+# `orchestration` is the time between two steps (Prefect's task calls, recording step figures).
+OTHER_STEPS = ["startup", "prepare", "recover", "clean_wait", "record", "record_issues", "tracker",
+               "dfe_rules", "retention", "summary", "orchestration"]
 # Per-drop stages, overlapping: workers clean (validate, pseudonymise) while the run's process loads.
 INGEST_STAGES = ["pull", "validate", "pseudonymise", "load"]
 ANALYSIS_MARKER = "<!-- findings: kept by bench/harness.py -->"
@@ -98,19 +101,8 @@ def stage_figures(warehouse: Path, since: float = 0.0) -> dict[str, dict[str, fl
     Drops are cleaned two at a time in worker processes while the run's process loads, so the
     per-drop stages overlap: their elapsed times do not add up to the run's, and summed step time
     is more than elapsed."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(
-            """select step, epoch(finished_at) - epoch(started_at), cpu_seconds, peak_rss_mb,
-                      epoch(started_at), epoch(finished_at)
-               from audit.load_steps where epoch(started_at) >= ?""", [since]
-        ).fetchall()
     out: dict[str, dict[str, float]] = {}
-    seen_shared: set[tuple[str, float]] = set()
-    for step, wall, cpu, rss, start, end in rows:
-        if step in SHARED_STAGES:
-            if (step, start) in seen_shared:
-                continue
-            seen_shared.add((step, start))
+    for step, wall, cpu, rss, start, end in _step_rows(warehouse, since):
         s = out.setdefault(step, {"wall": 0.0, "cpu": 0.0, "rss": 0.0, "start": start, "end": end})
         s["wall"] += wall
         s["cpu"] += cpu or 0.0
@@ -119,6 +111,27 @@ def stage_figures(warehouse: Path, since: float = 0.0) -> dict[str, dict[str, fl
     for s in out.values():
         s["elapsed"] = s["end"] - s["start"]
     return out
+
+
+def _step_rows(warehouse: Path, since: float = 0.0) -> list[tuple]:
+    """Each step of the runs since `since` once: a step that served several loads (dbt, checks,
+    publish, and the steps between) is recorded against each, with the same start and end."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            """select distinct step, epoch(finished_at) - epoch(started_at), cpu_seconds, peak_rss_mb,
+                      epoch(started_at), epoch(finished_at)
+               from audit.load_steps where epoch(finished_at) >= ?""", [since]
+        ).fetchall()
+
+
+def covered_seconds(rows: list[tuple], start: float, end: float) -> float:
+    """Seconds of [start, end] inside at least one recorded step (steps overlap when workers clean)."""
+    covered, reach = 0.0, start
+    for s, e in sorted((max(r[4], start), min(r[5], end)) for r in rows):
+        if e > reach:
+            covered += e - max(s, reach)
+            reach = e
+    return covered
 
 
 def _span(stages: dict[str, dict[str, float]], names) -> float:
@@ -145,6 +158,11 @@ def one_run(drops: Path, run_dir: Path, warm: bool = False) -> dict:
     process = json.loads(proc.stdout.strip().splitlines()[-1])
     warehouse = run_dir / "warehouse" / "permanence.duckdb"
     stages = stage_figures(warehouse, since if warm else 0.0)
+    # The process's own wall time against the steps it recorded: what no step accounts for.
+    p0 = dt.datetime.fromisoformat(process["started_at"]).replace(tzinfo=dt.UTC).timestamp()
+    p1 = dt.datetime.fromisoformat(process["finished_at"]).replace(tzinfo=dt.UTC).timestamp()
+    rows = _step_rows(warehouse, since if warm else 0.0)
+    first = min((r[4] for r in rows if r[0] != "startup"), default=p0)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows_in = con.execute(
             "select sum(rows_in) from audit.loads where status = 'published' and epoch(finished_at) >= ?",
@@ -155,7 +173,9 @@ def one_run(drops: Path, run_dir: Path, warm: bool = False) -> dict:
         "stages": stages,
         "pipeline_wall": _span(stages, STAGES),  # first stage's start to the last one's end
         "ingest_wall": _span(stages, INGEST_STAGES),
-        "pipeline_cpu": sum(s["cpu"] for s in stages.values()),
+        "pipeline_cpu": sum(stages[n]["cpu"] for n in STAGES if n in stages),
+        "unaccounted": (p1 - p0) - covered_seconds(rows, p0, p1),
+        "before_flow": max(first - p0, 0.0),  # imports, Prefect's start, the flow run's creation
         "rows_in": rows_in,
         "warehouse_mb": warehouse.stat().st_size / 2**20,
         "published_mb": sum(p.stat().st_size for p in (run_dir / "published").rglob("*") if p.is_file()) / 2**20,
@@ -186,8 +206,12 @@ def report(results: dict, command: str) -> str:
         "  cleaned (validate, pseudonymise) two at a time in worker processes while the run's process",
         "  loads the ones already cleaned, so these per-drop stages overlap; *ingest* is their joint",
         "  elapsed time, and *step s* sums each drop's own step time (more than elapsed when they overlap).",
-        "- *pipeline*: the first stage's start to the last stage's end; *process* adds Python imports,",
-        "  starting Prefect's temporary API server and writing the SPG tracker workbook.",
+        "- *pipeline*: the first stage's start (pull) to the last one's end (publish). The rows under it",
+        "  are the run's other steps: with the stages they cover the whole process (`startup`: process",
+        "  start to the flow's first step, i.e. imports and Prefect's temporary API server; `orchestration`:",
+        "  the time between two steps, Prefect's task calls and writing step figures; `dfe_rules`: the DfE's",
+        "  validator after the publish). *process* is run_once's wall time, from its first line to the flow's",
+        "  return; *unaccounted* is what of it no recorded step covers.",
         "- *CPU*: summed over the processes that ran the stage (the run's process and its workers);",
         "  *process* CPU counts the run's process and every child it waited for (workers, Prefect server).",
         "- *peak RSS*: the high-water RSS of the one process running the stage (a worker for validate",
@@ -221,20 +245,51 @@ def report(results: dict, command: str) -> str:
         pw = median([run["pipeline_wall"] for run in runs])
         pc = median([run["pipeline_cpu"] for run in runs])
         lines.append(f"| **pipeline** | **{pw:.2f}** | | **{pc:.2f}** | "
-                     f"{median([max(s['rss'] for s in run['stages'].values()) for run in runs]):.0f} | "
+                     f"{median([max(run['stages'][n]['rss'] for n in STAGES if n in run['stages']) for run in runs]):.0f} | "
                      f"{runs[0]['rows_in'] / pw if pw else 0:,.0f} |")
+        for stage in OTHER_STEPS:
+            if any(stage in run["stages"] for run in runs):
+                # orchestration is many short stretches across the run: its first-to-last span means nothing
+                elapsed = "" if stage == "orchestration" else f"{fig(stage, 'elapsed'):.2f}"
+                lines.append(f"| {stage} | {elapsed} | {fig(stage, 'wall'):.2f} | "
+                             f"{fig(stage, 'cpu'):.2f} | {fig(stage, 'rss'):.0f} | |")
         pr = median([run["process"]["wall_seconds"] for run in runs])
-        lines.append(f"| process (incl. imports, Prefect server, tracker) | {pr:.2f} | | "
+        lines.append(f"| process (every step above, and what none records) | {pr:.2f} | | "
                      f"{median([run['process']['cpu_seconds'] for run in runs]):.2f} | "
                      f"{median([run['process']['peak_rss_mb'] for run in runs]):.0f} | |")
+        un = [run["unaccounted"] for run in runs if "unaccounted" in run]
+        share = [run["unaccounted"] / run["process"]["wall_seconds"] for run in runs if "unaccounted" in run]
         lines += [
             "",
+            f"- unaccounted (process wall minus the time inside recorded steps): per run "
+            + ", ".join(f"{u:.2f} s ({sh:.1%})" for u, sh in zip(un, share))
+            + f"; before the flow's first step (imports, Prefect's start; recorded as `startup`): "
+            + ", ".join(f"{run['before_flow']:.2f} s" for run in runs),
+            _validation_line(runs),
             f"- floor (DuckDB reads the CSVs once): {r['floor']:.2f} s; pipeline = {pw / r['floor']:.0f} x the floor",
             f"- warehouse file: {median([run['warehouse_mb'] for run in runs]):.0f} MB; "
             f"published copy: {median([run['published_mb'] for run in runs]):.0f} MB",
             "",
         ]
     return "\n".join(lines)
+
+
+def _validation_line(runs: list[dict]) -> str:
+    """validate's throughput, and the DfE's validator (`dfe_rules`) beside it on the same drops."""
+    rows = runs[0]["rows_in"]
+    per_cpu = median([rows / run["stages"]["validate"]["cpu"] for run in runs
+                      if run["stages"].get("validate", {}).get("cpu")])
+    per_step = median([rows / run["stages"]["validate"]["wall"] for run in runs
+                       if run["stages"].get("validate", {}).get("wall")])
+    line = (f"- validate: {per_step:,.0f} rows/s of step time ({per_cpu:,.0f} rows per CPU second), "
+            f"summed over the processes that validated")
+    dfe = [run["stages"]["dfe_rules"] for run in runs if "dfe_rules" in run["stages"]]
+    if dfe and all(d["wall"] for d in dfe):
+        ratio = median([run["stages"]["dfe_rules"]["wall"] / run["stages"]["validate"]["wall"] for run in runs
+                        if "dfe_rules" in run["stages"] and run["stages"].get("validate", {}).get("wall")])
+        line += (f"; the DfE's validator on the same published drops (`dfe_rules`, after the publish) "
+                 f"{median([d['wall'] for d in dfe]):.2f} s, {ratio:.0f} x validate's step time")
+    return line
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ one JSON line: wall time of the whole process's run and its peak RSS.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import resource
@@ -25,7 +26,7 @@ def main() -> None:
     os.environ.setdefault("PERMANENCE_HMAC_KEY", "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98")
     for off in ("PREFECT_SERVER_ANALYTICS_ENABLED", "DBT_SEND_ANONYMOUS_USAGE_STATS", "GX_ANALYTICS_ENABLED"):
         os.environ.setdefault(off, "false")
-    t0 = time.perf_counter()
+    t0, started_at = time.perf_counter(), dt.datetime.now()
     from flows.nightly import region
 
     drops = []
@@ -34,11 +35,14 @@ def main() -> None:
         drops.append((str(folder), manifest["la_code"]))
     imported = time.perf_counter()
     region(drops=drops, data_dir=str(args.data_dir))
-    done = time.perf_counter()
+    done, finished_at = time.perf_counter(), dt.datetime.now()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # worker processes and Prefect's server
     print(json.dumps({
         "wall_seconds": done - t0,
+        # naive local times, as audit.load_steps records them: the harness sets the steps against them
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
         "import_seconds": imported - t0,
         "cpu_seconds": usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024,

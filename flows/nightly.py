@@ -20,8 +20,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
-from permanence import notify, pipeline
+from permanence import notify, pipeline, progress
 from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
@@ -32,6 +33,14 @@ from permanence.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
 TASK = dict(cache_policy=NO_CACHE, persist_result=False)
+
+
+def _opaque(value):
+    """A load (or the run's loads) as a task argument Prefect does not walk. Prefect visits every
+    element of a task's arguments looking for futures, twice per call; a load carries its findings
+    (21,770 on a 72,010-row drop) and rejected rows, so each call cost seconds that grew with the
+    rows (issue 18; docs/performance.md). The tasks take plain values; nothing here is a future."""
+    return quote(value)
 
 
 @dataclass
@@ -97,7 +106,11 @@ def cleaned(settings: Settings, run: Ingested) -> Ingested:
 
 @task(retries=1, retry_delay_seconds=10, **TASK)
 def load(settings: Settings, run: Ingested) -> Ingested:
-    return _timed(settings, run, "load", "load into raw", pipeline.load_step, settings, run)
+    run = _timed(settings, run, "load", "load into raw", pipeline.load_rows_step, settings, run)
+    with step("record_issues", "record validation results", quiet=True) as timing:
+        pipeline.record_issues_step(settings, run)
+    pipeline.record_step(settings, run, timing)
+    return run
 
 
 def _nothing_loaded(runs: list[Ingested]) -> str | None:
@@ -144,19 +157,23 @@ def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
 
 
 @task(**TASK)
-def tracker(settings: Settings, published: Path | None) -> Path | None:
+def tracker(settings: Settings, published: Path | None, runs: list[Ingested] | None = None) -> Path | None:
     """The SPG tracker workbook (pseudonyms only) in the restricted location, after each publish: it
-    lists children, so it is never in the BI share. Expired --reveal-ids workbooks go first."""
+    lists children, so it is never in the BI share. Expired --reveal-ids workbooks go first.
+    Its step is recorded against the loads of `runs` (the run's)."""
     from permanence.tiers import expire_reveals
     from permanence.tracker import write_la_trackers
 
-    expire_reveals(settings)
-    with step("tracker", "SPG tracker workbook per LA") as timing:
-        if published is None:
-            timing.skip("nothing published")
-            return None
-        restricted = settings.restricted_dir / settings.warehouse_path.name
-        return write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted))
+    try:
+        with step("tracker", "SPG tracker workbook per LA") as timing:
+            expire_reveals(settings)
+            if published is None:
+                timing.skip("nothing published")
+                return None
+            restricted = settings.restricted_dir / settings.warehouse_path.name
+            return write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted))
+    finally:
+        pipeline.record_steps(settings, runs or [], timing)
 
 
 def _logger():
@@ -190,18 +207,21 @@ def dfe_readiness(settings: Settings, runs: list[Ingested]) -> None:
 
 
 @task(**TASK)
-def retention(settings: Settings) -> int:
+def retention(settings: Settings, runs: list[Ingested] | None = None) -> int:
     """Delete what is past its retention time (permanence.retention), after the publish. A failure
-    here is logged and left for the next night (or `permanence retention`): it never undoes a publish."""
+    here is logged and left for the next night (or `permanence retention`): it never undoes a publish.
+    Its step is recorded against the loads of `runs` (the run's)."""
     from permanence import retention as ret
 
     try:
-        with step("retention", "retention"):
+        with step("retention", "retention") as timing:
             deleted = ret.apply(settings)
     except Exception as exc:  # noqa: BLE001  (anything: the publish stands)
         _logger().warning("retention failed (%s: %s); nothing published is undone; `permanence retention` "
                            "retries it", type(exc).__name__, exc)
-        return 0
+        deleted = []
+    finally:
+        pipeline.record_steps(settings, runs or [], timing)
     return len(deleted)
 
 
@@ -231,7 +251,7 @@ def ingest(
             run = pipeline.begin(source, la, as_at, extract_date, coverage_start)
             run.key_fingerprint = fingerprint
             begun[run.load_id] = run
-            yield timed_pull(settings, run)
+            yield timed_pull(settings, _opaque(run))
 
     # A time limit: a network mount that hangs mid-copy must not hold the run's warehouse lock for good.
     timed_pull = pull.with_options(timeout_seconds=settings.pull_timeout_seconds)
@@ -244,9 +264,9 @@ def ingest(
             for run in cleaner.clean(pulled()):
                 begun[run.load_id] = run  # a worker hands back its own copy
                 if run.status != "skipped":
-                    run = cleaned(settings, run)
+                    run = cleaned(settings, _opaque(run))
                 if run.status == "cleaned":
-                    run = load(settings, run)
+                    run = load(settings, _opaque(run))
                 begun[run.load_id] = run
                 runs.append(run)
     except Exception as exc:
@@ -297,21 +317,28 @@ def region(
 
     Checked before anything is written: every LA code, the data directory (not open to other users),
     the key (strong, from a private file); a source's credentials are kept out of everything stored."""
-    drops = [(_registered(source), check_la_code(la)) for source, la in drops]
-    settings = _settings(warehouse, data_dir)
-    ensure_private_dir(settings.data_dir, settings.bi_group)
-    key = _key(settings)
-    wait_for_sources(drops)
-    with private_files():
-        return _region(settings, key, drops, as_at, extract_date, coverage_start)
+    # Every second of the run is some recorded step's (permanence.progress.timeline): from the
+    # process's start (imports, Prefect) to the last step.
+    with progress.timeline():
+        with step("prepare", "check the key and the sources", quiet=True) as timing:
+            drops = [(_registered(source), check_la_code(la)) for source, la in drops]
+            settings = _settings(warehouse, data_dir)
+            ensure_private_dir(settings.data_dir, settings.bi_group)
+            key = _key(settings)
+            wait_for_sources(drops)
+        progress.keep_pending(timing)
+        with private_files():
+            return _region(settings, key, drops, as_at, extract_date, coverage_start)
 
 
 def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as_at: dt.date | None,
             extract_date: dt.date | None, coverage_start: dt.date | None) -> list[RunSummary]:
     logger = get_run_logger()
     with exclusive(settings):
-        for load_id in pipeline.prepare(settings):
-            logger.warning("load %s had been killed part way: its rows were discarded", load_id)
+        with step("recover", "prepare the warehouse, clear up killed runs", quiet=True) as timing:
+            for load_id in pipeline.prepare(settings):
+                logger.warning("load %s had been killed part way: its rows were discarded", load_id)
+        progress.keep_pending(timing)
         with held(settings):
             runs = ingest(settings, key, drops, as_at, extract_date, coverage_start)
         # An erasure or rekey whose own rebuild failed changed raw under unchanged load ids: the
@@ -320,20 +347,22 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
             pending = pending_rebuilds(con)
         # D is each load's own (raw.current_load): building at one date for all would re-date the
         # other LAs of the warehouse.
-        transform(settings, runs, None, bool(pending))
-        checks(settings, runs)
-        published = publish(settings, runs)
+        transform(settings, _opaque(runs), None, bool(pending))
+        checks(settings, _opaque(runs))
+        published = publish(settings, _opaque(runs))
         if pending and any(r.status == "published" for r in runs):
             with connect(settings) as con:
                 mark_rebuilt(con, "marts rebuilt and published by the nightly load")
-        tracker(settings, published)
-        dfe_readiness(settings, runs)
-        retention(settings)
-    for r in runs:
-        logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
-    if published:
-        logger.info("published warehouse: %s", published)
-    _outcome_artifact(settings, runs, published)
+        tracker(settings, published, _opaque(runs))
+        dfe_readiness(settings, _opaque(runs))
+        retention(settings, _opaque(runs))
+        with step("summary", "the run's log lines and Prefect artifact", quiet=True) as timing:
+            for r in runs:
+                logger.info("load %s (LA %s): %s. %s", r.load_id, r.la_code, r.status, r.message)
+            if published:
+                logger.info("published warehouse: %s", published)
+            _outcome_artifact(settings, runs, published)
+        pipeline.record_steps(settings, runs, timing)
     quarantined = [r for r in runs if r.status == "quarantined"]
     if quarantined:
         raise DropQuarantined("; ".join(r.message for r in quarantined), [r.load_id for r in quarantined])

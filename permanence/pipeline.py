@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from permanence import reports, warehouse
+from permanence import progress, reports, warehouse
 from permanence.config import Settings
 from permanence.extract import ExtractFrame, Issue, StructuralError, issues_frame
 from permanence.progress import StepTiming, show, step
@@ -162,17 +162,29 @@ def record_step(settings: Settings, run: Ingested, timing: StepTiming) -> None:
 
 
 def record_steps(settings: Settings, runs: list[Ingested], timing: StepTiming) -> None:
-    """One step's figures against each load it served (dbt, checks and publish serve every load)."""
+    """One step's figures against each load it served (dbt, checks and publish serve every load).
+
+    In a run's timeline (permanence.progress.timeline) also the time since the previous step, as an
+    `orchestration` step, and the steps measured before the run had a load (startup, prepare)."""
+    if not runs:
+        return
+    timings = []
+    for t in progress.take_pending() + [timing]:
+        if t.gap_from is not None and t.gap_from < t.started_at:
+            timings.append(StepTiming("orchestration", t.gap_from, t.started_at, status="ok",
+                                      cpu_seconds=t.gap_cpu_seconds, peak_rss_mb=t.peak_rss_mb))
+        timings.append(t)
     rows = [
         {
             "load_id": run.load_id,
-            "step": timing.step,
-            "started_at": timing.started_at,
-            "finished_at": timing.finished_at or dt.datetime.now(),
-            "status": timing.status,
-            "cpu_seconds": timing.cpu_seconds,
-            "peak_rss_mb": timing.peak_rss_mb,
+            "step": t.step,
+            "started_at": t.started_at,
+            "finished_at": t.finished_at or dt.datetime.now(),
+            "status": t.status,
+            "cpu_seconds": t.cpu_seconds,
+            "peak_rss_mb": t.peak_rss_mb,
         }
+        for t in timings
         for run in runs
     ]
     with warehouse.connect(settings) as con:
@@ -358,29 +370,42 @@ def _quarantined(run: Ingested, issues: list[Issue], line: str) -> None:
 
 
 def record_clean(settings: Settings, run: Ingested) -> Ingested:
-    """Write a cleaned drop's step timings, and for a quarantined drop its issues, final status and report."""
-    for timing in run.timings:
-        show(timing)
-        record_step(settings, run, timing)
-    run.timings = []
-    if run.status == "quarantined":
-        with warehouse.connect(settings) as con:
-            warehouse.record_issues(con, run.load_id, issues_frame(run.issues))
-        finish(settings, run)
+    """Write a cleaned drop's step timings, and for a quarantined drop its issues, final status and
+    report; itself the step `record`."""
+    with step("record", f"record validation ({run.la_code})", quiet=True) as timing:
+        for t in run.timings:
+            show(t)
+            record_step(settings, run, t)
+        run.timings = []
+        if run.status == "quarantined":
+            record_issues_step(settings, run)
+            finish(settings, run)
+    record_step(settings, run, timing)
     return run
 
 
 def load_step(settings: Settings, run: Ingested) -> Ingested:
+    """The drop's valid rows into raw, then its validation results into the audit tables."""
+    return record_issues_step(settings, load_rows_step(settings, run))
+
+
+def load_rows_step(settings: Settings, run: Ingested) -> Ingested:
     assert run.drop is not None
     with warehouse.connect(settings) as con:
         run.loaded_per_file = warehouse.load_rows(
             con, run.tables, load_id=run.load_id, la_code=run.la_code, extract_date=run.drop.extract_date,
             as_at_date=run.as_at or run.drop.extract_date, coverage_start=run.drop.coverage_start,
         )
-        warehouse.record_issues(con, run.load_id, issues_frame(run.issues))
     run.rows_loaded = sum(run.loaded_per_file.values())
     run.tables = []  # the rows are in the warehouse now; free the memory before dbt runs
     run.status = "loaded"
+    return run
+
+
+def record_issues_step(settings: Settings, run: Ingested) -> Ingested:
+    """Every finding of the drop (rules fired, rejected rows) into audit.validation_results."""
+    with warehouse.connect(settings) as con:
+        warehouse.record_issues(con, run.load_id, issues_frame(run.issues))
     return run
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from permanence.pipeline import Ingested, clean_drop
+from permanence.progress import step
 
 
 def worker_count(setting: int, drops: int) -> int:
@@ -81,4 +82,12 @@ class Cleaner:
         while window:
             item = window.popleft()
             top_up()
-            yield item.result() if isinstance(item, Future) else item
+            if not isinstance(item, Future):
+                yield item
+                continue
+            # The run's process waits here while the workers clean: a step of its own, so the run's
+            # timeline shows the wait rather than an unexplained gap before the drop is recorded.
+            with step("clean_wait", "waiting for a worker's cleaned drop", quiet=True) as timing:
+                run = item.result()
+            run.timings.insert(0, timing)
+            yield run

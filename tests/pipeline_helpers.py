@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterator
 from unittest import mock
 
+from prefect.utilities.annotations import quote
+
 from flows import nightly as f
 from permanence import pipeline, warehouse
 from permanence.config import Settings
@@ -22,6 +24,8 @@ class _PlainTask:
         self.fn = fn
 
     def __call__(self, *args, **kwargs):
+        # the flow hands Prefect its loads quoted (not walked); Prefect unwraps them for the task
+        args = [a.unwrap() if isinstance(a, quote) else a for a in args]
         return self.fn(*args, **kwargs)
 
     def with_options(self, **_options) -> "_PlainTask":

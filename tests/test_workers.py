@@ -73,7 +73,8 @@ def test_a_run_of_several_drops_loads_them_all_through_workers(drops, tmp_path):
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         steps = con.execute("select step, count(*) from audit.load_steps group by step order by step").fetchall()
         loaded = con.execute("select count(*) from raw.episodes").fetchone()[0]
-    assert dict(steps) == {"pull": 4, "validate": 4, "pseudonymise": 3, "load": 3}
+    assert dict(steps) == {"pull": 4, "clean_wait": 4, "validate": 4, "pseudonymise": 3, "record": 4, "load": 3,
+                           "record_issues": 3}
     episodes = [n for r in runs for f, n in r.loaded_per_file.items() if r.tables_per_file[f] == "episodes"]
     assert loaded == sum(episodes) > 0 and len(episodes) == 3
 

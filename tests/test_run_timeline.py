@@ -1,0 +1,87 @@
+"""Every second of a run is some recorded step's (issue 18): a run's steps in audit.load_steps are
+contiguous, each starting exactly where the previous ended, so nothing the run does is unaccounted.
+
+Through the tasks' functions and the plain steps (no Prefect server): ordering, not timing, so it
+cannot flake on a loaded machine."""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+import pytest
+
+from flows import nightly
+from permanence import progress
+from permanence.config import Settings
+from permanence.synth import generate_region
+from tests.pipeline_helpers import ingest
+
+
+@pytest.fixture(scope="module")
+def drops(tmp_path_factory):
+    return generate_region(tmp_path_factory.mktemp("drops"), las=2, children=40, years=2, seed=18)
+
+
+def _steps(settings, load_id=None):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(
+            "select step, started_at, finished_at from audit.load_steps"
+            + (" where load_id = ?" if load_id else "") + " order by started_at, finished_at",
+            [load_id] if load_id else []).fetchall()
+
+
+def _run(settings, drops):
+    """Ingest, untimed work between steps, then a task after the ingest: as the flow runs them."""
+    with progress.timeline():
+        runs = ingest(settings, [(str(d.path), d.la_code) for d in drops])
+        time.sleep(0.02)  # work no step names: it must still be recorded, as orchestration
+        nightly.retention.fn(settings, runs)
+        last_called = time.perf_counter()
+    return runs, last_called
+
+
+def test_one_drops_steps_are_contiguous_from_process_start(drops, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    [run], _ = _run(settings, drops[:1])
+    steps = _steps(settings, run.load_id)
+    names = [s for s, _a, _b in steps]
+    assert names[0] == "startup"  # the process's start (imports, Prefect) to the run's first step
+    for (prev, _s, prev_end), (name, start, _e) in zip(steps, steps[1:]):
+        assert start == prev_end, f"{name} starts {start}, {prev} ended {prev_end}"
+    assert {"pull", "validate", "pseudonymise", "record", "load", "record_issues", "retention"} <= set(names)
+    # the untimed sleep before retention is there, as the orchestration step that ends where retention starts
+    i = names.index("retention")
+    assert names[i - 1] == "orchestration" and (steps[i][1] - steps[i - 1][1]).total_seconds() >= 0.02
+
+
+def test_several_drops_leave_no_hole_in_the_run(drops, tmp_path):
+    """Workers clean drops while the run's process waits (`clean_wait`) or loads: steps overlap, and
+    together they cover the run with no hole."""
+    settings = Settings(data_dir=tmp_path / "data", workers=2)
+    runs, _ = _run(settings, drops)
+    assert [r.status for r in runs] == ["loaded", "loaded"]
+    steps = _steps(settings)
+    assert steps[0][0] == "startup" and "clean_wait" in {s for s, _a, _b in steps}
+    covered_to = steps[0][2]
+    for name, start, end in steps[1:]:
+        assert start <= covered_to, f"nothing recorded between {covered_to} and {name} at {start}"
+        covered_to = max(covered_to, end)
+    assert covered_to == max(end for _s, _a, end in steps)
+
+
+def test_steps_outside_a_run_record_no_orchestration(drops, tmp_path):
+    """Without a timeline (a step function called on its own) there is no gap to account for."""
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    ingest(settings, [(str(drops[0].path), drops[0].la_code)])
+    names = {s for s, _a, _b in _steps(settings)}
+    assert "pull" in names and not names & {"orchestration", "startup"}
+
+
+def test_bench_counts_overlapping_steps_once_within_the_process():
+    """`make bench`'s unaccounted remainder: steps overlap (workers), and the startup step begins
+    before the process's own clock does."""
+    from bench.harness import covered_seconds
+
+    rows = [("startup", 0, 0, 0, -4.0, 2.0), ("validate", 0, 0, 0, 1.0, 3.0), ("publish", 0, 0, 0, 5.0, 6.0)]
+    assert covered_seconds(rows, 0.5, 5.5) == 3.0  # [0.5, 3] and [5, 5.5]: 2.5 s to 5 s is unaccounted
