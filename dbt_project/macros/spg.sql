@@ -69,3 +69,32 @@
 {% macro illustrative_label() -%}
     'ILLUSTRATIVE: placeholder unit costs shipped with the project, not the LA''s figures'
 {%- endmacro %}
+
+
+{#
+    The care plans as plans rather than rows: consecutive rows of a child with the same code are one
+    plan, and a change of code (LTRELFR to LTFOST18) is a new one; plan_began is where the plan's run
+    of rows begins (docs/measures.md#spg-cohorts, cohort 3). A relation with every care plan column,
+    plan_run and plan_began. Cohort 3 and the drift watchlist read plans the same way through this.
+#}
+{% macro care_plan_runs() -%}
+    select
+        *,
+        min(care_plan_start_date) over (partition by la_code, child_id, plan_run) as plan_began
+    from (
+        select
+            plans.*,
+            sum(case when plans.permanence_plan is distinct from plans.previous_plan then 1 else 0 end) over (
+                partition by plans.la_code, plans.child_id order by plans.care_plan_start_date, plans.source_row
+                rows between unbounded preceding and current row
+            ) as plan_run
+        from (
+            select
+                *,
+                lag(permanence_plan) over (
+                    partition by la_code, child_id order by care_plan_start_date, source_row
+                ) as previous_plan
+            from {{ ref('stg_extras__cla_care_plan') }}
+        ) as plans
+    ) as plan_runs
+{%- endmacro %}

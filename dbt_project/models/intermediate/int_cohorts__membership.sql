@@ -20,33 +20,9 @@ no_pr_open as (
 
 ),
 
-plan_runs as (
-
-    -- A plan begins where its code begins: consecutive plan rows with the same code are one plan,
-    -- and a change of code (LTRELFR to LTFOST18) is a new plan (docs/measures.md#spg-cohorts, cohort 3).
-    select
-        plans.*,
-        sum(case when plans.permanence_plan is distinct from plans.previous_plan then 1 else 0 end) over (
-            partition by plans.la_code, plans.child_id order by plans.care_plan_start_date, plans.source_row
-            rows between unbounded preceding and current row
-        ) as plan_run
-    from (
-        select
-            *,
-            lag(permanence_plan) over (
-                partition by la_code, child_id order by care_plan_start_date, source_row
-            ) as previous_plan
-        from {{ ref('stg_extras__cla_care_plan') }}
-    ) as plans
-
-),
-
 plans as (
 
-    select
-        *,
-        min(care_plan_start_date) over (partition by la_code, child_id, plan_run) as plan_began
-    from plan_runs
+    {{ care_plan_runs() }}
 
 ),
 

@@ -116,33 +116,10 @@ proceedings_open as (
 
 ),
 
--- The care plan current on D and when it began: consecutive rows with the same code are one plan
--- (as int_cohorts__membership reads them for cohort 3).
-plan_runs as (
-
-    select
-        plans.*,
-        sum(case when plans.permanence_plan is distinct from plans.previous_plan then 1 else 0 end) over (
-            partition by plans.la_code, plans.child_id order by plans.care_plan_start_date, plans.source_row
-            rows between unbounded preceding and current row
-        ) as plan_run
-    from (
-        select
-            *,
-            lag(permanence_plan) over (
-                partition by la_code, child_id order by care_plan_start_date, source_row
-            ) as previous_plan
-        from {{ ref('stg_extras__cla_care_plan') }}
-    ) as plans
-
-),
-
+-- The care plan current on D and when it began (the macro: as cohort 3 reads plans).
 plans as (
 
-    select
-        *,
-        min(care_plan_start_date) over (partition by la_code, child_id, plan_run) as plan_began
-    from plan_runs
+    {{ care_plan_runs() }}
 
 ),
 
