@@ -33,18 +33,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from permanence.tracker_layout import COHORT_SHEETS, COLUMNS, EDITABLE, FIELDS, STATUSES
+
 STORE_NAME = "spg-actions.duckdb"
-# (header, store column, writer kind, width): the columns the SPG edits, in the tracker's order
-EDITABLE = [
-    ("Barrier", "barrier", "text", 24),
-    ("Next action", "next_action", "text", 28),
-    ("Owner", "owner", "text", 12),
-    ("Due date", "due_date", "date", 11),
-    ("Status", "status", "text", 11),
-    ("Notes", "notes", "text", 30),
-]
-FIELDS = [c for _h, c, _k, _w in EDITABLE]
-STATUSES = ("open", "in progress", "done", "dropped")
 CLOSED = ("done", "dropped")
 MAX_TEXT = 2000  # a pasted document is not an action; Excel's own cell limit is 32767
 # Workbook custom properties carrying what an import needs to know about the workbook it reads
@@ -192,8 +183,6 @@ def read_workbook(path: Path, known_las: list[str], la_code: str | None = None) 
     import zipfile
 
     import openpyxl
-
-    from permanence.tracker import COHORT_SHEETS, COLUMNS
 
     try:
         wb = openpyxl.load_workbook(path)
