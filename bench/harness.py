@@ -261,9 +261,9 @@ def report(results: dict, command: str) -> str:
         share = [run["unaccounted"] / run["process"]["wall_seconds"] for run in runs if "unaccounted" in run]
         lines += [
             "",
-            f"- unaccounted (process wall minus the time inside recorded steps): per run "
+            "- unaccounted (process wall minus the time inside recorded steps): per run "
             + ", ".join(f"{u:.2f} s ({sh:.1%})" for u, sh in zip(un, share))
-            + f"; before the flow's first step (imports, Prefect's start; recorded as `startup`): "
+            + "; before the flow's first step (imports, Prefect's start; recorded as `startup`): "
             + ", ".join(f"{run['before_flow']:.2f} s" for run in runs),
             _validation_line(runs),
             f"- floor (DuckDB reads the CSVs once): {r['floor']:.2f} s; pipeline = {pw / r['floor']:.0f} x the floor",

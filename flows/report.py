@@ -6,7 +6,6 @@ Reads the restricted copy of the marts only (the report suppresses small numbers
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from prefect import flow, get_run_logger
 

@@ -14,7 +14,6 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from permanence import progress, reports, warehouse
@@ -24,6 +23,7 @@ from permanence.progress import StepTiming, show, step
 from permanence.pseudonymise import pseudonymise_frame
 from permanence.readers import read_drop
 from permanence.security import share_with_group, strip_credentials
+from permanence.load import Ingested
 from permanence.sources import ArchivedDrop, ArchivedFile, pull
 
 
@@ -56,40 +56,6 @@ class DatesRefused(RuntimeError):
 
 class ChecksFailed(BuildFailed):
     """Great Expectations checks on the built marts failed: the loads are failed, nothing published."""
-
-
-@dataclass
-class Ingested:
-    """One load: one LA's drop, or several yearly 903 returns of one LA stitched into one history."""
-
-    load_id: str
-    la_code: str
-    source: str  # for messages and audit: the sources joined with " + "
-    started_at: dt.datetime
-    as_at: dt.date | None = None  # reporting date D; None: the extract date E
-    drop: ArchivedDrop | None = None  # the drop; for stitched returns, all of them as one (see stitch)
-    sources: list[str] = field(default_factory=list)
-    extract_date: dt.date | None = None  # --extract-date: E, overriding the drop's own
-    coverage_start: dt.date | None = None  # --coverage-start: C, overriding the drop's own
-    returns: list[ArchivedDrop] = field(default_factory=list)  # stitched: each yearly return, oldest first
-    status: str = "running"  # cleaned | loaded | published | skipped | quarantined | failed
-    frames: list[ExtractFrame] = field(default_factory=list)
-    tables: list[warehouse.RawRows] = field(default_factory=list)  # cleaned rows, typed for raw
-    timings: list[StepTiming] = field(default_factory=list)  # measured where cleaned, recorded here
-    issues: list[Issue] = field(default_factory=list)
-    rejected_rows: dict[str, set[int]] = field(default_factory=dict)
-    rows_in: int = 0
-    rows_loaded: int = 0
-    message: str = ""
-    key_fingerprint: str | None = None  # permanence.security.key_fingerprint: which key, never the key
-    report_dir: Path | None = None
-    loaded_per_file: dict[str, int] = field(default_factory=dict)
-    rows_per_file: dict[str, int] = field(default_factory=dict)
-    tables_per_file: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(len(v) for v in self.rejected_rows.values())
 
 
 def new_load_id(la_code: str) -> str:

@@ -18,7 +18,7 @@ from permanence.security import strip_credentials
 HOLE_CODES = ("PERM-HOLE-X1", "PERM-HOLE-START")
 
 if TYPE_CHECKING:
-    from permanence.pipeline import Ingested
+    from permanence.load import Ingested
 
 DETAIL_LINES = 50
 

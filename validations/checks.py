@@ -20,7 +20,7 @@ import pandas as pd
 from pandera.extensions import register_check_method
 
 from permanence.contract import codelists
-from permanence.extract import ROW, ExtractFrame
+from permanence.extract import ExtractFrame
 from validations.dates import parse_dates
 
 

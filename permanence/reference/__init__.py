@@ -6,7 +6,7 @@ children-looked-after LA tables, loaded into the warehouse schema `reference` fo
     for f in report.files: print(f.file, f.family, f.rows, f.message)
 
 Each source is a file or a folder, a path or any fsspec URL (https://, s3://, sftp://). Files are
-recognised by their columns (permanence.reference.spec), never their names; a folder loads every
+recognised by their columns (permanence.reference.families), never their names; a folder loads every
 recognised file and reports the others. Reloading a family replaces its superseded rows.
 """
 

@@ -11,7 +11,7 @@ import fsspec
 
 from permanence.reference import store
 from permanence.reference.reader import read_header, read_table
-from permanence.reference.spec import recognise
+from permanence.reference.families import recognise
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 A file is recognised by its columns, never its name: a family matches when every `required`
 column is present and no `excluded` column is; when several match, the one with the most required
-columns (the most specific) wins. Adding a family is adding a module with one `Family(...)`.
+columns (the most specific) wins. Adding a family is adding a module with one `Family(...)` and naming it in
+`permanence.reference.families`.
 """
 
 from __future__ import annotations
@@ -38,26 +39,3 @@ class Family:
     def matches(self, columns: list[str]) -> bool:
         cols = set(columns)
         return self.required <= cols and not (self.excluded & cols)
-
-
-def families() -> list[Family]:
-    from permanence.reference import (
-        adoption_stages, cla_rates, ceased, lookup, neighbours, population, stability,
-    )
-
-    return [
-        *neighbours.FAMILIES,
-        *lookup.FAMILIES,
-        population.FAMILY,
-        cla_rates.FAMILY,
-        stability.FAMILY,
-        ceased.FAMILY,
-        adoption_stages.FAMILY,
-    ]
-
-
-def recognise(columns: list[str]) -> Family | None:
-    matching = [f for f in families() if f.matches(columns)]
-    if not matching:
-        return None
-    return max(matching, key=lambda f: len(f.required))
