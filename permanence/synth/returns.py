@@ -113,7 +113,8 @@ def _tables(drop: Path, extras: bool = False) -> dict[str, tuple[str, list[str],
 
 
 def _write_cut(tables: dict, folder: Path, start: dt.date, end: dt.date, manifest: dict) -> Path:
-    """The 903 tables as known on `end`, for the children looked after at some time in [start, end]."""
+    """The 903 tables (and the CMS extras, when read) as known on `end`, for the children looked after at
+    some time in [start, end]."""
     from permanence.contract import collection_year
 
     kept = _episodes_in_year(tables["episodes"][2], start, end)
