@@ -76,6 +76,26 @@ def test_small_counts_and_what_rests_on_them_show_as_c():
     assert Suppressor(0).table(df, counts=["adopted"])["adopted"].tolist()[:3] == [0, 3, 6]
 
 
+def test_a_nullable_count_with_a_missing_value_is_suppressed_and_the_missing_one_kept():
+    """DuckDB gives a count column with a null as a nullable integer (a cohort the extracts cannot
+    count, say): its comparisons are <NA>, which a mask cannot hold, and a chart must leave it out."""
+    import pandas as pd
+
+    from permanence.report.disclosure import Suppressor
+
+    df = pd.DataFrame({"children": pd.array([0, 3, None, 10], dtype="Int64"), "mean": [1.0, 2.0, 3.0, 4.0]})
+    shown = Suppressor(5).table(df, counts=["children"], resting={"mean": ["children"]})
+    assert shown["children"].tolist()[:2] == [0, "c"] and pd.isna(shown.loc[2, "children"]) and shown.loc[3, "children"] == 10
+    assert shown["mean"].tolist() == [1.0, "c", 3.0, 4.0]
+    assert Suppressor(5).small(df["children"]).dtype == bool
+    from permanence.report import charts
+
+    series = {"cohort": Suppressor(5).chart(df, counts=["children"])["children"].tolist()}  # 0, <NA>, <NA>, 10
+    for svg in (charts.line_chart("t", [1, 2, 3, 4], series, "children"), charts.bar_chart("t", list("abcd"), series, "n")):
+        assert svg.startswith("<svg") and "No figure can be shown" not in svg
+    assert "No figure can be shown" in charts.line_chart("t", [1, 2], {"c": [pd.NA, None]}, "children")
+
+
 @pytest.mark.slow
 def test_small_numbers_are_suppressed_in_the_report(built, tmp_path):
     settings, drops = built

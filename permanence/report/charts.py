@@ -30,11 +30,19 @@ def to_svg(fig, title: str) -> str:
     return svg
 
 
+def _floats(ys: list) -> list[float]:
+    """A series as floats, a value left out (None, NaN or pandas' <NA> of a nullable count: unknown or
+    suppressed) as NaN, which matplotlib leaves undrawn."""
+    import pandas as pd
+
+    return [float("nan") if pd.isna(v) else float(v) for v in ys]
+
+
 def line_chart(title: str, x: list, series: dict[str, list], ylabel: str, hlines: dict[str, float] | None = None) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.2, 3.2))
     for name, ys in series.items():
-        ax.plot(x, ys, marker="o", markersize=3, linewidth=1.6, label=name)
+        ax.plot(x, _floats(ys), marker="o", markersize=3, linewidth=1.6, label=name)
     for name, y in (hlines or {}).items():
         ax.axhline(y, linestyle="--", color="#7f7f7f", linewidth=1)
         ax.annotate(name, (1, y), xycoords=("axes fraction", "data"), ha="right", va="bottom", color="#595959")
@@ -55,7 +63,7 @@ def _say_if_empty(ax, series: dict[str, list]) -> None:
     """An empty plot reads as zero: say that every figure is suppressed or unknown."""
     import math
 
-    if not any(v is not None and not (isinstance(v, float) and math.isnan(v)) for ys in series.values() for v in ys):
+    if not any(not math.isnan(v) for ys in series.values() for v in _floats(ys)):
         ax.text(0.5, 0.5, "No figure can be shown: every value is suppressed (c) or unknown; see the table",
                 transform=ax.transAxes, ha="center", va="center", color="#595959", fontsize=9)
 
@@ -75,7 +83,7 @@ def bar_chart(title: str, categories: list[str], series: dict[str, list], ylabel
     bottom = np.zeros(len(categories))
     for i, (name, ys) in enumerate(series.items()):
         # a value left out (None or NaN: unknown or suppressed) draws no bar
-        vals = np.nan_to_num(np.array([np.nan if v is None else v for v in ys], dtype=float), nan=0.0)
+        vals = np.nan_to_num(np.array(_floats(ys), dtype=float), nan=0.0)
         if stacked:
             bar(xs, vals, width, label=name, **({"left": bottom} if horizontal else {"bottom": bottom}))
             bottom += vals

@@ -24,7 +24,9 @@ class Suppressor:
 
     def small(self, values: pd.Series) -> pd.Series:
         v = pd.to_numeric(values, errors="coerce")
-        return (v > 0) & (v <= self.threshold)
+        # a nullable count (DuckDB's integers with a null) compares to <NA>: a missing count is not a
+        # small one, and a mask must be plain booleans
+        return ((v > 0) & (v <= self.threshold)).fillna(False).astype(bool)
 
     def sql_small(self, column: str) -> str:
         """The same rule as `small` as a SQL condition on a quoted column (DuckDB and PostgreSQL), for

@@ -71,19 +71,50 @@ def _as_known_at(row: dict, end: dt.date) -> dict:
     return row
 
 
-def _tables(drop: Path) -> dict[str, tuple[str, list[str], list[dict]]]:
+# The CMS extras as a CMS extract taken on a date holds them: (the column that makes a row known,
+# or None when any of its dates does; {a date a later event fills in: the columns blanked with it}).
+_EXTRAS = {
+    "cla_care_plan": ("lacp_cla_care_plan_start_date", {"lacp_cla_care_plan_end_date": []}),
+    "no_parental_responsibility": ("nopr_start_date", {"nopr_end_date": []}),
+    "care_proceedings": ("cpro_issue_date", {"cpro_final_order_date": ["cpro_order_type"]}),
+    "permanence": (None, {"perm_adm_decision_date": [], "perm_placement_order_date": [], "perm_matched_date": [],
+                          "perm_placed_for_adoption_date": [],
+                          "perm_permanence_order_date": ["perm_permanence_order_type"],
+                          "perm_decision_reversed_date": ["perm_decision_reversed_reason"]}),
+}
+
+
+def _extras_known_at(name: str, rows: list[dict], end: dt.date) -> list[dict]:
+    known, later = _EXTRAS[name]
+    out = []
+    for r in rows:
+        r = dict(r)
+        for column, with_it in later.items():
+            if (d := _date(r[column])) and d > end:
+                r.update({column: "", **dict.fromkeys(with_it, "")})
+        if known:
+            seen = (d := _date(r[known])) is not None and d <= end
+        else:
+            seen = any(r[c] for c in later)
+        if seen:
+            out.append(r)
+    return out
+
+
+def _tables(drop: Path, extras: bool = False) -> dict[str, tuple[str, list[str], list[dict]]]:
     tables = {}
     for path in sorted(drop.iterdir()):
         if path.suffix.lower() != ".csv":
             continue
         name, header, rows = _read(path)
-        if name is not None and name in {*_DATED, *_BY_CHILD, "episodes", "ad1"}:
+        if name is not None and name in {*_DATED, *_BY_CHILD, "episodes", "ad1", *(_EXTRAS if extras else ())}:
             tables[name] = (path.name, header, rows)
     return tables
 
 
 def _write_cut(tables: dict, folder: Path, start: dt.date, end: dt.date, manifest: dict) -> Path:
-    """The 903 tables as known on `end`, for the children looked after at some time in [start, end]."""
+    """The 903 tables (and the CMS extras, when read) as known on `end`, for the children looked after at
+    some time in [start, end]."""
     from permanence.contract import collection_year
 
     kept = _episodes_in_year(tables["episodes"][2], start, end)
@@ -97,6 +128,8 @@ def _write_cut(tables: dict, folder: Path, start: dt.date, end: dt.date, manifes
             rows = [_as_known_at(r, end) for r in rows if r["CHILD"] in children]
         elif name == "ad1":
             rows = [r for r in rows if r["CHILD"] in adopted]
+        elif name in _EXTRAS:  # the child id is the table's first column
+            rows = _extras_known_at(name, [r for r in rows if r[header[0]] in children], end)
         else:
             rows = [r for r in rows if r["CHILD"] in children and (d := _date(r[_DATED[name]])) and start <= d <= end]
             rows = [_as_known_at(r, end) for r in rows]
@@ -121,12 +154,15 @@ def write_yearly_returns(drop: Path, out: Path, years: list[str]) -> list[Path]:
     return folders
 
 
-def write_extract_at(drop: Path, folder: Path, end: dt.date, start: dt.date | None = None) -> Path:
+def write_extract_at(drop: Path, folder: Path, end: dt.date, start: dt.date | None = None,
+                     extras: bool = False) -> Path:
     """The drop as a CMS extract taken on `end` would have held it (from `start`, its coverage start,
     when given; else with the drop's own coverage): what a drop reported as at `end` must equal,
-    and, from the first return's 1 April, what stitched returns must equal."""
+    and, from the first return's 1 April, what stitched returns must equal. With `extras`, the CMS
+    extras (care plans, permanence, proceedings, no PR) too, as known on `end`: one LA's successive
+    monthly drops are its careers cut at each month end."""
     source = json.loads((drop / "manifest.json").read_text())
     coverage = start.isoformat() if start else source.get("coverage_start")
     manifest = {"la_code": source["la_code"], "extract_date": end.isoformat(),
                 **({"coverage_start": coverage} if coverage else {})}
-    return _write_cut(_tables(drop), folder, start or dt.date.min, end, manifest)
+    return _write_cut(_tables(drop, extras), folder, start or dt.date.min, end, manifest)
