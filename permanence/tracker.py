@@ -40,7 +40,6 @@ from permanence.tracker_layout import COHORT_SHEETS, COLUMNS, HIDDEN, SLICER_COL
 from permanence.xlsx_slicers import SlicerSpec, add_table_slicers
 
 DISPLAY_ID_LENGTH = 8
-XLSX_MAX_ROW = 1_048_575  # 0-based: the last row of a sheet
 SUMMARY_COLUMNS = [("LA", "text", 6), ("As at", "date", 11), ("Cohort", "int", 7), ("Cohort name", "text", 38),
                    ("Children", "int", 9), ("Target", "num", 8), ("Target date", "date_or_text", 11),
                    ("Status (RAG)", "rag", 12), ("Coverage note", "text", 40)]
@@ -288,8 +287,8 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
         n = _sheet(wb, title, f"Cohort_{cid}", headers, [_values(sub[c], kind) for _h, c, kind, _w in cols], page_header)
         cohort_ws = wb.get_worksheet_by_name(title)
         _editable(cohort_ws, [h for h, _k, _w in headers], max(n, 1))
-        # whole columns, so rows added in Excel still print; the slicers beside the table never do
-        cohort_ws.print_area(0, 0, XLSX_MAX_ROW, len(headers) - 1)
+        # the table alone, so the slicers beside it never widen the printed page (one page wide)
+        cohort_ws.print_area(0, 0, max(n, 1), len(headers) - 1)
         digests[cid] = ids_digest(sub["child_id"].astype(str))
     # what an import checks the edited workbook against (permanence.actions.read_workbook)
     as_at = summary["as_at_date"].dropna().max() if "as_at_date" in summary and len(summary) else None

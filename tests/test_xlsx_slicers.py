@@ -16,6 +16,7 @@ import duckdb
 import openpyxl
 import pytest
 
+from permanence.actions import import_workbook, read_workbook
 from permanence.tracker import write_tracker
 from permanence.tracker_layout import COHORT_SHEETS, COLUMNS, FIELDS, SLICER_COLUMNS
 from permanence.xlsx_slicers import SlicerSpec, add_table_slicers
@@ -220,7 +221,7 @@ def _tracker_db(path: Path) -> Path:
     for i in range(9):
         cid = 1 + i % 5  # cohort 6 stays empty: its table is one blank row, and still gets slicers
         row = {c: None for c in store_cols}
-        row.update(cohort_id=cid, la_code="894", child_id=f"p{i:031d}", as_at_date=dt.date(2025, 3, 31),
+        row.update(cohort_id=cid, la_code="894", child_id=f"{i + 1:064x}", as_at_date=dt.date(2025, 3, 31),
                    condition_start=dt.date(2023, 1, 1 + i), legal_status=["C2", "E1", "V2"][i % 3],
                    placement_type=["U1", "K2", "P1"][i % 3], placement_provider=["PR1", "PR4"][i % 2],
                    cohort_detail=f"detail {i}", months_in_condition=20 + i, age_on_as_at_date=5 + i)
@@ -251,14 +252,40 @@ def test_tracker_cohort_tables_have_slicers_that_do_not_print(tmp_path):
         wb = openpyxl.load_workbook(out)
     last = openpyxl.utils.get_column_letter(len(COLUMNS))
     # printed: the table's columns only (the slicers are to the right of it), header repeated
-    # (read from workbook.xml: openpyxl does not parse a whole-column print area)
-    defined = [(d.get("name"), d.get("localSheetId"), d.text)
-               for d in _xml(_parts(out), "xl/workbook.xml").findall("m:definedNames/m:definedName", NS)]
-    for i, title in enumerate(wb.sheetnames):
-        areas = [text for name, sheet, text in defined if name == "_xlnm.Print_Area" and sheet == str(i)]
-        assert areas == ([f"'{title}'!$A:${last}"] if title in COHORT_SHEETS.values() else [])
-        assert wb[title].print_title_rows == "$1:$1"
+    for cid, title in COHORT_SHEETS.items():
+        ws = wb[title]
+        end = ws.tables[f"Cohort_{cid}"].ref.split(":")[1]  # e.g. AI3
+        assert end.startswith(last) and ws.print_area == f"'{title}'!$A$1:${last}${end[len(last):]}"
+        assert ws.print_title_rows == "$1:$1"
+    assert not wb["Summary"].print_area
     # every child row is there, values as written
     children = sum(len([r for r in wb[t].iter_rows(min_row=2, values_only=True) if any(r)]) for t in COHORT_SHEETS.values())
     assert children == 9
     assert wb["1 No one holds PR"]["A1"].value == "Child"
+
+
+def _set_status(path: Path, sheet_part: str, row: int, status: str) -> None:
+    """Type a Status into one row as Excel would save it, leaving every other part (the slicers) as is."""
+    headers = [h for h, _c, _k, _w in COLUMNS]
+    status_col = openpyxl.utils.get_column_letter(headers.index("Status") + 1)
+    next_col = openpyxl.utils.get_column_letter(headers.index("Pseudonym (full)") + 1)  # the blanks between have no cell
+    parts = _parts(path)
+    xml = parts[sheet_part].decode()
+    at = xml.index(f'<c r="{next_col}{row}"')
+    parts[sheet_part] = (xml[:at] + f'<c r="{status_col}{row}" t="inlineStr"><is><t>{status}</t></is></c>'
+                         + xml[at:]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_tracker_with_slicers_reads_and_imports(tmp_path):
+    out = write_tracker(_tracker_db(tmp_path / "r.duckdb"), tmp_path / "t.xlsx", la_code="894")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the import prints nothing about the slicers' extensions
+        props, entries, problems = read_workbook(out, ["894"], "894")
+    assert problems == [] and props["la_code"] == "894" and len(entries) == 9
+    _set_status(out, "xl/worksheets/sheet2.xml", 2, "done")  # sheet 2: cohort 1, after the summary
+    _check_package(out)  # still a workbook with slicers
+    job = import_workbook(tmp_path / "store" / "actions.duckdb", out, ["894"], by="test", la_code="894")
+    assert (job.rows_read, job.appended, job.per_cohort) == (9, 1, {1: 1})
