@@ -12,8 +12,9 @@ part whose anchors hold the slicer shapes (mc:AlternateContent: a graphicFrame f
 a text box for older readers); content types for every new part.
 
 The file is rewritten as text, not re-serialised through an XML library: the mc:Choice
-`Requires="sle15"` names a namespace prefix, which a re-serialiser may rename. A sheet that
-already has a drawing or slicers is refused rather than merged (the tracker has neither).
+`Requires="sle15"` names a namespace prefix, which a re-serialiser may rename. A workbook or
+sheet that already has a drawing or extensions (extLst: slicers, data bars...) is refused rather
+than merged into (the tracker's have neither).
 The slicer shapes are set not to print (fPrintsWithSheet="0").
 """
 
@@ -55,7 +56,7 @@ EMU_PER_PIXEL = 9525
 ROW_HEIGHT_EMU = 251883  # one slicer button's height, Excel's default
 # worksheet children that must follow <drawing> (CT_Worksheet's sequence)
 AFTER_DRAWING = ("<legacyDrawing", "<legacyDrawingHF", "<drawingHF", "<picture", "<oleObjects", "<controls",
-                 "<webPublishItems", "<tableParts", "<extLst", "</worksheet>")
+                 "<webPublishItems", "<tableParts", "</worksheet>")
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,8 @@ def _add(parts: dict[str, bytes], order: list[str], specs: list[SlicerSpec], wid
     workbook = parts["xl/workbook.xml"].decode()
     wb_rels_name = "xl/_rels/workbook.xml.rels"
     wb_rels = parts[wb_rels_name].decode()
-    if "slicerCaches" in workbook:
-        raise ValueError("slicer: the workbook already has slicers; adding to them is not supported")
+    if "<extLst" in workbook:
+        raise ValueError("slicer: the workbook already has extensions (slicers?); merging is not supported")
     used_names = set(re.findall(r'<definedName name="([^"]+)"', workbook))
     slicer_names: set[str] = set()
     cache_rids, defined = [], []
@@ -129,8 +130,9 @@ def _add(parts: dict[str, bytes], order: list[str], specs: list[SlicerSpec], wid
 
     for sheet_part, items in by_sheet.items():
         sheet = parts[sheet_part].decode()
-        if "<drawing " in sheet or "slicerList" in sheet:
-            raise ValueError(f"slicer: {sheet_part} already has a drawing or slicers; merging is not supported")
+        # an extLst may also sit inside a conditional format rule: a sheet with one is not merged into
+        if "<drawing " in sheet or "<extLst" in sheet:
+            raise ValueError(f"slicer: {sheet_part} already has a drawing or extensions; merging is not supported")
         slicers, anchors = [], []
         for k, (spec, t) in enumerate(items):
             cache = _unique(_cache_name(spec.column), used_names, sep="")
@@ -249,8 +251,6 @@ def _sheet_with_slicers(sheet: str, drawing_rid: str, slicer_rid: str) -> str:
     sheet = sheet[:at] + f'<drawing r:id="{drawing_rid}"/>' + sheet[at:]
     ext = (f'<ext uri="{EXT_SHEET_SLICER_LIST_X15}" xmlns:x15="{X15}">'
            f'<x14:slicerList xmlns:x14="{X14}"><x14:slicer r:id="{slicer_rid}"/></x14:slicerList></ext>')
-    if "</extLst>" in sheet:
-        return sheet.replace("</extLst>", ext + "</extLst>", 1)
     return sheet.replace("</worksheet>", f"<extLst>{ext}</extLst></worksheet>", 1)
 
 
@@ -266,8 +266,6 @@ def _workbook_with_caches(workbook: str, rids: list[str], names: list[str]) -> s
            f'<x15:slicerCaches xmlns:x14="{X14}">{caches}</x15:slicerCaches></ext>')
     if f'xmlns:r="{REL_NS}"' not in workbook[:workbook.index(">", workbook.index("<workbook"))]:
         workbook = workbook.replace("<workbook ", f'<workbook xmlns:r="{REL_NS}" ', 1)
-    if "</extLst>" in workbook:
-        return workbook.replace("<extLst>", "<extLst>" + ext, 1)
     return workbook.replace("</workbook>", f"<extLst>{ext}</extLst></workbook>", 1)
 
 

@@ -207,8 +207,24 @@ def test_unknown_table_or_column_refused_and_file_untouched(tmp_path):
         add_table_slicers(path, [SlicerSpec("Tab_0", "Age")])
     assert path.read_bytes() == data
     add_table_slicers(path, [SlicerSpec("Tab_0", "Status")])
-    with pytest.raises(ValueError, match="already has slicers"):
+    data = path.read_bytes()
+    with pytest.raises(ValueError, match="already has extensions"):
         add_table_slicers(path, [SlicerSpec("Tab_0", "Notes")])
+    assert path.read_bytes() == data
+
+
+def test_sheet_with_extensions_refused(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "bars.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_column(1, 0, [1, 2, 3])
+    ws.add_table(0, 0, 3, 0, {"name": "Bars", "columns": [{"header": "n"}]})
+    ws.conditional_format(1, 0, 3, 0, {"type": "data_bar", "data_bar_2010": True})  # an extLst in the sheet
+    wb.close()
+    with pytest.raises(ValueError, match="sheet1.xml already has a drawing or extensions"):
+        add_table_slicers(path, [SlicerSpec("Bars", "n")])
 
 
 # a tiny restricted copy with the marts the tracker reads: fast, no dbt build
