@@ -52,7 +52,6 @@ EXT_SHEET_SLICER_LIST_X15 = "{3A4CF648-6AED-40f4-86FF-DC5316D8AED3}"
 EXT_WORKBOOK_SLICER_CACHES_X15 = "{46BE6895-7355-4a93-B00E-2C351335B9C9}"
 EXT_TABLE_SLICER_CACHE = "{2F2917AC-EB37-4324-AD4E-5DD8C200BD13}"
 
-EMU_PER_PIXEL = 9525
 ROW_HEIGHT_EMU = 251883  # one slicer button's height, Excel's default
 # worksheet children that must follow <drawing> (CT_Worksheet's sequence)
 AFTER_DRAWING = ("<legacyDrawing", "<legacyDrawingHF", "<drawingHF", "<picture", "<oleObjects", "<controls",
@@ -107,6 +106,9 @@ def _add(parts: dict[str, bytes], order: list[str], specs: list[SlicerSpec], wid
         t = tables[spec.table]
         if spec.column not in t.columns:
             raise ValueError(f"slicer: table {spec.table!r} has no column {spec.column!r}")
+        # Excel shares one cache between slicers of one column; one slicer a column is all we need
+        if any(s.table == spec.table and s.column == spec.column for s, _t in by_sheet.get(t.sheet_part, [])):
+            raise ValueError(f"slicer: column {spec.column!r} of table {spec.table!r} given twice")
         by_sheet.setdefault(t.sheet_part, []).append((spec, t))
 
     def put(name: str, data: bytes) -> None:

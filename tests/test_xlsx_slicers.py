@@ -205,6 +205,8 @@ def test_unknown_table_or_column_refused_and_file_untouched(tmp_path):
         add_table_slicers(path, [SlicerSpec("Nope", "Status")])
     with pytest.raises(ValueError, match="has no column 'Age'"):
         add_table_slicers(path, [SlicerSpec("Tab_0", "Age")])
+    with pytest.raises(ValueError, match="given twice"):
+        add_table_slicers(path, [SlicerSpec("Tab_0", "Status"), SlicerSpec("Tab_0", "Status")])
     assert path.read_bytes() == data
     add_table_slicers(path, [SlicerSpec("Tab_0", "Status")])
     data = path.read_bytes()
