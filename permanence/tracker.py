@@ -11,7 +11,7 @@ waits for, or blocks, the nightly build. `las_in` lists the LAs: the CLI writes 
 Made to be printed for the SPG chair: every sheet is an Excel table (filters), header row frozen,
 landscape, one page wide, header row repeated on each page. Each cohort table has slicers (placement,
 legal status, provider, action status) to the right of it, added after xlsxwriter saves
-(permanence.xlsx_slicers); they do not print, and the print area is the table's columns.
+(permanence.xlsx_slicers); they do not print, and the print area is the table as written.
 Each code has its plain-English label beside it (permanence/contract/labels.yaml); dates are real
 dates; the summary's RAG status cell is filled green, amber or red. A child is shown by a short
 display id (the pseudonym's first characters, longer where two would collide in the workbook);
