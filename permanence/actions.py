@@ -180,12 +180,16 @@ def _cell_problem(value, kind: str) -> tuple[object, str | None]:
 
 def read_workbook(path: Path, known_las: list[str], la_code: str | None = None) -> tuple[dict, list[dict], list[str]]:
     """(the workbook's properties, its rows as entries, the problems found) without recording anything."""
+    import warnings
     import zipfile
 
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path)
+        with warnings.catch_warnings():
+            # the tracker's slicers live in extensions openpyxl does not read; they are not data
+            warnings.filterwarnings("ignore", "Unknown extension is not supported", UserWarning)
+            wb = openpyxl.load_workbook(path)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportRefused(f"{path.name}: not an Excel workbook (.xlsx) that can be read ({type(exc).__name__})",
                             "give the spg-tracker-<LA>.xlsx workbook as saved from Excel") from None

@@ -8,8 +8,10 @@ Reads `marts.spg_cohort_children` and `marts.spg_cohort_summary` (and `marts.tar
 there) from the restricted copy (child-level: never the BI copy, permanence.tiers), so it never
 waits for, or blocks, the nightly build. `las_in` lists the LAs: the CLI writes one workbook each.
 
-Made to be printed for the SPG chair: every sheet is an Excel table (filters; slicers can be added
-on it in Excel), header row frozen, landscape, one page wide, header row repeated on each page.
+Made to be printed for the SPG chair: every sheet is an Excel table (filters), header row frozen,
+landscape, one page wide, header row repeated on each page. Each cohort table has slicers (placement,
+legal status, provider, action status) to the right of it, added after xlsxwriter saves
+(permanence.xlsx_slicers); they do not print, and the print area is the table as written.
 Each code has its plain-English label beside it (permanence/contract/labels.yaml); dates are real
 dates; the summary's RAG status cell is filled green, amber or red. A child is shown by a short
 display id (the pseudonym's first characters, longer where two would collide in the workbook);
@@ -34,7 +36,8 @@ import pandas as pd
 
 from permanence.actions import STORE_NAME, carry_forward, ids_digest, workbook_properties
 from permanence.contract import labels
-from permanence.tracker_layout import COHORT_SHEETS, COLUMNS, HIDDEN, STATUSES
+from permanence.tracker_layout import COHORT_SHEETS, COLUMNS, HIDDEN, SLICER_COLUMNS, STATUSES
+from permanence.xlsx_slicers import SlicerSpec, add_table_slicers
 
 DISPLAY_ID_LENGTH = 8
 SUMMARY_COLUMNS = [("LA", "text", 6), ("As at", "date", 11), ("Cohort", "int", 7), ("Cohort name", "text", 38),
@@ -282,13 +285,22 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
     for cid, title in COHORT_SHEETS.items():
         sub = children[children["cohort_id"] == cid]
         n = _sheet(wb, title, f"Cohort_{cid}", headers, [_values(sub[c], kind) for _h, c, kind, _w in cols], page_header)
-        _editable(wb.get_worksheet_by_name(title), [h for h, _k, _w in headers], max(n, 1))
+        cohort_ws = wb.get_worksheet_by_name(title)
+        _editable(cohort_ws, [h for h, _k, _w in headers], max(n, 1))
+        # the table alone, so the slicers beside it never widen the printed page (one page wide)
+        cohort_ws.print_area(0, 0, max(n, 1), len(headers) - 1)
         digests[cid] = ids_digest(sub["child_id"].astype(str))
     # what an import checks the edited workbook against (permanence.actions.read_workbook)
     as_at = summary["as_at_date"].dropna().max() if "as_at_date" in summary and len(summary) else None
     for name, value in workbook_properties(la_code, as_at, digests).items():
         wb.set_custom_property(name, value)
     wb.close()  # the file only appears here, so a failure above leaves neither tmp nor a half-written out
+    try:
+        add_table_slicers(tmp, [SlicerSpec(f"Cohort_{cid}", h) for cid in COHORT_SHEETS
+                                for h in SLICER_COLUMNS if h in [name for name, _k, _w in headers]])
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(out)
     if counts is not None:
         counts["rows"] = len(children)

@@ -63,3 +63,5 @@ COLUMNS = [
     ("Pseudonym (full)", "child_id", "text", 20),
 ]
 HIDDEN = {"Pseudonym (full)"}
+# the columns a chair filters a cohort by: a slicer each beside every cohort table (permanence.tracker)
+SLICER_COLUMNS = ("Placement (label)", "Legal status (label)", "Provider (label)", "Status")
