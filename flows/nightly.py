@@ -171,7 +171,8 @@ def tracker(settings: Settings, published: Path | None, runs: list[Ingested] | N
                 timing.skip("nothing published")
                 return None
             restricted = settings.restricted_dir / settings.warehouse_path.name
-            return write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted))
+            return write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted),
+                                     slicers=settings.tracker_slicers)
     finally:
         pipeline.record_steps(settings, runs or [], timing)
 

@@ -401,7 +401,7 @@ def tracker(
         try:
             with private_files():  # the restricted location is the service account's alone
                 path = write_tracker(db, out or folder / default, la_code=one, reveal=reveal, run_label=str(db),
-                                     counts=counts, actions=store_path(settings))
+                                     counts=counts, actions=store_path(settings), slicers=settings.tracker_slicers)
         except duckdb.CatalogException:
             no_children_mart()
         path.chmod(0o600)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         1800, ge=10, description="Time limit of one pull attempt (copying a drop from its source into the archive)"
     )
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
+    tracker_slicers: bool = Field(
+        False, description="Slicers on the SPG tracker's cohort tables (permanence.xlsx_slicers). Off until an "
+        "LA has opened such a workbook in its own Excel: the parts follow what Excel writes, but no Excel checked them here"
+    )
     small_number_threshold: int = Field(
         5, ge=0, description="Counts from 1 to this, and figures resting on them, show as 'c' in the quarterly report and are null in the BI copy (0: none hidden)"
     )

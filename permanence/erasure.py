@@ -217,7 +217,8 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
         record_publication(con, current, pub)
     from permanence.tracker import write_la_trackers
 
-    write_la_trackers(restricted.path, settings.restricted_dir, run_label=str(restricted.path))
+    write_la_trackers(restricted.path, settings.restricted_dir, run_label=str(restricted.path),
+                      slicers=settings.tracker_slicers)
     with warehouse.connect(settings) as con:
         warehouse.mark_rebuilt(con, f"marts rebuilt and published ({run_name})")
     return restricted.path  # the copy that holds the child-level marts the erasure reached

@@ -9,9 +9,10 @@ there) from the restricted copy (child-level: never the BI copy, permanence.tier
 waits for, or blocks, the nightly build. `las_in` lists the LAs: the CLI writes one workbook each.
 
 Made to be printed for the SPG chair: every sheet is an Excel table (filters), header row frozen,
-landscape, one page wide, header row repeated on each page. Each cohort table has slicers (placement,
-legal status, provider, action status) to the right of it, added after xlsxwriter saves
-(permanence.xlsx_slicers); they do not print, and the print area is the table as written.
+landscape, one page wide, header row repeated on each page; the print area is the table as written.
+With settings.tracker_slicers, each cohort table has slicers (placement, legal status, provider,
+action status) to the right of it, added after xlsxwriter saves (permanence.xlsx_slicers); they do
+not print.
 Each code has its plain-English label beside it (permanence/contract/labels.yaml); dates are real
 dates; the summary's RAG status cell is filled green, amber or red. A child is shown by a short
 display id (the pseudonym's first characters, longer where two would collide in the workbook);
@@ -82,14 +83,14 @@ def nightly_trackers(folder: Path) -> list[Path]:
     return sorted(folder.glob(NIGHTLY_PATTERN))
 
 
-def write_la_trackers(db: Path, folder: Path, run_label: str | None = None) -> list[Path]:
+def write_la_trackers(db: Path, folder: Path, run_label: str | None = None, slicers: bool = False) -> list[Path]:
     """The nightly's workbooks, one per LA (spg-tracker-<LA>.xlsx, 0600): an SPG chair prints their
     own LA's, and a national warehouse never builds one huge workbook in memory. A workbook of an LA
     no longer in the warehouse, and the all-LA workbook of earlier versions, are removed."""
     written = []
     for la in las_in(db):
         path = write_tracker(db, folder / f"spg-tracker-{la}.xlsx", la_code=la, run_label=run_label,
-                             actions=folder / STORE_NAME)
+                             actions=folder / STORE_NAME, slicers=slicers)
         path.chmod(0o600)
         written.append(path)
     for old in [*nightly_trackers(folder), folder / "spg-tracker.xlsx"]:
@@ -226,7 +227,8 @@ def _header_text(text: str) -> str:
 
 
 def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[str, str] | None = None,
-                  run_label: str | None = None, counts: dict | None = None, actions: Path | None = None) -> Path:
+                  run_label: str | None = None, counts: dict | None = None, actions: Path | None = None,
+                  slicers: bool = False) -> Path:
     """Write the tracker workbook from the restricted copy (or any DuckDB file with the marts).
     `counts`, when given, receives the rows written and how many carry a CMS id (for audit.reveal_ids).
     `actions`: the actions store whose latest entries fill the editable columns (none: blank)."""
@@ -296,8 +298,9 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
         wb.set_custom_property(name, value)
     wb.close()  # the file only appears here, so a failure above leaves neither tmp nor a half-written out
     try:
-        add_table_slicers(tmp, [SlicerSpec(f"Cohort_{cid}", h) for cid in COHORT_SHEETS
-                                for h in SLICER_COLUMNS if h in [name for name, _k, _w in headers]])
+        if slicers:  # settings.tracker_slicers: see there why it is off by default
+            add_table_slicers(tmp, [SlicerSpec(f"Cohort_{cid}", h) for cid in COHORT_SHEETS
+                                    for h in SLICER_COLUMNS if h in [name for name, _k, _w in headers]])
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -258,8 +258,19 @@ def _tracker_db(path: Path) -> Path:
     return path
 
 
-def test_tracker_cohort_tables_have_slicers_that_do_not_print(tmp_path):
+def test_tracker_has_no_slicers_unless_asked(tmp_path):
+    import zipfile
+
+    from permanence.config import Settings
+
+    assert Settings(data_dir=tmp_path).tracker_slicers is False  # off until an LA's Excel has opened one
     out = write_tracker(_tracker_db(tmp_path / "r.duckdb"), tmp_path / "t.xlsx", la_code="894")
+    with zipfile.ZipFile(out) as z:
+        assert not [n for n in z.namelist() if "slicer" in n.lower()]
+
+
+def test_tracker_cohort_tables_have_slicers_that_do_not_print(tmp_path):
+    out = write_tracker(_tracker_db(tmp_path / "r.duckdb"), tmp_path / "t.xlsx", la_code="894", slicers=True)
     found = _check_package(out)
     assert len(found) == len(COHORT_SHEETS)  # every cohort sheet, the summary none
     headers = [h for h, _c, _k, _w in COLUMNS]
@@ -298,7 +309,7 @@ def _set_status(path: Path, sheet_part: str, row: int, status: str) -> None:
 
 
 def test_tracker_with_slicers_reads_and_imports(tmp_path):
-    out = write_tracker(_tracker_db(tmp_path / "r.duckdb"), tmp_path / "t.xlsx", la_code="894")
+    out = write_tracker(_tracker_db(tmp_path / "r.duckdb"), tmp_path / "t.xlsx", la_code="894", slicers=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the import prints nothing about the slicers' extensions
         props, entries, problems = read_workbook(out, ["894"], "894")
