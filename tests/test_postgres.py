@@ -218,15 +218,22 @@ def test_pipeline_on_postgres_loads_audits_and_publishes_nothing(both_warehouses
     assert statuses == sorted((r.la_code, "published") for r in pg_runs)
     steps = {s for (s,) in _query(pg, "select distinct step from audit.load_steps")}
     assert {"pull", "validate", "pseudonymise", "load", "transform", "checks"} <= steps
-    # the same Great Expectations suites on PostgreSQL as on DuckDB, with the same audit rows
+    # the same checks on PostgreSQL as on DuckDB: every cross-mart reconciliation (Great
+    # Expectations) for each load, with the same audit rows, and every dbt data test's result
     import duckdb
+
+    from validations.expectations import RECONCILIATIONS
 
     expectations = "select suite, mart, expectation, columns, success from audit.expectation_results"
     on_pg = sorted(_query(pg, expectations))
     with duckdb.connect(str(duck.warehouse_path), read_only=True) as con:
         on_duck = sorted(con.execute(expectations).fetchall())
-    assert len(on_pg) > 50 and on_pg == on_duck
+        duck_dbt = con.execute("select count(*) from audit.dbt_results").fetchone()[0]
+    assert len(on_pg) == len(pg_runs) * len(RECONCILIATIONS) and on_pg == on_duck
+    assert {suite for suite, *_ in on_pg} == set(RECONCILIATIONS)
     assert all(success for *_, success in on_pg)
+    pg_dbt = _query(pg, "select count(*), count(*) filter (where status = 'pass') from audit.dbt_results")[0]
+    assert pg_dbt[0] > 50 and pg_dbt[0] == pg_dbt[1] == duck_dbt  # each load's build, all passed
     assert (pg.reports_dir / "data-docs" / pg_runs[0].load_id / "index.html").exists()
     current = _query(pg, "select la_code, load_id from raw.current_load order by la_code")
     assert current == sorted((r.la_code, r.load_id) for r in pg_runs)
