@@ -116,7 +116,9 @@ quarters as (
         max(case when months.not_countable then months.incomplete_reason end) as not_countable_reason,
         bool_and(months.counts_complete) as counts_complete,
         max(case when not months.counts_complete then months.incomplete_reason end) as counts_incomplete_reason,
-        sum(months.weekly_cost_gbp * months.days_in_month / 7.0) as quarter_cost_gbp,
+        -- pound-days, exact (numeric): divided by 7 only once summed, so the figure cannot depend on the
+        -- order a parallel engine adds the months (floating sums differ in the last digit)
+        sum(months.weekly_cost_gbp * months.days_in_month) as quarter_cost_pound_days,
         min(months.first_effective_from) as first_effective_from,
         max(months.last_effective_from) as last_effective_from,
         bool_or(months.illustrative) as illustrative
@@ -200,7 +202,7 @@ year_to_date as (
         sum(case when quarter_note is null then 0 else 1 end) over (
             partition by la_code, year_start, cohort_id order by financial_quarter
             rows between unbounded preceding and current row) as quarters_unknown,
-        sum(quarter_cost_gbp) over (
+        sum(quarter_cost_pound_days) over (
             partition by la_code, year_start, cohort_id order by financial_quarter
             rows between unbounded preceding and current row) as year_cost_so_far,
         min(first_effective_from) over (
@@ -247,9 +249,10 @@ select
     cast(coalesce(quarter_children.children_in_quarter, 0) as bigint) as children_in_quarter,
     cast(coalesce(year_children.children_in_year_to_date, 0) as bigint) as children_in_year_to_date,
     cast(stock.weekly_cost_gbp as double precision) as weekly_cost_at_quarter_end_gbp,
-    cast(case when year_to_date.quarter_note is null then coalesce(year_to_date.quarter_cost_gbp, 0) end as double precision) as quarter_cost_gbp,
+    cast(case when year_to_date.quarter_note is null
+              then round(coalesce(year_to_date.quarter_cost_pound_days, 0) / 7.0, 2) end as double precision) as quarter_cost_gbp,
     cast(case when year_to_date.quarters_unknown = 0 and year_to_date.year_in_window
-              then coalesce(year_to_date.year_cost_so_far, 0) end as double precision) as year_to_date_cost_gbp,
+              then round(coalesce(year_to_date.year_cost_so_far, 0) / 7.0, 2) end as double precision) as year_to_date_cost_gbp,
     cast(quarter_sources.unit_cost_sources as varchar) as unit_cost_sources,
     cast(year_to_date.year_first_effective_from as date) as unit_costs_effective_from,
     cast(year_to_date.last_effective_from as date) as unit_costs_latest_effective_from,
