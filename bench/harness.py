@@ -34,7 +34,10 @@ STAGES = ["pull", "validate", "pseudonymise", "load", "transform", "checks", "pu
 # `startup` is the process's start (imports, Prefect's temporary server) to the flow's first step;
 # `orchestration` is the time between two steps (Prefect's task calls, recording step figures).
 OTHER_STEPS = ["startup", "prepare", "recover", "clean_wait", "record", "record_issues", "tracker",
-               "dfe_rules", "retention", "summary", "orchestration"]
+               "dfe_queue", "retention", "summary", "orchestration"]
+# The DfE's rule pack runs after the run, in the dfe-rules flow (flows/dfe_rules.py): measured apart,
+# beside validate, on the scales named by --dfe-scales (at national scale it takes far longer than the run).
+AFTER_RUN = "dfe_rules"
 # Per-drop stages, overlapping: workers clean (validate, pseudonymise) while the run's process loads.
 INGEST_STAGES = ["pull", "validate", "pseudonymise", "load"]
 ANALYSIS_MARKER = "<!-- findings: kept by bench/harness.py -->"
@@ -47,13 +50,36 @@ class Scale:
     children: int
     years: int
     target: str
+    # the target as figures: which wall time ('pipeline' or 'process') must stay at or under how many
+    # seconds in every run, and the peak memory (MB) of any process of the run
+    limit: tuple[str, float] | None = None
+    peak_mb: float | None = None
 
 
 SCALES = {
-    "la": Scale("one LA", 1, 1000, 10, "whole run <= 20 s, not counting a Prefect server start"),
+    "la": Scale("one LA", 1, 1000, 10, "whole run <= 20 s, not counting a Prefect server start", ("pipeline", 20.0)),
     "region": Scale("region (11 LAs)", 11, 700, 10, "-"),
-    "national": Scale("national (153 LAs)", 153, 650, 10, "<= 120 s and <= 4 GB peak memory"),
+    "national": Scale("national (153 LAs)", 153, 650, 10, "<= 120 s and <= 4 GB peak memory", ("process", 120.0),
+                      4096.0),
 }
+
+
+def target_line(scale: Scale, runs: list[dict]) -> str | None:
+    """Each run against the scale's target: met in every run, or not (never a median alone)."""
+    if not scale.limit:
+        return None
+    which, limit = scale.limit
+    walls = [run["pipeline_wall"] if which == "pipeline" else run["process"]["wall_seconds"] for run in runs]
+    met = sum(w <= limit for w in walls)
+    every = met == len(runs)
+    line = (f"- target, each run's {which} wall time <= {limit:.0f} s: " + ", ".join(f"{w:.1f} s" for w in walls)
+            + f"; met in {met} of {len(runs)}")
+    if scale.peak_mb:
+        peaks = [max(run["process"]["peak_rss_mb"], run["process"].get("children_peak_rss_mb", 0)) for run in runs]
+        line += (f"; peak memory of any one process <= {scale.peak_mb:.0f} MB: "
+                 + ", ".join(f"{p:.0f} MB" for p in peaks) + f", met in {sum(p <= scale.peak_mb for p in peaks)} of {len(runs)}")
+        every = every and all(p <= scale.peak_mb for p in peaks)
+    return line + (" (**met every time**)" if every else " (**not met every time**)")
 
 
 def generate(key: str, scale: Scale, seed: int = 2025) -> Path:
@@ -139,9 +165,19 @@ def _span(stages: dict[str, dict[str, float]], names) -> float:
     return max(s["end"] for s in got) - min(s["start"] for s in got) if got else 0.0
 
 
-def one_run(drops: Path, run_dir: Path, warm: bool = False) -> dict:
+def dfe_after(run_dir: Path, env: dict) -> None:
+    """What the dfe-rules deployment does after the run: the DfE's pack on the loads it queued."""
+    code = ("import sys; from flows.dfe_rules import check_queued; from permanence.config import Settings; "
+            "check_queued(Settings(data_dir=sys.argv[1]))")
+    proc = subprocess.run([sys.executable, "-c", code, str(run_dir)], cwd=ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"DfE rule pack after the run failed:\n{proc.stderr[-3000:]}")
+
+
+def one_run(drops: Path, run_dir: Path, warm: bool = False, dfe: bool = False) -> dict:
     """The flow over every drop in `drops`, in a fresh process: on a fresh data directory, or with
-    `warm` on the one an earlier run left (figures then count this run's loads only)."""
+    `warm` on the one an earlier run left (figures then count this run's loads only). `dfe`: then
+    the DfE's pack on its queue, as the dfe-rules flow runs it after the run (not in the run's figures)."""
     if not warm:
         shutil.rmtree(run_dir, ignore_errors=True)
     # audit timestamps are naive local times, which DuckDB's epoch() reads as UTC: do the same here
@@ -156,12 +192,14 @@ def one_run(drops: Path, run_dir: Path, warm: bool = False) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"benchmark run failed:\n{proc.stderr[-3000:]}")
     process = json.loads(proc.stdout.strip().splitlines()[-1])
+    if dfe:
+        dfe_after(run_dir, env)
     warehouse = run_dir / "warehouse" / "permanence.duckdb"
     stages = stage_figures(warehouse, since if warm else 0.0)
     # The process's own wall time against the steps it recorded: what no step accounts for.
     p0 = dt.datetime.fromisoformat(process["started_at"]).replace(tzinfo=dt.UTC).timestamp()
     p1 = dt.datetime.fromisoformat(process["finished_at"]).replace(tzinfo=dt.UTC).timestamp()
-    rows = _step_rows(warehouse, since if warm else 0.0)
+    rows = [r for r in _step_rows(warehouse, since if warm else 0.0) if r[0] != AFTER_RUN]
     first = min((r[4] for r in rows if r[0] != "startup"), default=p0)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows_in = con.execute(
@@ -209,8 +247,9 @@ def report(results: dict, command: str) -> str:
         "- *pipeline*: the first stage's start (pull) to the last one's end (publish). The rows under it",
         "  are the run's other steps: with the stages they cover the whole process (`startup`: process",
         "  start to the flow's first step, i.e. imports and Prefect's temporary API server; `orchestration`:",
-        "  the time between two steps, Prefect's task calls and writing step figures; `dfe_rules`: the DfE's",
-        "  validator after the publish). *process* is run_once's wall time, from its first line to the flow's",
+        "  the time between two steps, Prefect's task calls and writing step figures; `dfe_queue`: queueing",
+        "  the published loads for the DfE's validator, which runs after the run in the dfe-rules flow).",
+        "  *process* is run_once's wall time, from its first line to the flow's",
         "  return; *unaccounted* is what of it no recorded step covers.",
         "- *CPU*: summed over the processes that ran the stage (the run's process and its workers);",
         "  *process* CPU counts the run's process and every child it waited for (workers, Prefect server).",
@@ -265,6 +304,7 @@ def report(results: dict, command: str) -> str:
             + ", ".join(f"{u:.2f} s ({sh:.1%})" for u, sh in zip(un, share))
             + "; before the flow's first step (imports, Prefect's start; recorded as `startup`): "
             + ", ".join(f"{run['before_flow']:.2f} s" for run in runs),
+            *([target_line(scale, runs)] if "title" not in r and target_line(scale, runs) else []),
             _validation_line(runs),
             f"- floor (DuckDB reads the CSVs once): {r['floor']:.2f} s; pipeline = {pw / r['floor']:.0f} x the floor",
             f"- warehouse file: {median([run['warehouse_mb'] for run in runs]):.0f} MB; "
@@ -275,7 +315,7 @@ def report(results: dict, command: str) -> str:
 
 
 def _validation_line(runs: list[dict]) -> str:
-    """validate's throughput, and the DfE's validator (`dfe_rules`) beside it on the same drops."""
+    """validate's throughput, and the DfE's validator (`dfe_rules`, the flow after the run) beside it."""
     rows = runs[0]["rows_in"]
     per_cpu = median([rows / run["stages"]["validate"]["cpu"] for run in runs
                       if run["stages"].get("validate", {}).get("cpu")])
@@ -287,7 +327,7 @@ def _validation_line(runs: list[dict]) -> str:
     if dfe and all(d["wall"] for d in dfe):
         ratio = median([run["stages"]["dfe_rules"]["wall"] / run["stages"]["validate"]["wall"] for run in runs
                         if "dfe_rules" in run["stages"] and run["stages"].get("validate", {}).get("wall")])
-        line += (f"; the DfE's validator on the same published drops (`dfe_rules`, after the publish) "
+        line += (f"; the DfE's validator on the same published drops (`dfe_rules`, the dfe-rules flow after the run) "
                  f"{median([d['wall'] for d in dfe]):.2f} s, {ratio:.0f} x validate's step time")
     return line
 
@@ -298,6 +338,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--repeat-national", type=int, default=None,
                     help="runs at national scale (default: --repeat); each takes minutes")
+    ap.add_argument("--dfe-scales", default="la,region",
+                    help="scales whose fresh runs are followed by the DfE's rule pack (the dfe-rules flow), "
+                         "measured beside validate")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     args = ap.parse_args()
     command = "make bench" if args.scales == "la,region,national" and args.repeat == 3 \
@@ -312,7 +355,7 @@ def main() -> None:
         repeat = args.repeat_national if key == "national" and args.repeat_national else args.repeat
         for i in range(repeat):
             print(f"[bench] {scale.name}: run {i + 1}/{repeat}", flush=True)
-            runs.append(one_run(drops, WORK / "runs" / key))
+            runs.append(one_run(drops, WORK / "runs" / key, dfe=key in args.dfe_scales.split(",")))
             print(f"[bench]   pipeline {runs[-1]['pipeline_wall']:.1f} s, process {runs[-1]['process']['wall_seconds']:.1f} s", flush=True)
         results[key] = {"scale": scale, "runs": runs, "floor": fl, "repeat": repeat}
         if scale.las > 1:

@@ -190,21 +190,14 @@ def _logger():
 
 
 @task(**TASK)
-def dfe_readiness(settings: Settings, runs: list[Ingested]) -> None:
-    """The DfE's own rule pack on each published drop, after the publish: it never delays the
-    published marts nor fails a run; when it cannot run, it says so in one line."""
+def queue_dfe_rules(settings: Settings, runs: list[Ingested]) -> None:
+    """Queue the published loads for the DfE's own rule pack, which the dfe-rules flow runs after
+    this run (flows/dfe_rules.py): it takes minutes where the load takes seconds."""
     published = [r for r in runs if r.status == "published"]
-    with step("dfe_rules", "DfE rule pack (return readiness)") as timing:
-        if not published:
-            timing.skip("nothing published")
-            return
-        try:
-            done = pipeline.dfe_readiness_step(settings, published)
-            timing.detail["findings"] = sum(len(r.findings) for r in done)
-        except Exception as exc:  # noqa: BLE001  the loads are published: nothing here may undo that
-            timing.skip(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            _logger().warning("DfE rule pack not run: %s", exc)
-    pipeline.record_steps(settings, published, timing)
+    with step("dfe_queue", "queue the DfE rule pack", quiet=True) as timing:
+        if published:
+            timing.detail["queued"] = pipeline.queue_dfe_rules(settings, published)
+    pipeline.record_steps(settings, runs, timing)
 
 
 @task(**TASK)
@@ -355,7 +348,7 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
             with connect(settings) as con:
                 mark_rebuilt(con, "marts rebuilt and published by the nightly load")
         tracker(settings, published, _opaque(runs))
-        dfe_readiness(settings, _opaque(runs))
+        queue_dfe_rules(settings, _opaque(runs))
         retention(settings, _opaque(runs))
         with step("summary", "the run's log lines and Prefect artifact", quiet=True) as timing:
             for r in runs:

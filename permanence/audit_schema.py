@@ -28,6 +28,10 @@ AUDIT_TABLES: dict[str, str] = {
     "load_returns": """load_id VARCHAR, collection_year VARCHAR, source VARCHAR, extract_date DATE,
         extract_date_from VARCHAR, coverage_start DATE, drop_sha256 VARCHAR, files INTEGER, rows_in BIGINT,
         rows_loaded BIGINT, rows_rejected BIGINT""",
+    # Published loads queued for the DfE's rule pack (validations/dfe_readiness.py), run by the
+    # dfe-rules flow after the nightly run; done when its `dfe_rules` step is recorded 'ok'.
+    "dfe_queue": """load_id VARCHAR, la_code VARCHAR, drop_folder VARCHAR, collection_year VARCHAR,
+        file_prefix VARCHAR, report_dir VARCHAR, docs_dir VARCHAR, queued_at TIMESTAMP""",
     "load_steps": """load_id VARCHAR, step VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
         status VARCHAR, cpu_seconds DOUBLE, peak_rss_mb DOUBLE""",
     # The dbt data tests of the build that carried a load (from dbt's run_results.json): one row per

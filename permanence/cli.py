@@ -260,6 +260,10 @@ def demo(
     else:
         console.print(f"benchmarks: no published reference files at {reference}, so the benchmark mart "
                       "holds the region's own figures only (pass --reference DIR)", soft_wrap=True)
+    # what the `dfe-rules` deployment does after a nightly run: the DfE's pack on the queued loads
+    from flows.dfe_rules import dfe_rules as dfe_flow
+
+    _run_flow(dfe_flow, warehouse=str(settings.warehouse_path), data_dir=str(settings.data_dir))
     _print_outputs(settings, summaries)
 
 
@@ -594,6 +598,29 @@ def rekey(
     console.print(f"published: {job.published or settings.warehouse_label}", soft_wrap=True)
     console.print("[bold yellow]now:[/] give the nightly run the new key (PERMANENCE_HMAC_KEY_FILE); "
                   "the old key is refused from here on", soft_wrap=True)
+
+
+@app.command("dfe-rules")
+def dfe_rules(
+    la: Annotated[Optional[str], typer.Option(help="Only this LA's queued loads")] = None,
+    load: Annotated[Optional[list[str]], typer.Option(help="Check this load again (repeatable)")] = None,
+    warehouse: Annotated[Optional[Path], typer.Option(help="DuckDB file")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
+) -> None:
+    """Run the DfE's own 903 rule pack on the published loads the nightly runs queued (return readiness)."""
+    _quiet_third_parties()
+    from flows.dfe_rules import dfe_rules as flow
+    from permanence.security import UnsafeSetup, check_la_code
+
+    try:
+        la = check_la_code(la) if la else None
+    except UnsafeSetup as exc:
+        _fail(str(exc), EXIT_USAGE)
+    settings = _settings(warehouse, data_dir)
+    if settings.target == "duckdb":
+        _need(settings.warehouse_path, "warehouse (written by the nightly load)", settings)
+    _run_flow(flow, warehouse=str(settings.warehouse_path), data_dir=str(settings.data_dir), la_code=la,
+              load_ids=load or None)
 
 
 @app.command()

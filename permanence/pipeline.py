@@ -554,30 +554,55 @@ def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     return outcome.docs_index
 
 
-def dfe_readiness_step(settings: Settings, runs: list[Ingested]) -> list:
-    """The DfE's rule pack on each published load's drop (validations/dfe_readiness.py): findings in
-    audit.validation_results (source 'dfe') and in the load's validation report. Raises DfeUnavailable
-    when the validator's env is missing or the validator fails; the caller shows it and goes on."""
+def queue_dfe_rules(settings: Settings, runs: list[Ingested]) -> int:
+    """Queue each published load for the DfE's rule pack (audit.dfe_queue), which the dfe-rules flow
+    runs after the nightly run, outside its lock. Returns how many were queued."""
+    from validations.dfe_readiness import Queued
+
+    published = [r for r in runs if r.status == "published"]
+    if not published:
+        return 0
+    # the Data Docs of the build are named after its first load (checks_step)
+    docs = settings.reports_dir / "data-docs" / published[0].load_id
+    now = dt.datetime.now()
+    with warehouse.connect(settings) as con:
+        warehouse.record_rows(con, "dfe_queue", [Queued.of(r, docs).row(now) for r in published])
+    return len(published)
+
+
+def dfe_queued(settings: Settings, la_code: str | None = None, load_ids: list[str] | None = None) -> list:
+    """The loads the dfe-rules flow is to check (validations.dfe_readiness.queued)."""
+    from permanence.audit_schema import create_audit_schema
+    from validations.dfe_readiness import queued
+
+    with warehouse.exclusive(settings), warehouse.connect(settings) as con:
+        create_audit_schema(con)  # a warehouse from before the queue
+        return queued(con, la_code, load_ids)
+
+
+def dfe_readiness_step(settings: Settings, loads: list) -> list:
+    """The DfE's rule pack on each queued load's archived drop (validations/dfe_readiness.py):
+    findings in audit.validation_results (source 'dfe'), the load's validation report and the Data
+    Docs of its build. The validator runs without the warehouse lock; the lock is taken only to write.
+    Raises DfeUnavailable when the validator's env is missing or the validator fails."""
     from validations.dfe import DfeUnavailable, available, python
     from validations.dfe_readiness import add_to_data_docs, append_to_report, check_load
 
-    published = [r for r in runs if r.status == "published"]
     if not available():
         raise DfeUnavailable(f"the DfE validator is not installed ({python()}; make .venv-dfe)")
     # Each drop's pack runs in a validator process of its own and takes seconds per thousand rows:
-    # one per core at once (threads only wait on those processes); written back in the loads' order.
-    at_once = max(1, min(settings.workers or len(os.sched_getaffinity(0)), len(published)))
+    # one per core at once (threads only wait on those processes); written back in the queue's order.
+    at_once = max(1, min(settings.workers or len(os.sched_getaffinity(0)), len(loads)))
     with ThreadPoolExecutor(max_workers=at_once) as pool:
-        results = list(pool.map(check_load, published))
-    done = []
-    for run, result in zip(published, results):
-        with warehouse.connect(settings) as con:
+        results = list(pool.map(check_load, loads))
+    with warehouse.exclusive(settings), warehouse.connect(settings) as con:
+        for result in results:
             con.insert_frame("audit.validation_results", result.findings)
-        append_to_report(run.report_dir, result)
-        if published:  # the Data Docs of this build are named after its first load (checks_step)
-            add_to_data_docs(settings.reports_dir / "data-docs" / published[0].load_id, result, run.la_code)
-        done.append(result)
-    return done
+    for load, result in zip(loads, results):
+        append_to_report(load.report_dir, result)
+        if load.docs_dir:
+            add_to_data_docs(load.docs_dir, result, load.la_code)
+    return results
 
 
 def publish_copies(settings: Settings, con=None):

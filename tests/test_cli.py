@@ -67,7 +67,7 @@ def test_a_command_without_a_warehouse_names_the_directory_and_points_at_the_dem
     for folder in ("restricted", "warehouse"):
         (tmp_path / "data" / "demo" / folder).mkdir(parents=True)
         (tmp_path / "data" / "demo" / folder / "permanence.duckdb").touch()
-    for cmd in (["tracker"], ["report", "--quarter", "2024-Q4"], ["audit", "--load", "x"]):
+    for cmd in (["tracker"], ["report", "--quarter", "2024-Q4"], ["audit", "--load", "x"], ["dfe-rules"]):
         result = runner.invoke(app, cmd)
         assert result.exit_code == 1 and result.output.strip().splitlines()[-1] == \
             "hint: the demo's is in data/demo: add --data-dir data/demo", result.output

@@ -150,6 +150,9 @@ def published_load(tmp_path_factory):
     settings = Settings(data_dir=root / "data")
     [run] = run_drops(settings, [(str(drop.path), drop.la_code)])
     assert run.status == "published", run.message
+    from flows import nightly
+
+    nightly.queue_dfe_rules.fn(settings, [run])  # the nightly flow's step after the publish
     return settings, run, drop
 
 
@@ -160,13 +163,26 @@ def _audit(settings, sql, params=()):
         return con.execute(sql, list(params)).fetchall()
 
 
+def test_the_nightly_run_queues_its_published_load_for_the_dfe_pack(published_load):
+    settings, run, drop = published_load
+    # queued by the run, not checked in it: the pack runs after, in the dfe-rules flow
+    assert _audit(settings, "select la_code, drop_folder, collection_year from audit.dfe_queue where load_id = ?",
+                  [run.load_id]) == [(run.la_code, str(run.drop.folder), collection_year(drop.extract_date))]
+    assert _audit(settings, "select count(*) from audit.load_steps where load_id = ? and step = 'dfe_rules'",
+                  [run.load_id]) == [(0,)]
+    assert _audit(settings, "select status from audit.load_steps where load_id = ? and step = 'dfe_queue'",
+                  [run.load_id]) == [("ok",)]
+
+
 @needs_dfe
 def test_nightly_dfe_rule_pack_is_recorded_apart_from_ours_and_in_the_report(published_load):
-    from flows import nightly
+    from flows.dfe_rules import check_queued
 
     settings, run, drop = published_load
     ours_before = _audit(settings, "select count(*) from audit.validation_results where source = 'ours'")
-    nightly.dfe_readiness.fn(settings, [run])
+    [done] = check_queued(settings)
+    assert done.load_id == run.load_id
+    assert check_queued(settings) == []  # checked once: no longer queued
     rows = _audit(settings, "select rule_code, file_name, row_number, severity from audit.validation_results "
                             "where load_id = ? and source = 'dfe' order by 1, 2, 3", [run.load_id])
     # the same rows the DfE validator flags on the archived drop, its whole pack for the year
@@ -187,16 +203,21 @@ def test_nightly_dfe_rule_pack_is_recorded_apart_from_ours_and_in_the_report(pub
     assert not [i for i in ids if i and f">{i}<" in page.read_text()]
 
 
-def test_without_the_dfe_validator_the_step_says_so_and_the_load_stays_published(published_load, monkeypatch, capsys):
-    from flows import nightly
-    from permanence.progress import console
+@pytest.mark.slow
+def test_without_the_dfe_validator_the_step_says_so_and_the_load_stays_published(published_load):
+    """Through the CLI and the real flow (Prefect's temporary server): one line, exit 0, nothing undone."""
+    import os
+    import subprocess
+    import sys
 
     settings, run, _ = published_load
-    monkeypatch.setenv("PERMANENCE_DFE_PYTHON", str(settings.data_dir / "no-such-python"))
-    with console.capture() as captured:
-        nightly.dfe_readiness.fn(settings, [run])
-    line = captured.get().strip().splitlines()[-1]  # one line, however long
+    env = {**os.environ, "PERMANENCE_DFE_PYTHON": str(settings.data_dir / "no-such-python")}
+    out = subprocess.run([sys.executable, "-m", "permanence.cli", "dfe-rules", "--load", run.load_id,
+                          "--data-dir", str(settings.data_dir)], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    [line] = [x for x in (out.stdout + out.stderr).splitlines() if "DfE rule pack" in x]  # one line, however long
     assert line.startswith("- DfE rule pack (return readiness) skipped: the DfE validator is not installed"), line
+    assert "Traceback" not in out.stdout + out.stderr
     assert _audit(settings, "select status from audit.loads where load_id = ? order by finished_at desc limit 1",
                   [run.load_id]) == [("published",)]
     assert ("skipped",) in _audit(settings, "select status from audit.load_steps where load_id = ? and step = 'dfe_rules'",

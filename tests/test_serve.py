@@ -22,11 +22,13 @@ def test_prefect_yaml_declares_the_deployments():
     assert nightly["concurrency_limit"]["limit"] == 1
     assert nightly["work_pool"]["name"] == serve.POOL
     assert "pull" not in spec  # the default pull step: the checkout the deploy ran from
-    assert {"nightly", "backfill", "reference-refresh", "quarterly-report"} <= set(by_name)
+    assert {"nightly", "backfill", "reference-refresh", "quarterly-report", "dfe-rules"} <= set(by_name)
     assert by_name["quarterly-report"]["schedules"][0]["cron"] == "0 6 10 1,4,7,10 *"
     assert by_name["backfill"]["entrypoint"] == "flows/backfill.py:backfill"
     ready, skipped = serve.deployable({"PERMANENCE_LA_CODE": "894", "PERMANENCE_SOURCE": "/drops/latest"})
-    assert {"nightly-load/nightly", "backfill/backfill", "quarterly-report/quarterly-report"} <= set(ready)
+    assert {"nightly-load/nightly", "backfill/backfill", "quarterly-report/quarterly-report", "dfe-rules/dfe-rules"} <= set(ready)
+    # the DfE pack runs after the nightly load, never at the same time
+    assert by_name["dfe-rules"]["schedules"][0]["cron"] == "30 4 * * *" != by_name["nightly"]["schedules"][0]["cron"]
     assert "nightly-load/nightly (set PERMANENCE_SOURCE, PERMANENCE_LA_CODE)" in serve.deployable({})[1]
     assert "reference-refresh/reference-refresh (set PERMANENCE_REFERENCE_SOURCES)" in skipped
 

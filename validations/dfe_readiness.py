@@ -1,6 +1,8 @@
 """DfE return readiness, every night: the DfE's whole 903 rule pack on a published load's drop.
 
-After the marts are published (never before, never blocking a load) the drop as archived is read
+The nightly run queues each load it publishes (`audit.dfe_queue`); the `dfe-rules` flow (its own
+deployment, and `permanence dfe-rules`) takes the queue later, so the DfE's validator, seconds per
+thousand rows, never holds the warehouse lock or delays a run. The drop as archived is read
 again and handed to the DfE's validator (validations/dfe.py) with the rule pack of its collection
 year: the return the LA will submit, so the findings are what the DfE's tool would show today, not
 in a hurry at year end. Findings go to `audit.validation_results` with `source = 'dfe'`, apart from
@@ -37,22 +39,79 @@ class Readiness:
     failed: list[str]  # rules the validator could not run on this data
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A published load awaiting the DfE pack: what the check needs, kept in `audit.dfe_queue` (paths
+    inside the data directory, never a value from the drop)."""
+
+    load_id: str
+    la_code: str
+    folder: Path  # the archived drop (for stitched returns, the latest return: the one to submit)
+    year: str  # the collection year whose rule pack applies
+    file_prefix: str  # stitched loads name files '<return>/<file>'
+    report_dir: Path | None
+    docs_dir: Path | None  # the Data Docs of the build that published the load
+
+    @classmethod
+    def of(cls, run, docs_dir: Path | None) -> "Queued":
+        drop = run.returns[-1] if run.returns else run.drop
+        return cls(run.load_id, run.la_code, Path(drop.folder), year_of(drop, run.as_at),
+                   f"{drop.label}/" if run.returns else "", run.report_dir, docs_dir)
+
+    def row(self, queued_at) -> dict:
+        return {"load_id": self.load_id, "la_code": self.la_code, "drop_folder": str(self.folder),
+                "collection_year": self.year, "file_prefix": self.file_prefix,
+                "report_dir": str(self.report_dir) if self.report_dir else None,
+                "docs_dir": str(self.docs_dir) if self.docs_dir else None, "queued_at": queued_at}
+
+
+# Queued loads the pack has not yet run on (its step not recorded 'ok'), oldest first; a load
+# erased or past retention since (no longer published) is left out.
+PENDING_SQL = """
+select q.load_id, q.la_code, q.drop_folder, q.collection_year, q.file_prefix, q.report_dir, q.docs_dir
+from audit.dfe_queue as q
+where ({every} or not exists (select 1 from audit.load_steps as s
+                              where s.load_id = q.load_id and s.step = 'dfe_rules' and s.status = 'ok'))
+  and (select l.status from audit.loads as l where l.load_id = q.load_id
+       order by l.finished_at desc limit 1) = 'published'
+  {where}
+order by q.queued_at, q.load_id
+"""
+
+
+def queued(con, la_code: str | None = None, load_ids: list[str] | None = None) -> list[Queued]:
+    """The loads to check: those not yet checked, or (load_ids) these loads again."""
+    where, params = "", []
+    if la_code:
+        where += " and q.la_code = ?"
+        params.append(la_code)
+    if load_ids:
+        where += f" and q.load_id in ({', '.join('?' for _ in load_ids)})"
+        params += list(load_ids)
+    sql = PENDING_SQL.format(every="true" if load_ids else "false", where=where)
+    seen, out = set(), []
+    for load_id, la, folder, year, prefix, report, docs in con.execute(sql, params).fetchall():
+        if load_id not in seen:  # queued twice (republished): checked once
+            seen.add(load_id)
+            out.append(Queued(load_id, la, Path(folder), year, prefix or "", Path(report) if report else None,
+                              Path(docs) if docs else None))
+    return out
+
+
 def year_of(drop, as_at) -> str:
     return drop.collection_year or collection_year(as_at or drop.extract_date)
 
 
-def check_load(run) -> Readiness:
-    """The DfE pack on a load's drop (for stitched returns, the latest return: the one to submit)."""
+def check_load(load: Queued) -> Readiness:
+    """The DfE pack on a queued load's archived drop."""
     from permanence.readers import read_drop
     from validations.dfe import dfe_findings
 
-    drop = run.returns[-1] if run.returns else run.drop
-    year = year_of(drop, run.as_at)
-    frames, _ = read_drop(Path(drop.folder))
+    year, prefix = load.year, load.file_prefix
+    frames, _ = read_drop(load.folder)
     result = dfe_findings(frames, year)
-    prefix = f"{drop.label}/" if run.returns else ""  # stitched loads name files '<return>/<file>'
     rows = [{
-        "load_id": run.load_id, "file_name": prefix + f.file_name, "table_name": f.table, "rule_code": f.code,
+        "load_id": load.load_id, "file_name": prefix + f.file_name, "table_name": f.table, "rule_code": f.code,
         "rule": result.rules.get(f.code, ("DfE rule " + f.code, []))[0], "severity": SEVERITY,
         "row_number": f.row, "column_name": ",".join(result.rules.get(f.code, ("", []))[1]) or None,
         "count": 1, "source": SOURCE,
@@ -61,7 +120,7 @@ def check_load(run) -> Readiness:
                "column_name", "count", "source"]
     findings = pd.DataFrame(rows, columns=columns)
     findings["row_number"] = findings["row_number"].astype("Int64")
-    return Readiness(run.load_id, result.ruleset, year, findings, result.failed)
+    return Readiness(load.load_id, result.ruleset, year, findings, result.failed)
 
 
 def report_section(r: Readiness) -> list[str]:
