@@ -15,7 +15,7 @@ import duckdb
 import pytest
 import yaml
 
-from permanence.transform import dbt_project_dir, run_dbt
+from permanence.transform.dbt import dbt_project_dir, run_dbt
 
 MARTS = {
     "periods_of_care": ["la_code", "child_id", "period_start", "period_end", "reason_ceased", "exit_route", "days_in_care"],
@@ -138,7 +138,7 @@ SPG_MARTS = ("spg_cohort_movement_children", "spg_cohort_movement", "spg_drift_w
 
 
 def test_spg_marts_documented_with_contract_and_tier():
-    from permanence.tiers import mart_tiers
+    from permanence.publish.tiers import mart_tiers
 
     doc = yaml.safe_load((dbt_project_dir() / "models" / "marts" / "_spg.yml").read_text())
     models = {m["name"]: m for m in doc["models"]}

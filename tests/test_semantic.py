@@ -24,9 +24,9 @@ import pytest
 import yaml
 
 from permanence.contract import codelists, labels
-from permanence.semantic import code_label_rows, seed_path, seed_text
-from permanence.tiers import mart_tiers
-from permanence.transform import dbt_project_dir, run_dbt
+from permanence.transform.semantic import code_label_rows, seed_path, seed_text
+from permanence.publish.tiers import mart_tiers
+from permanence.transform.dbt import dbt_project_dir, run_dbt
 
 MARTS_DIR = dbt_project_dir() / "models" / "marts"
 DIMENSIONS = {"dim_legal_status": "LS", "dim_placement_type": "PLACE", "dim_placement_provider": "PLACE_PROVIDER",
@@ -51,7 +51,7 @@ def _semantic_layer() -> dict:
 
 def test_code_labels_seed_is_the_contracts():
     assert seed_path().read_text(encoding="utf-8") == seed_text(), \
-        "dbt_project/seeds/code_labels.csv is stale: run `python -m permanence.semantic`"
+        "dbt_project/seeds/code_labels.csv is stale: run `python -m permanence.transform.semantic`"
 
 
 def test_code_labels_hold_every_code_and_every_label():
@@ -156,7 +156,7 @@ def test_dimensions_on_the_built_warehouse(region):
 
 @pytest.mark.slow
 def test_descriptions_reach_the_warehouse_and_the_bi_copy(region):
-    from permanence.tiers import mart_docs
+    from permanence.publish.tiers import mart_docs
 
     settings, _ = region
     about, columns = mart_docs()["exits_by_year"]
