@@ -52,8 +52,9 @@ MARTS = {
 
 
 def test_marts_yaml_documents_every_mart_with_enforced_contract():
-    doc = yaml.safe_load((dbt_project_dir() / "models" / "marts" / "_marts.yml").read_text())
-    models = {m["name"]: m for m in doc["models"]}
+    from permanence.publish.tiers import _mart_models
+
+    models = {m["name"]: m for m in _mart_models(str(dbt_project_dir()))}  # every domain folder's yml
     assert set(MARTS) <= set(models)
     for name, cols in MARTS.items():
         m = models[name]
@@ -140,9 +141,9 @@ SPG_MARTS = ("spg_cohort_movement_children", "spg_cohort_movement", "spg_drift_w
 def test_spg_marts_documented_with_contract_and_tier():
     from permanence.publish.tiers import mart_tiers
 
-    doc = yaml.safe_load((dbt_project_dir() / "models" / "marts" / "_spg.yml").read_text())
+    doc = yaml.safe_load((dbt_project_dir() / "models" / "marts" / "spg" / "_spg.yml").read_text())
     models = {m["name"]: m for m in doc["models"]}
-    assert set(models) == set(SPG_MARTS)
+    assert set(SPG_MARTS) <= set(models)
     tiers = mart_tiers()
     for name, m in models.items():
         assert m["config"]["contract"]["enforced"] is True and "grain" in m["description"]

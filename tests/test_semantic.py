@@ -67,7 +67,7 @@ def test_code_labels_hold_every_code_and_every_label():
 
 
 def test_every_dimension_is_an_aggregate_tier_with_its_sql():
-    doc = yaml.safe_load((MARTS_DIR / "_dimensions.yml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load((MARTS_DIR / "dimensions" / "_dimensions.yml").read_text(encoding="utf-8"))
     named = {m["name"] for m in doc["models"]}
     assert {p.stem for p in (MARTS_DIR / "dimensions").glob("*.sql")} == named
     tiers = mart_tiers()
@@ -83,7 +83,7 @@ def test_every_published_count_and_figure_of_an_aggregate_mart_has_a_metric():
     layer = _semantic_layer()
     models = {m["name"]: m for m in layer["semantic_models"]}
     metrics = {m["name"]: m for m in layer["metrics"]}
-    dims = {m["name"] for m in yaml.safe_load((MARTS_DIR / "_dimensions.yml").read_text())["models"]}
+    dims = {m["name"] for m in yaml.safe_load((MARTS_DIR / "dimensions" / "_dimensions.yml").read_text())["models"]}
     for mart, spec in mart_tiers().items():
         if not spec.aggregate or mart in dims or mart in LONG_FORMAT:
             continue

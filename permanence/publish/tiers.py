@@ -11,7 +11,7 @@
   under row-level security per LA. So do the SPG tracker and any `--reveal-ids` workbook.
 
 The classification is data, kept in one place: `config.meta.tier` of each mart in
-`dbt_project/models/marts/_*.yml`, with `small_counts` and `resting_on` for the aggregate ones. A mart
+`dbt_project/models/marts/*/_*.yml`, with `small_counts` and `resting_on` for the aggregate ones. A mart
 without a tier is treated as child-level, so a new mart is never published to BI by accident.
 """
 
@@ -46,7 +46,7 @@ class MartTier:
 
 
 def mart_tiers(project: Path | None = None) -> dict[str, MartTier]:
-    """Every mart of the dbt project (models/marts/_*.yml) -> its tier and suppression columns."""
+    """Every mart of the dbt project (models/marts/*/_*.yml) -> its tier and suppression columns."""
     from permanence.transform.dbt import dbt_project_dir
 
     return dict(_read_tiers(str(project or dbt_project_dir())))
@@ -54,9 +54,9 @@ def mart_tiers(project: Path | None = None) -> dict[str, MartTier]:
 
 @lru_cache(maxsize=4)
 def _mart_models(project: str) -> tuple[dict, ...]:
-    """The marts' entries of the dbt project's yml (models/marts/_*.yml), read once."""
+    """The marts' entries of the dbt project's yml (models/marts/*/_*.yml), read once."""
     found = []
-    for yml in sorted((Path(project) / "models" / "marts").glob("_*.yml")):
+    for yml in sorted((Path(project) / "models" / "marts").rglob("_*.yml")):  # a folder per domain
         found += (yaml.safe_load(yml.read_text(encoding="utf-8")) or {}).get("models", [])
     return tuple(found)
 
