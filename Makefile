@@ -3,7 +3,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
-# The DfE's 903 validator pins pandas<2, so it gets an env of its own (validations/dfe.py runs it).
+# The DfE's 903 validator pins pandas<2, so it gets an env of its own (validations/dfe/validator.py runs it).
 DFE_VENV := .venv-dfe
 DFE_STAMP := $(DFE_VENV)/.installed-$(shell sha1sum requirements-dfe.lock | cut -c1-12)
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from permanence import pipeline, progress
-from permanence.sources import pull
+from permanence.ingest.pull import pull
 
 
 def main() -> None:

@@ -44,9 +44,9 @@ KEY = secrets.token_bytes(32)
 
 def rule_agreement(frames, extract_date: dt.date) -> pd.DataFrame:
     from permanence.contract import collection_year
-    from validations import validate_drop
-    from validations.dfe import dfe_findings
-    from validations.rules import RULES
+    from validations.extract import validate_drop
+    from validations.dfe.validator import dfe_findings
+    from validations.extract.rules import RULES
 
     shared = sorted({r.dfe_code for r in RULES.values() if r.dfe_code})
     ours = validate_drop(frames, extract_date)
@@ -107,8 +107,8 @@ def raw_staging(frames, la_code: str, extract_date: dt.date, warehouse_staging: 
     Children are pseudonymised with the run's key, so ids meet the marts'; dates of birth are
     month starts, as the pipeline keeps them. Other views (the extras beside the 903, or a 903 table
     the drop lacks) are the warehouse's own."""
-    from permanence.extract import ROW
-    from permanence.pseudonymise import pseudonymise_series
+    from permanence.contract.frames import ROW
+    from permanence.ingest.pseudonymise import pseudonymise_series
 
     known: dict[str, str] = {}
     by_table = {ef.table.name: ef for ef in frames}
@@ -138,8 +138,8 @@ def _explain(settings, load_id: str, la_code: str, frames) -> dict[str, set[str]
     """Pseudonymous child ids with a repair, a chain hole or a rejected row recorded for this load."""
     import duckdb
 
-    from permanence.extract import ROW
-    from permanence.pseudonymise import pseudonymise_series
+    from permanence.contract.frames import ROW
+    from permanence.ingest.pseudonymise import pseudonymise_series
 
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         def ids(sql: str) -> set[str]:
@@ -183,7 +183,7 @@ def measure_agreement(drop: Path, la_code: str, extract_date: dt.date, coverage_
     import duckdb
 
     from permanence.config import Settings
-    from permanence.readers import read_drop
+    from permanence.ingest.read import read_drop
     from tests import reference_measures as rm
     from tests.pipeline_helpers import run_drops
 
@@ -256,8 +256,8 @@ def main(argv: list[str] | None = None) -> None:
     for off in ("PREFECT_SERVER_ANALYTICS_ENABLED", "DBT_SEND_ANONYMOUS_USAGE_STATS", "GX_ANALYTICS_ENABLED"):
         os.environ.setdefault(off, "false")
 
-    from permanence.extract import StructuralError
-    from permanence.readers import read_drop
+    from permanence.contract.frames import StructuralError
+    from permanence.ingest.read import read_drop
 
     try:
         frames, _ = read_drop(args.drop)

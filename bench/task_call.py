@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from permanence import pipeline, progress
-from permanence.sources import pull
+from permanence.ingest.pull import pull
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)

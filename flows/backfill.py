@@ -20,10 +20,10 @@ import fsspec
 from prefect import flow, get_run_logger
 
 from flows.nightly import RunSummary, region
-from permanence import notify
-from permanence.extract import StructuralError
-from permanence.security import strip_credentials
-from permanence.sources import extract_date_of, read_manifest
+from permanence.ops import notify
+from permanence.contract.frames import StructuralError
+from permanence.ops.security import strip_credentials
+from permanence.ingest.pull import extract_date_of, read_manifest
 
 
 def list_drops(source_root: str, start: dt.date | None = None, end: dt.date | None = None) -> list[tuple[dt.date, str]]:

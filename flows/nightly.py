@@ -5,7 +5,7 @@
                              -> DfE rule pack (return readiness, after the publish)
 
 `nightly` takes one LA's drop; `region` takes several (a consortium's warehouse, or the demo).
-Several drops are cleaned at once in worker processes (permanence.workers); each is recorded and
+Several drops are cleaned at once in worker processes (permanence.ingest.workers); each is recorded and
 loaded here, in order, over one warehouse connection. The steps themselves live in
 permanence.pipeline so they can be tested without Prefect.
 """
@@ -22,14 +22,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from permanence import notify, pipeline, progress
+from permanence import pipeline, progress
+
+from permanence.ops import notify
 from permanence.config import Settings
 from permanence.pipeline import DropQuarantined, Ingested
 from permanence.progress import step
-from permanence.pseudonymise import resolve_key
-from permanence.security import check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source
+from permanence.ingest.pseudonymise import resolve_key
+from permanence.ops.security import check_la_code, ensure_private_dir, key_fingerprint, private_files, register_source
 from permanence.warehouse import FINAL_STATUSES, check_key, connect, exclusive, held, mark_rebuilt, pending_rebuilds
-from permanence.workers import Cleaner, worker_count
+from permanence.ingest.workers import Cleaner, worker_count
 
 # Frames are large and hold personal data: never hash them into cache keys or persist them.
 TASK = dict(cache_policy=NO_CACHE, persist_result=False)
@@ -70,9 +72,9 @@ def wait_for_sources(drops: list[tuple["Sources", str]], delays: tuple[int, ...]
     tries, 5 s then 30 s apart), so a run never holds the lock while it waits on a network. A source
     refused for what it is (no such folder, a bad manifest) is not tried again; the pull, under the
     lock, then records the failure once, as it does for a source still silent after the last try."""
-    from permanence.extract import StructuralError
-    from permanence.security import strip_credentials
-    from permanence.sources import reach
+    from permanence.contract.frames import StructuralError
+    from permanence.ops.security import strip_credentials
+    from permanence.ingest.pull import reach
 
     for source, _la in drops:
         for one in [source] if isinstance(source, str) else source:
@@ -99,7 +101,7 @@ def pull(settings: Settings, run: Ingested) -> Ingested:
 
 @task(**TASK)
 def cleaned(settings: Settings, run: Ingested) -> Ingested:
-    """Record a cleaned drop (read, validated, pseudonymised by permanence.workers, perhaps in a
+    """Record a cleaned drop (read, validated, pseudonymised by permanence.ingest.workers, perhaps in a
     worker process): its validate and pseudonymise step figures, and a quarantine with its report."""
     return pipeline.record_clean(settings, run)
 
@@ -161,8 +163,8 @@ def tracker(settings: Settings, published: Path | None, runs: list[Ingested] | N
     """The SPG tracker workbook (pseudonyms only) in the restricted location, after each publish: it
     lists children, so it is never in the BI share. Expired --reveal-ids workbooks go first.
     Its step is recorded against the loads of `runs` (the run's)."""
-    from permanence.tiers import expire_reveals
-    from permanence.tracker import write_la_trackers
+    from permanence.publish.tiers import expire_reveals
+    from permanence.tracker.workbook import write_la_trackers
 
     try:
         with step("tracker", "SPG tracker workbook per LA") as timing:
@@ -202,10 +204,10 @@ def queue_dfe_rules(settings: Settings, runs: list[Ingested]) -> None:
 
 @task(**TASK)
 def retention(settings: Settings, runs: list[Ingested] | None = None) -> int:
-    """Delete what is past its retention time (permanence.retention), after the publish. A failure
+    """Delete what is past its retention time (permanence.ops.retention), after the publish. A failure
     here is logged and left for the next night (or `permanence retention`): it never undoes a publish.
     Its step is recorded against the loads of `runs` (the run's)."""
-    from permanence import retention as ret
+    from permanence.ops import retention as ret
 
     try:
         with step("retention", "retention") as timing:
@@ -368,7 +370,7 @@ def _outcome_artifact(settings: Settings, runs: list[Ingested], published) -> No
     and where the evidence is. Statuses, counts and our own messages only: no value from a drop."""
     from prefect.artifacts import create_markdown_artifact
 
-    from permanence.reports import _md
+    from permanence.audit.validation_report import _md
 
     lines = ["| LA | load | status | rows in | loaded | rejected | message |", "|---|---|---|---|---|---|---|"]
     for r in runs:

@@ -50,7 +50,7 @@ def load_reference(sources: list[str], warehouse: str) -> list[dict]:
 
 @task(**TASK)
 def build_benchmarks(warehouse: str, dbt_dir: str) -> str:
-    from permanence.transform import run_dbt
+    from permanence.transform.dbt import run_dbt
 
     with step("transform", "dbt build benchmark and targets"):
         outcome = run_dbt("build", warehouse=Path(warehouse), select=DBT_SELECT, artifacts_dir=dbt_dir,

@@ -9,7 +9,7 @@ import datetime as dt
 
 from prefect import flow, get_run_logger
 
-from permanence import notify
+from permanence.ops import notify
 from permanence.config import Settings
 
 

@@ -63,17 +63,17 @@ def _fail(message: str, code: int = EXIT_FAILED, hint: str | None = None) -> Non
 def _run_flow(fn, **kwargs):
     """Run a flow and turn every known failure into an `error:` line, a `hint:` line and a non-zero
     exit. Prefect's own log lines (and any traceback) go to the run's log file, named in the hint."""
-    from permanence import runlog
+    from permanence.ops import runlog
     from permanence.config import Settings
-    from permanence.extract import StructuralError
+    from permanence.contract.frames import StructuralError
     from permanence.pipeline import BuildFailed, DatesRefused, DropQuarantined
-    from permanence.pseudonymise import MissingKeyError
-    from permanence.security import UnsafeSetup
+    from permanence.ingest.pseudonymise import MissingKeyError
+    from permanence.ops.security import UnsafeSetup
     from permanence.warehouse import WarehouseBusy
 
     data_dir = Path(kwargs.get("data_dir") or Settings().data_dir)
     if "PREFECT_API_URL" not in os.environ:
-        from permanence.serve import running_server_env
+        from permanence.ops.serve import running_server_env
 
         os.environ.update(running_server_env(data_dir))
     with runlog.to_file(data_dir) as log:
@@ -167,7 +167,7 @@ def run(
               "(their manifest or folder name)")
     from flows.nightly import region
     from permanence.config import Settings
-    from permanence.security import UnsafeSetup, check_la_code, register_source
+    from permanence.ops.security import UnsafeSetup, check_la_code, register_source
 
     try:
         check_la_code(la)  # before Prefect or the pipeline writes anything
@@ -229,8 +229,8 @@ def demo(
     _quiet_third_parties()
     from permanence.config import Settings
     from permanence.progress import console, step
-    from permanence.pseudonymise import resolve_key
-    from permanence.security import ensure_private_dir
+    from permanence.ingest.pseudonymise import resolve_key
+    from permanence.ops.security import ensure_private_dir
     from permanence.synth import generate_region
 
     ensure_private_dir(data_dir, fix=True)  # the demo's own folder: tightened, not refused
@@ -282,7 +282,7 @@ def reference_load(
     _quiet_third_parties()
     from permanence.config import Settings
     from permanence.progress import console
-    from permanence.transform import DbtError
+    from permanence.transform.dbt import DbtError
 
     settings = Settings(**{k: v for k, v in {"warehouse": warehouse, "data_dir": data_dir}.items() if v})
     try:
@@ -355,10 +355,10 @@ def tracker(
     if ctx.invoked_subcommand:
         return
     from permanence.progress import console
-    from permanence.security import ensure_restricted_dir, private_files
-    from permanence.tiers import expire_reveals, record_reveal, reveal_dir
-    from permanence.actions import store_path
-    from permanence.tracker import las_in, reveal_map, write_tracker
+    from permanence.ops.security import ensure_restricted_dir, private_files
+    from permanence.publish.tiers import expire_reveals, record_reveal, reveal_dir
+    from permanence.tracker.actions import store_path
+    from permanence.tracker.workbook import las_in, reveal_map, write_tracker
 
     settings = _settings(None, data_dir)
     for old in expire_reveals(settings):
@@ -375,7 +375,7 @@ def tracker(
     if reveal_ids:
         if not (ids_from and la):
             _fail("--reveal-ids needs --ids-from DROP_FOLDER and --la (the drop's LA)", EXIT_USAGE)
-        from permanence.pseudonymise import resolve_key
+        from permanence.ingest.pseudonymise import resolve_key
 
         k, _where = resolve_key(key or settings.hmac_key, settings.hmac_key_block, settings.hmac_key_file)
         reveal = reveal_map(k, ids_from, la)
@@ -435,11 +435,11 @@ def tracker_import(
     where a row was edited; the next tracker carries the latest forward. A workbook with a problem
     (a changed or deleted id, a formula, a date typed as text, a renamed sheet, another or unknown LA,
     an older workbook than the last imported) is refused whole, each problem named by sheet, row and column."""
-    from permanence.actions import ImportRefused, import_workbook, store_path
+    from permanence.tracker.actions import ImportRefused, import_workbook, store_path
     from permanence.progress import console
-    from permanence.security import ensure_restricted_dir
-    from permanence.tiers import os_user
-    from permanence.tracker import las_in
+    from permanence.ops.security import ensure_restricted_dir
+    from permanence.publish.tiers import os_user
+    from permanence.tracker.workbook import las_in
 
     settings = _settings(None, data_dir)
     if not file.is_file():
@@ -502,7 +502,7 @@ def audit(
     """Print (and write as HTML) the evidence chain of one load: files, rows, rules, expectations, marts."""
     import duckdb
 
-    from permanence.audit_trail import UnknownLoad, audit_trail, print_trail, write_html
+    from permanence.audit.trail import UnknownLoad, audit_trail, print_trail, write_html
     from permanence.progress import console
 
     settings = _settings(warehouse, data_dir)
@@ -521,10 +521,10 @@ def audit(
 def _maintenance(label: str, fn, settings, *args):
     """Run erase/rekey/retention as one progress step and turn every known failure into an `error:`
     and a `hint:` line (after the step's own line, so the two end the output)."""
-    from permanence.erasure import RebuildFailed, Refused
+    from permanence.ops.erasure import RebuildFailed, Refused
     from permanence.progress import step
-    from permanence.pseudonymise import MissingKeyError
-    from permanence.security import UnsafeSetup, WeakKeyError
+    from permanence.ingest.pseudonymise import MissingKeyError
+    from permanence.ops.security import UnsafeSetup, WeakKeyError
     from permanence.warehouse import WarehouseBusy
 
     try:
@@ -554,7 +554,7 @@ def erase(
 ) -> None:
     """Remove one child from raw, the archive (files rewritten, new hashes in audit) and every mart."""
     _quiet_third_parties()
-    from permanence.erasure import erase as do_erase
+    from permanence.ops.erasure import erase as do_erase
     from permanence.progress import console
 
     settings = _settings(warehouse, data_dir)
@@ -583,7 +583,7 @@ def rekey(
     The current key is the nightly run's (PERMANENCE_HMAC_KEY / _KEY_FILE / _KEY_BLOCK); afterwards
     only the new key is accepted: point the nightly run's key setting at it."""
     _quiet_third_parties()
-    from permanence.erasure import rekey as do_rekey
+    from permanence.ops.erasure import rekey as do_rekey
     from permanence.progress import console
 
     settings = _settings(warehouse, data_dir)
@@ -610,7 +610,7 @@ def dfe_rules(
     """Run the DfE's own 903 rule pack on the published loads the nightly runs queued (return readiness)."""
     _quiet_third_parties()
     from flows.dfe_rules import dfe_rules as flow
-    from permanence.security import UnsafeSetup, check_la_code
+    from permanence.ops.security import UnsafeSetup, check_la_code
 
     try:
         la = check_la_code(la) if la else None
@@ -630,14 +630,14 @@ def retention(
     data_dir: Annotated[Optional[Path], typer.Option(help="Data directory")] = None,
 ) -> None:
     """Delete what is past its retention time (PERMANENCE_RETAIN_*_DAYS), each deletion in audit.retention."""
-    from permanence import retention as ret
+    from permanence.ops import retention as ret
     from permanence.progress import console
     from permanence.warehouse import exclusive
 
     settings = _settings(warehouse, data_dir)
 
     def apply(settings, dry_run):
-        from permanence.security import ensure_private_dir
+        from permanence.ops.security import ensure_private_dir
 
         ensure_private_dir(settings.data_dir, settings.bi_group)
         with exclusive(settings):
@@ -661,16 +661,16 @@ def serve(
     With PREFECT_API_URL set, uses that server instead of starting one. Without PERMANENCE_SOURCE,
     serves a synthetic demo drop (and a demo key) so a fresh clone has something to run."""
     _quiet_third_parties()
-    from permanence import serve as ops
+    from permanence.ops import serve as ops
     from permanence.config import Settings
     from permanence.progress import console
 
     data_dir = (data_dir or Settings().data_dir).resolve()
     if not os.environ.get("PERMANENCE_SOURCE"):
-        from permanence.pseudonymise import resolve_key
+        from permanence.ingest.pseudonymise import resolve_key
         from permanence.synth import generate_region
 
-        from permanence.security import ensure_private_dir, is_synthetic_drop
+        from permanence.ops.security import ensure_private_dir, is_synthetic_drop
 
         ensure_private_dir(data_dir)
         incoming = data_dir / "incoming"
@@ -688,7 +688,7 @@ def serve(
         console.print(f"no PERMANENCE_SOURCE: serving the synthetic demo drop {drops[0]}", soft_wrap=True)
     if not os.environ.get("PERMANENCE_LA_CODE"):
         _fail("set PERMANENCE_LA_CODE (the LA whose drop PERMANENCE_SOURCE is)")
-    from permanence.security import UnsafeSetup
+    from permanence.ops.security import UnsafeSetup
 
     try:
         stack = ops.serve(data_dir, port=port)
@@ -714,7 +714,7 @@ def stop(
     data_dir: Annotated[Optional[Path], typer.Option(help="The data directory `serve` used")] = None,
 ) -> None:
     """Stop what `permanence serve` started: the worker first, then the Prefect server."""
-    from permanence import serve as ops
+    from permanence.ops import serve as ops
     from permanence.config import Settings
     from permanence.progress import console
 

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     bad_row_threshold: float = Field(0.05, ge=0, le=1, description="Share of rejected rows above which a drop is quarantined")
     tracker_slicers: bool = Field(
-        False, description="Slicers on the SPG tracker's cohort tables (permanence.xlsx_slicers). Off until an "
+        False, description="Slicers on the SPG tracker's cohort tables (permanence.tracker.slicers). Off until an "
         "LA has opened such a workbook in its own Excel: the parts follow what Excel writes, but no Excel checked them here"
     )
     small_number_threshold: int = Field(

@@ -2,7 +2,7 @@
 
 pull -> clean (read, validate, pseudonymise) -> load, one drop at a time, then transform ->
 checks -> publish once for everything loaded. `clean_drop` is pure (no warehouse, no files
-written) so that several drops can be cleaned at once in worker processes (permanence.workers);
+written) so that several drops can be cleaned at once in worker processes (permanence.ingest.workers);
 the run's own process records each outcome and loads, one drop at a time, in the order given.
 A drop that fails structurally, or has too many bad rows, is quarantined: recorded in the audit
 tables and the report, nothing of it loaded, the published warehouse kept.
@@ -18,15 +18,17 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from permanence import progress, reports, warehouse
+from permanence import progress, warehouse
+
+from permanence.audit import validation_report as reports
 from permanence.config import Settings
-from permanence.extract import ExtractFrame, Issue, StructuralError, issues_frame
+from permanence.contract.frames import ExtractFrame, Issue, StructuralError, issues_frame
 from permanence.progress import StepTiming, show, step
-from permanence.pseudonymise import pseudonymise_frame
-from permanence.readers import read_drop
-from permanence.security import share_with_group, strip_credentials
-from permanence.load import Ingested
-from permanence.sources import ArchivedDrop, ArchivedFile, pull
+from permanence.ingest.pseudonymise import pseudonymise_frame
+from permanence.ingest.read import read_drop
+from permanence.ops.security import share_with_group, strip_credentials
+from permanence.ingest.load import Ingested
+from permanence.ingest.pull import ArchivedDrop, ArchivedFile, pull
 
 
 MIN_ROWS_FOR_FILE_SHARE = 50
@@ -69,9 +71,9 @@ def prepare(settings: Settings) -> list[str]:
     rows in the warehouse, their temporaries on disk). Returns the killed loads' ids."""
     import logging
 
-    from permanence.recovery import refresh_stale_exports, remove_stale_temporaries
+    from permanence.warehouse.recovery import refresh_stale_exports, remove_stale_temporaries
 
-    log = logging.getLogger("permanence.recovery")
+    log = logging.getLogger("permanence.warehouse.recovery")
     for path in remove_stale_temporaries(settings):
         log.warning("removed %s, left by a run that was killed", path)
     for what in refresh_stale_exports(settings):
@@ -90,14 +92,14 @@ def begin(
 ) -> Ingested:
     """A new load of one drop, or of several yearly returns (a list of sources, or one folder of
     return folders) to stitch into one history."""
-    from permanence.security import register_source, source_with_credentials
-    from permanence.sources import is_returns_folder, returns_in
+    from permanence.ops.security import register_source, source_with_credentials
+    from permanence.ingest.pull import is_returns_folder, returns_in
 
     sources = [source] if isinstance(source, str) else list(source)
     if len(sources) == 1 and is_returns_folder(source_with_credentials(sources[0])):
         sources = [register_source(s) for s in returns_in(source_with_credentials(sources[0]))]
     # The run keeps (and so records) its sources without credentials; pull finds them again
-    # (permanence.security.source_with_credentials).
+    # (permanence.ops.security.source_with_credentials).
     sources = [strip_credentials(s) for s in sources]
     return Ingested(new_load_id(la_code), la_code, " + ".join(sources), dt.datetime.now(), as_at,
                     sources=sources, extract_date=extract_date, coverage_start=coverage_start)
@@ -229,7 +231,7 @@ def _read_return(ret: ArchivedDrop, stitched: bool) -> tuple[list[ExtractFrame],
     """A drop's frames; for one return of several, its files named '<return>/<file>' and, when
     neither its manifest nor its folder gave its year, the year (and so E and C) its own dates say."""
     from permanence.contract import collection_year, collection_year_start
-    from permanence.sources import year_end
+    from permanence.ingest.pull import year_end
 
     frames, issues = read_drop(ret.folder)
     if not stitched:
@@ -265,7 +267,7 @@ def _latest_episode_date(frames: list[ExtractFrame]) -> dt.date | None:
 
 def _merged(outcomes: list):
     """The validation outcomes of several returns as one (their file names are already distinct)."""
-    from validations import ValidationOutcome
+    from validations.extract import ValidationOutcome
 
     return ValidationOutcome(
         issues=[i for o in outcomes for i in o.issues],
@@ -279,7 +281,7 @@ def _renamed(issue: Issue, prefix: str) -> Issue:
 
 
 def _validate(run: Ingested, bad_row_threshold: float) -> None:
-    from validations import validate_drop  # imported here: pandera is slow to import and not always needed
+    from validations.extract import validate_drop  # imported here: pandera is slow to import and not always needed
 
     assert run.drop is not None
     frames, reader_issues, outcomes = [], [], []
@@ -453,7 +455,7 @@ def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | No
     """dbt build. Each LA's reporting date D is its own load's (raw.current_load), so one LA's run
     never re-dates the others; `as_at` builds the whole warehouse at one date instead.
     full_refresh: every model rebuilt (an erasure or rekey whose own rebuild failed is pending)."""
-    from permanence.transform import DbtError, run_dbt
+    from permanence.transform.dbt import DbtError, run_dbt
 
     loaded = [r for r in runs if r.status == "loaded"]
     if not loaded:
@@ -502,10 +504,10 @@ def record_dbt_results(settings: Settings, runs: list[Ingested], outcome) -> Non
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """What code made a load: the package version and the fingerprint of the dbt project's models,
-    macros and seeds (permanence.transform.build_key), so an auditor can tell two builds apart."""
+    macros and seeds (permanence.transform.dbt.build_key), so an auditor can tell two builds apart."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from permanence.transform import build_key
+    from permanence.transform.dbt import build_key
 
     try:
         package = version("permanence")
@@ -534,7 +536,7 @@ def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     """Great Expectations' cross-mart reconciliations after dbt: results in audit.expectation_results,
     Data Docs (offline, no values; the build's dbt data tests counted beside) in reports/data-docs/<load id>/. A failed expectation fails the loads: nothing
     is published and the last good published copy stays."""
-    from validations.expectations import record_results, run_mart_checks
+    from validations.marts.expectations import record_results, run_mart_checks
 
     loaded = [r for r in runs if r.status == "loaded"]
     if not loaded:
@@ -557,7 +559,7 @@ def checks_step(settings: Settings, runs: list[Ingested]) -> Path | None:
 def queue_dfe_rules(settings: Settings, runs: list[Ingested]) -> int:
     """Queue each published load for the DfE's rule pack (audit.dfe_queue), which the dfe-rules flow
     runs after the nightly run, outside its lock. Returns how many were queued."""
-    from validations.dfe_readiness import Queued
+    from validations.dfe.readiness import Queued
 
     published = [r for r in runs if r.status == "published"]
     if not published:
@@ -571,9 +573,9 @@ def queue_dfe_rules(settings: Settings, runs: list[Ingested]) -> int:
 
 
 def dfe_queued(settings: Settings, la_code: str | None = None, load_ids: list[str] | None = None) -> list:
-    """The loads the dfe-rules flow is to check (validations.dfe_readiness.queued)."""
-    from permanence.audit_schema import create_audit_schema
-    from validations.dfe_readiness import queued
+    """The loads the dfe-rules flow is to check (validations.dfe.readiness.queued)."""
+    from permanence.audit.schema import create_audit_schema
+    from validations.dfe.readiness import queued
 
     with warehouse.exclusive(settings), warehouse.connect(settings) as con:
         create_audit_schema(con)  # a warehouse from before the queue
@@ -581,12 +583,12 @@ def dfe_queued(settings: Settings, la_code: str | None = None, load_ids: list[st
 
 
 def dfe_readiness_step(settings: Settings, loads: list) -> list:
-    """The DfE's rule pack on each queued load's archived drop (validations/dfe_readiness.py):
+    """The DfE's rule pack on each queued load's archived drop (validations/dfe/readiness.py):
     findings in audit.validation_results (source 'dfe'), the load's validation report and the Data
     Docs of its build. The validator runs without the warehouse lock; the lock is taken only to write.
     Raises DfeUnavailable when the validator's env is missing or the validator fails."""
-    from validations.dfe import DfeUnavailable, available, python
-    from validations.dfe_readiness import add_to_data_docs, append_to_report, check_load
+    from validations.dfe.validator import DfeUnavailable, available, python
+    from validations.dfe.readiness import add_to_data_docs, append_to_report, check_load
 
     if not available():
         raise DfeUnavailable(f"the DfE validator is not installed ({python()}; make .venv-dfe)")
@@ -606,11 +608,11 @@ def dfe_readiness_step(settings: Settings, loads: list) -> list:
 
 
 def publish_copies(settings: Settings, con=None):
-    """The two tiers (permanence.tiers) from the DuckDB warehouse: the restricted copy (every mart, in
+    """The two tiers (permanence.publish.tiers) from the DuckDB warehouse: the restricted copy (every mart, in
     `restricted/`, never shared) and the BI copy (aggregate marts, small numbers suppressed, and
     reference data, in `published/`, shared with the BI group) with its Parquet. Returns (bi, restricted)."""
-    from permanence.publish import export_parquet, publish_warehouse, purge_untiered
-    from permanence.security import ensure_restricted_dir
+    from permanence.publish.copies import export_parquet, publish_warehouse, purge_untiered
+    from permanence.ops.security import ensure_restricted_dir
 
     restricted_dir = ensure_restricted_dir(settings.restricted_dir)
     restricted = publish_warehouse(settings.warehouse_path, restricted_dir, con=con, tier="restricted")
@@ -631,8 +633,8 @@ def publish_copies(settings: Settings, con=None):
 def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
     """The two copies (restricted and BI, atomic replace), Parquet per run date, then the loads' final
     status. Written before the loads are marked published, so a failed copy can be retried.
-    On PostgreSQL: the bi schema and the roles' grants and row security (permanence.tiers)."""
-    from permanence.publish import record_publication
+    On PostgreSQL: the bi schema and the roles' grants and row security (permanence.publish.tiers)."""
+    from permanence.publish.copies import record_publication
 
     loaded = [r for r in runs if r.status == "loaded"]
     if not loaded:
@@ -645,7 +647,7 @@ def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
             record_publication(con, [r.load_id for r in loaded], restricted)
             record_publication(con, [r.load_id for r in loaded], pub)
     else:
-        from permanence.tiers import secure_postgres
+        from permanence.publish.tiers import secure_postgres
 
         secure_postgres(settings)
     with warehouse.held(settings):

@@ -61,7 +61,7 @@ def run_drops(settings: Settings, drops: list[tuple[str, str]], key: bytes = b"t
 def build(settings: Settings, **kwargs) -> None:
     """The nightly dbt build (data tests, no unit tests) on the settings' warehouse, either target;
     kwargs go to run_dbt (full_refresh=True, vars=...)."""
-    from permanence.transform import run_dbt
+    from permanence.transform.dbt import run_dbt
 
     run_dbt("build", warehouse=settings.warehouse_path if settings.target == "duckdb" else None,
             artifacts_dir=settings.dbt_target_dir, exclude="test_type:unit", **pipeline._dbt_target(settings), **kwargs)

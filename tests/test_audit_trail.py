@@ -7,12 +7,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from permanence.audit_trail import audit_trail
+from permanence.audit.trail import audit_trail
 from permanence.cli import app
 from permanence.config import Settings
 from permanence.synth import generate_region, write_defective_drop
 from tests.pipeline_helpers import run_drops
-from validations.expectations import RECONCILIATIONS
+from validations.marts.expectations import RECONCILIATIONS
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from permanence.transform import run_dbt
+from permanence.transform.dbt import run_dbt
 from permanence.warehouse import connect, create_schema
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference"

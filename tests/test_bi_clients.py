@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from permanence.publish import publish_warehouse
+from permanence.publish.copies import publish_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "tests" / "clients" / "duckdb-1.1.lock"

@@ -10,7 +10,7 @@ import pytest
 
 from bench import conformance
 from permanence.synth import generate_region
-from validations.dfe import available
+from validations.dfe.validator import available
 
 pytestmark = pytest.mark.slow
 

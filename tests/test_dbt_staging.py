@@ -2,7 +2,7 @@
 
 The raw layout is created here with plain DDL from permanence.contract (not the load module),
 so these tests pin the contract between the load step and dbt; the audit tables come from their
-one definition, permanence.audit_schema.
+one definition, permanence.audit.schema.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import duckdb
 import pytest
 import yaml
 
-from permanence import audit_schema
+from permanence.audit import schema as audit_schema
 from permanence.contract import dbt_sources, tables
 from permanence.warehouse import CURRENT_LOAD_DDL
-from permanence.transform import DbtError, dbt_project_dir, run_dbt
+from permanence.transform.dbt import DbtError, dbt_project_dir, run_dbt
 
 STAGING = dbt_project_dir() / "models" / "staging"
 _TYPES = {"child_id": "VARCHAR", "staff_id": "VARCHAR", "date": "DATE", "dob": "DATE", "int": "INTEGER"}

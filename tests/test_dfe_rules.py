@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from permanence.contract import collection_year, table
-from permanence.extract import ROW, ExtractFrame, StructuralError
-from permanence.readers import read_drop
+from permanence.contract.frames import ROW, ExtractFrame, StructuralError
+from permanence.ingest.read import read_drop
 from permanence.synth import DEFECTS, generate_region, write_defective_drop
-from validations import validate_drop
-from validations.dfe import available, dfe_findings, python
-from validations.rules import RULES
+from validations.extract import validate_drop
+from validations.dfe.validator import available, dfe_findings, python
+from validations.extract.rules import RULES
 
 needs_dfe = pytest.mark.skipif(
     not available(), reason=f"DfE 903 validator env not installed at {python()}: run `make .venv-dfe`"

@@ -17,13 +17,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from permanence import erasure, pipeline, retention, warehouse
+from permanence import pipeline, warehouse
+
+from permanence.ops import erasure
+
+from permanence.ops import retention
 from permanence.cli import app
 from permanence.config import Settings
-from permanence.publish import latest_parquet
-from permanence.pseudonymise import pseudonym
-from permanence.readers import read_drop
-from permanence.security import KeyMismatch, key_fingerprint
+from permanence.publish.copies import latest_parquet
+from permanence.ingest.pseudonymise import pseudonym
+from permanence.ingest.read import read_drop
+from permanence.ops.security import KeyMismatch, key_fingerprint
 from permanence.synth import generate_region
 from tests.pipeline_helpers import ingest, run_drops
 
@@ -92,10 +96,10 @@ NOTE = "met the grandmother"
 
 
 def _seed_actions(settings: Settings) -> None:
-    """The SPG's action entries (permanence.actions) for the child to erase and for another child."""
+    """The SPG's action entries (permanence.tracker.actions) for the child to erase and for another child."""
     import duckdb
 
-    from permanence import actions
+    from permanence.tracker import actions
 
     with duckdb.connect(str(actions.store_path(settings))) as con:
         actions._init(con)
@@ -106,7 +110,7 @@ def _seed_actions(settings: Settings) -> None:
 
 
 def _action_ids(settings: Settings) -> list[str]:
-    from permanence import actions
+    from permanence.tracker import actions
 
     return sorted(actions.latest(actions.store_path(settings))["child_id"])
 

@@ -15,8 +15,8 @@ from permanence.config import Settings
 from permanence.synth import generate_region
 from tests.pipeline_helpers import ingest, run_drops
 from tests.test_pipeline import raw_ids
-from validations.datadocs import external_references, offline_html
-from validations.expectations import RECONCILIATIONS, DbtTestCount, dbt_test_counts
+from validations.marts.datadocs import external_references, offline_html
+from validations.marts.expectations import RECONCILIATIONS, DbtTestCount, dbt_test_counts
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +115,7 @@ def test_data_docs_with_a_relative_data_dir(built, tmp_path, monkeypatch):
     # `make demo` runs with data_dir "data/demo": GX's site store needs an absolute path
     from pathlib import Path
 
-    from validations.expectations import run_mart_checks
+    from validations.marts.expectations import run_mart_checks
 
     settings, _drops, _runs = built
     # the restricted copy (every mart; the checks cover child-level ones), intact whatever other tests did
@@ -138,8 +138,8 @@ def test_no_expectation_repeats_a_dbt_test(tmp_path):
     and no check is in both (compared with the tests of dbt's manifest by model, column and kind)."""
     import great_expectations as gx
 
-    from permanence.transform import run_dbt
-    from validations.expectations import _suites
+    from permanence.transform.dbt import run_dbt
+    from validations.marts.expectations import _suites
 
     run_dbt("parse", warehouse=tmp_path / "unused.duckdb", artifacts_dir=tmp_path)
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())

@@ -10,7 +10,7 @@ import pytest
 
 from permanence.config import Settings
 from permanence.synth import generate_region
-from permanence.transform import build_key, dbt_project_dir
+from permanence.transform.dbt import build_key, dbt_project_dir
 from tests.pipeline_helpers import build, differing_models, model_rows, run_drops
 
 PER_LA = ["int_episodes__as_at_date", "int_episodes__repaired", "int_episodes__sequenced", "int_placements", "int_cohorts__membership"]

@@ -81,7 +81,7 @@ def assert_two_tiers(settings) -> None:
     with a reason) and reference data only; every mart, child-level ones too, is in the restricted copy."""
     import stat
 
-    from permanence.tiers import SUPPRESSED_REASON, mart_tiers
+    from permanence.publish.tiers import SUPPRESSED_REASON, mart_tiers
 
     tiers = mart_tiers()
     published = settings.published_dir / settings.warehouse_path.name

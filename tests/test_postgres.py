@@ -25,11 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from permanence import warehouse
 from permanence.config import Settings
-from permanence.transform import dbt_project_dir
+from permanence.transform.dbt import dbt_project_dir
 
 LOADER = "permanence"
 
@@ -222,7 +221,7 @@ def test_pipeline_on_postgres_loads_audits_and_publishes_nothing(both_warehouses
     # Expectations) for each load, with the same audit rows, and every dbt data test's result
     import duckdb
 
-    from validations.expectations import RECONCILIATIONS
+    from validations.marts.expectations import RECONCILIATIONS
 
     expectations = "select suite, mart, expectation, columns, success from audit.expectation_results"
     on_pg = sorted(_query(pg, expectations))
@@ -268,7 +267,7 @@ def test_bi_role_is_refused_child_level_marts_and_the_restricted_role_sees_its_l
     import psycopg2
     import psycopg2.errors
 
-    from permanence.tiers import secure_postgres
+    from permanence.publish.tiers import secure_postgres
 
     _, pg, _, pg_runs = both_warehouses
     la, other = pg_runs[0].la_code, pg_runs[1].la_code
@@ -417,5 +416,6 @@ def test_incremental_build_on_postgres_matches_a_full_rebuild(cluster, region_dr
 
 
 def test_marts_directory_is_what_the_comparison_walks():
-    doc = yaml.safe_load((dbt_project_dir() / "models" / "marts" / "_marts.yml").read_text())
-    assert {m["name"] for m in doc["models"]} <= set(_marts())
+    from permanence.publish.tiers import _mart_models
+
+    assert {m["name"] for m in _mart_models(str(dbt_project_dir()))} <= set(_marts())

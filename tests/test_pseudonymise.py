@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from permanence import contract
-from permanence.extract import ROW, ExtractFrame
-from permanence.pseudonymise import MissingKeyError, pseudonym, pseudonymise_frame, resolve_key
+from permanence.contract.frames import ROW, ExtractFrame
+from permanence.ingest.pseudonymise import MissingKeyError, pseudonym, pseudonymise_frame, resolve_key
 
 
 def _frame(table, rows):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from permanence.extract import ROW, StructuralError
-from permanence.readers import identify_table, read_csv_file, read_drop, read_xml_file
+from permanence.contract.frames import ROW, StructuralError
+from permanence.ingest.read import identify_table, read_csv_file, read_drop, read_xml_file
 
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
@@ -200,9 +200,9 @@ def test_a_2026_27_drop_with_dolo_pulls_validates_and_loads(write_drop, tmp_path
     import datetime as dt
 
     from permanence import warehouse
-    from permanence.pseudonymise import pseudonymise_frame
-    from permanence.sources import pull
-    from validations import validate_drop
+    from permanence.ingest.pseudonymise import pseudonymise_frame
+    from permanence.ingest.pull import pull
+    from validations.extract import validate_drop
 
     folder = write_drop(
         _good(**{

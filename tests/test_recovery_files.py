@@ -1,4 +1,4 @@
-"""What a killed run leaves on disk is removed by the next run (permanence/recovery.py): child-level
+"""What a killed run leaves on disk is removed by the next run (permanence/warehouse/recovery.py): child-level
 copies on temporary names in published/, half-archived raw drops under the archive's `.incoming/`.
 The kills themselves, for real, are in tests/test_recovery.py."""
 
@@ -11,7 +11,7 @@ import time
 
 from permanence import pipeline
 from permanence.config import Settings
-from permanence.recovery import remove_stale_temporaries
+from permanence.warehouse.recovery import remove_stale_temporaries
 
 
 def _dead_pid() -> int:

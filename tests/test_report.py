@@ -273,8 +273,8 @@ def test_actions_overdue_come_from_the_imported_tracker_as_they_stood_at_the_qua
 
     import openpyxl
 
-    from permanence.actions import STORE_NAME, import_workbook
-    from permanence.tracker import COHORT_SHEETS, las_in, write_tracker
+    from permanence.tracker.actions import STORE_NAME, import_workbook
+    from permanence.tracker.workbook import COHORT_SHEETS, las_in, write_tracker
 
     settings, drops = built
     la = drops[0].la_code

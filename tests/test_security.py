@@ -17,10 +17,12 @@ import fsspec
 import pandas as pd
 import pytest
 
-from permanence import security, serve
+from permanence.ops import security
+
+from permanence.ops import serve
 from permanence.config import Settings
-from permanence.pseudonymise import resolve_key
-from permanence.security import KeyMismatch, UnsafeSetup, WeakKeyError
+from permanence.ingest.pseudonymise import resolve_key
+from permanence.ops.security import KeyMismatch, UnsafeSetup, WeakKeyError
 
 STRONG = "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98"
 
@@ -163,7 +165,7 @@ def test_restricted_tier_is_never_shared_with_the_bi_group(tmp_path):
 
 
 def test_archive_is_private(write_drop, tmp_path):
-    from permanence.sources import pull
+    from permanence.ingest.pull import pull
 
     drop = write_drop({"header.csv": "CHILD\n1\n"})
     old = os.umask(0o022)
@@ -279,7 +281,7 @@ def test_serve_makes_a_key_only_for_a_synthetic_drop(tmp_path):
 
 @pytest.mark.parametrize("la", ["../../../x", "894/..", "89", "8944", "abc", "894\n"])
 def test_la_code_outside_the_pattern_is_refused_before_anything_is_written(la, write_drop, tmp_path):
-    from permanence.sources import pull
+    from permanence.ingest.pull import pull
 
     drop = write_drop({"header.csv": "CHILD\n1\n"})
     with pytest.raises(UnsafeSetup, match="LA code"):
@@ -333,8 +335,8 @@ def test_credentials_never_reach_audit_or_report(tmp_path):
 
 
 def test_file_names_escaped_in_html_reports(tmp_path):
-    from permanence.audit_trail import AuditTrail, to_html
-    from permanence.reports import _md
+    from permanence.audit.trail import AuditTrail, to_html
+    from permanence.audit.validation_report import _md
 
     hostile = '<img src=x onerror=alert(1)>.csv'
     history = pd.DataFrame([{"load_id": "L1", "la_code": "894", "extract_date": "2025-03-31",

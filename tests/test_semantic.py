@@ -24,9 +24,9 @@ import pytest
 import yaml
 
 from permanence.contract import codelists, labels
-from permanence.semantic import code_label_rows, seed_path, seed_text
-from permanence.tiers import mart_tiers
-from permanence.transform import dbt_project_dir, run_dbt
+from permanence.transform.semantic import code_label_rows, seed_path, seed_text
+from permanence.publish.tiers import mart_tiers
+from permanence.transform.dbt import dbt_project_dir, run_dbt
 
 MARTS_DIR = dbt_project_dir() / "models" / "marts"
 DIMENSIONS = {"dim_legal_status": "LS", "dim_placement_type": "PLACE", "dim_placement_provider": "PLACE_PROVIDER",
@@ -51,7 +51,7 @@ def _semantic_layer() -> dict:
 
 def test_code_labels_seed_is_the_contracts():
     assert seed_path().read_text(encoding="utf-8") == seed_text(), \
-        "dbt_project/seeds/code_labels.csv is stale: run `python -m permanence.semantic`"
+        "dbt_project/seeds/code_labels.csv is stale: run `python -m permanence.transform.semantic`"
 
 
 def test_code_labels_hold_every_code_and_every_label():
@@ -67,7 +67,7 @@ def test_code_labels_hold_every_code_and_every_label():
 
 
 def test_every_dimension_is_an_aggregate_tier_with_its_sql():
-    doc = yaml.safe_load((MARTS_DIR / "_dimensions.yml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load((MARTS_DIR / "dimensions" / "_dimensions.yml").read_text(encoding="utf-8"))
     named = {m["name"] for m in doc["models"]}
     assert {p.stem for p in (MARTS_DIR / "dimensions").glob("*.sql")} == named
     tiers = mart_tiers()
@@ -83,7 +83,7 @@ def test_every_published_count_and_figure_of_an_aggregate_mart_has_a_metric():
     layer = _semantic_layer()
     models = {m["name"]: m for m in layer["semantic_models"]}
     metrics = {m["name"]: m for m in layer["metrics"]}
-    dims = {m["name"] for m in yaml.safe_load((MARTS_DIR / "_dimensions.yml").read_text())["models"]}
+    dims = {m["name"] for m in yaml.safe_load((MARTS_DIR / "dimensions" / "_dimensions.yml").read_text())["models"]}
     for mart, spec in mart_tiers().items():
         if not spec.aggregate or mart in dims or mart in LONG_FORMAT:
             continue
@@ -156,7 +156,7 @@ def test_dimensions_on_the_built_warehouse(region):
 
 @pytest.mark.slow
 def test_descriptions_reach_the_warehouse_and_the_bi_copy(region):
-    from permanence.tiers import mart_docs
+    from permanence.publish.tiers import mart_docs
 
     settings, _ = region
     about, columns = mart_docs()["exits_by_year"]

@@ -10,7 +10,9 @@ from types import SimpleNamespace
 
 import yaml
 
-from permanence import notify, serve
+from permanence.ops import notify
+
+from permanence.ops import serve
 from tests.test_serve_integration import Receiver
 
 

@@ -91,7 +91,7 @@ def test_serve_deploys_and_runs_nightly(tmp_path):
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-    from permanence import serve
+    from permanence.ops import serve
     from permanence.synth import generate_region, write_defective_drop
 
     [drop] = generate_region(tmp_path / "in", las=1, children=60, years=2, seed=21)

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from permanence.extract import StructuralError
-from permanence.sources import pull
+from permanence.contract.frames import StructuralError
+from permanence.ingest.pull import pull
 
 
 def test_pull_archives_read_only_and_same_drop_twice_lands_once(write_drop, tmp_path):
@@ -106,7 +106,7 @@ def test_a_silent_source_is_waited_for_before_the_lock_then_left_to_the_pull(mon
     """Network trouble is retried before the run takes the warehouse lock (three tries, 5 s and 30 s
     apart); the pull under the lock is tried once, so no run holds the lock while it waits."""
     from flows import nightly
-    from permanence import sources
+    from permanence.ingest import pull as sources
 
     tries, slept = [], []
 
@@ -136,13 +136,13 @@ def test_a_silent_source_is_waited_for_before_the_lock_then_left_to_the_pull(mon
 
 
 def _issue():
-    from permanence.extract import Issue
+    from permanence.contract.frames import Issue
 
     return Issue("x", None, "PERM-SOURCE", "source is not a folder that can be read", "structural")
 
 
 def test_reach_refuses_a_source_that_is_no_folder(tmp_path):
-    from permanence.sources import reach
+    from permanence.ingest.pull import reach
 
     with pytest.raises(StructuralError) as exc:
         reach(str(tmp_path / "nowhere"))

@@ -23,14 +23,14 @@ import pytest
 from typer.testing import CliRunner
 
 from flows import nightly as f
-from permanence import actions
-from permanence.actions import CLOSED, FIELDS, STORE_NAME
+from permanence.tracker import actions
+from permanence.tracker.actions import CLOSED, FIELDS, STORE_NAME
 from permanence.cli import app
 from permanence.config import Settings
 from permanence.report import build_report
 from permanence.synth import generate_region
 from permanence.synth.returns import _EXTRAS, write_extract_at
-from permanence.tracker import COHORT_SHEETS
+from permanence.tracker.workbook import COHORT_SHEETS
 from tests.pipeline_helpers import ingest
 
 MONTH_ENDS = [dt.date(2025, 1, 31), dt.date(2025, 2, 28), dt.date(2025, 3, 31)]

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from permanence.config import Settings
 from permanence.contract import codelists, labels
 from permanence.synth import generate_region
-from permanence.tracker import COHORT_SHEETS, COLUMNS, REVEAL_WARNING, display_ids, reveal_map, write_tracker
+from permanence.tracker.workbook import COHORT_SHEETS, COLUMNS, REVEAL_WARNING, display_ids, reveal_map, write_tracker
 from tests.pipeline_helpers import run_drops
 
 KEY = "dee3cc1e9b82bd2d4085ba80cfd730f9b59323df11f7ec9c51f9f079c2e5bf98"
@@ -34,7 +34,7 @@ def built(tmp_path_factory):
     settings = Settings(data_dir=tmp / "data")
     runs = run_drops(settings, [(str(d.path), d.la_code) for d in (drop, other)], key=KEY.encode())
     assert [r.status for r in runs] == ["published", "published"]
-    # child-level marts (spg_cohort_children) are in the restricted copy only (permanence.tiers)
+    # child-level marts (spg_cohort_children) are in the restricted copy only (permanence.publish.tiers)
     return settings, drop, settings.restricted_dir / settings.warehouse_path.name
 
 
@@ -313,7 +313,7 @@ def test_cli_refuses_reveal_without_drop(tmp_path):
 
 
 def tracker_las(settings) -> list[str]:
-    from permanence.tracker import las_in
+    from permanence.tracker.workbook import las_in
 
     return las_in(settings.restricted_dir / settings.warehouse_path.name)
 
@@ -338,7 +338,7 @@ def test_reveal_goes_to_the_restricted_location_only_private_audited_and_expired
     from typer.testing import CliRunner
 
     from permanence.cli import app
-    from permanence.tiers import os_user, reveal_dir
+    from permanence.publish.tiers import os_user, reveal_dir
 
     settings, drop, _restricted = built
     data = str(settings.data_dir)

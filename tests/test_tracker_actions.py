@@ -12,9 +12,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from permanence.actions import (FIELDS, STATUSES, STORE_NAME, ImportRefused, actions_overdue, erase_child, import_workbook,
+from permanence.tracker.actions import (FIELDS, STATUSES, STORE_NAME, ImportRefused, actions_overdue, erase_child, import_workbook,
                                 latest)
-from permanence.tracker import COHORT_SHEETS, las_in, write_la_trackers, write_tracker
+from permanence.tracker.workbook import COHORT_SHEETS, las_in, write_la_trackers, write_tracker
 from tests.test_tracker import _writable_copy, built  # noqa: F401 - the module's one built warehouse
 
 FULL_ID = re.compile(r"[0-9a-f]{64}")

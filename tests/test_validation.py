@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from permanence.contract import table, tables
-from permanence.extract import ROW, ExtractFrame
-from validations import ValidationOutcome, validate_drop
-from validations.rules import RULES
-from validations.schemas import MODELS
+from permanence.contract.frames import ROW, ExtractFrame
+from validations.extract import ValidationOutcome, validate_drop
+from validations.extract.rules import RULES
+from validations.extract.schemas import MODELS
 
 EXTRACT = dt.date(2024, 5, 1)  # collection year 2024-25
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "validation-rules.md"
@@ -426,7 +426,7 @@ def test_no_raw_value_reaches_an_issue_or_exception():
     assert not any(s in out.frame_issues().to_csv() for s in secrets)
 
     # A failure inside validation must not carry values either.
-    import validations.row_rules as rr
+    import validations.extract.row_rules as rr
 
     class Boom(Exception):
         pass
@@ -499,7 +499,7 @@ def test_one_and_a_half_million_episodes(capsys):
 
 
 def test_parse_dates_is_strict_and_its_process_cache_never_changes_an_answer(monkeypatch):
-    from validations import dates
+    from validations.extract import dates
 
     values = pd.Series(["31/03/2025", "31/02/2024", "1/2/2024", None, "29/02/2024", "2024-02-29", "31/03/2025"])
     want = pd.Series(pd.to_datetime(["2025-03-31", None, None, None, "2024-02-29", None, "2025-03-31"])).astype("datetime64[ns]")
@@ -513,15 +513,15 @@ def test_parse_dates_is_strict_and_its_process_cache_never_changes_an_answer(mon
 
 
 def test_hole_codes_named_in_the_report_are_the_registry_ones():
-    from permanence import reports
-    from validations.rules import HOLE_CODES
+    from permanence.audit import validation_report as reports
+    from validations.extract.rules import HOLE_CODES
 
     assert reports.HOLE_CODES == HOLE_CODES and all(c in RULES for c in HOLE_CODES)
 
 
 def test_validation_report_names_chain_holes(tmp_path):
     from permanence.pipeline import Ingested
-    from permanence.reports import write_validation_report
+    from permanence.audit.validation_report import write_validation_report
 
     out = with_header(
         episode(DEC="01/06/2023", REC="X1"),
@@ -596,7 +596,7 @@ _XML_DROP = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _validated_xml(folder: Path):
-    from permanence.readers import read_drop
+    from permanence.ingest.read import read_drop
 
     frames, reader_issues = read_drop(folder)
     out = validate_drop(frames, EXTRACT)

@@ -10,10 +10,10 @@ import pytest
 
 from permanence import pipeline, warehouse
 from permanence.config import Settings
-from permanence.distinct import map_distinct
-from permanence.sources import pull
+from permanence.ingest.distinct import map_distinct
+from permanence.ingest.pull import pull
 from permanence.synth import generate_region, write_defective_drop
-from permanence.workers import Cleaner, worker_count
+from permanence.ingest.workers import Cleaner, worker_count
 from tests.pipeline_helpers import ingest
 
 
@@ -117,7 +117,7 @@ def test_map_distinct_gathers_one_result_per_row_and_keeps_nulls():
 # is pulled. Two pull ahead of the cleaning: the failure comes before anything is loaded.
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_drop_that_cannot_be_pulled_fails_the_run_and_every_load_it_began(drops, tmp_path, workers):
-    from permanence.extract import StructuralError
+    from permanence.contract.frames import StructuralError
 
     settings = Settings(data_dir=tmp_path / "data", workers=workers)
     missing = (str(tmp_path / "nowhere" / "332_2025-03-31"), drops[1][1])

@@ -1,4 +1,4 @@
-"""Table slicers added to a saved workbook (permanence.xlsx_slicers) and on the SPG tracker: every
+"""Table slicers added to a saved workbook (permanence.tracker.slicers) and on the SPG tracker: every
 part well-formed, related and typed; every cache names its table's id and column; the cells unchanged.
 No Excel here: these check the package's structure, not how Excel draws it."""
 
@@ -16,10 +16,10 @@ import duckdb
 import openpyxl
 import pytest
 
-from permanence.actions import import_workbook, read_workbook
-from permanence.tracker import write_tracker
-from permanence.tracker_layout import COHORT_SHEETS, COLUMNS, FIELDS, SLICER_COLUMNS
-from permanence.xlsx_slicers import SlicerSpec, add_table_slicers
+from permanence.tracker.actions import import_workbook, read_workbook
+from permanence.tracker.workbook import write_tracker
+from permanence.tracker.layout import COHORT_SHEETS, COLUMNS, FIELDS, SLICER_COLUMNS
+from permanence.tracker.slicers import SlicerSpec, add_table_slicers
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",

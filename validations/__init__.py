@@ -1,8 +1,7 @@
-"""Extract validation: structural checks, pandera models per table, set-wise cross-file rules.
+"""The checks, by when they run:
 
-    from validations import validate_drop, ValidationOutcome
+- `validations.extract`: before load, on each drop (structure, pandera models per table, set-wise
+  cross-file rules): `from validations.extract import validate_drop`;
+- `validations.marts`: after the dbt build, the cross-mart reconciliations (Great Expectations) and Data Docs;
+- `validations.dfe.validator`: the DfE's own 903 rule pack, after the publish (return readiness).
 """
-
-from validations.engine import ValidationOutcome, validate_drop
-
-__all__ = ["ValidationOutcome", "validate_drop"]

@@ -13,7 +13,7 @@
     An LA's rows are therefore always all from one current load and one version of the project,
     the same rows a full build gives (tests/test_incremental.py compares the two).
 
-    The build key is var('build_key'): permanence.transform.run_dbt passes a fingerprint of the
+    The build key is var('build_key'): permanence.transform.dbt.run_dbt passes a fingerprint of the
     project's files, the other vars and the dbt versions. A hand-run `dbt build` without it gets
     this invocation's id, so every LA is rebuilt: never stale, only slower.
 

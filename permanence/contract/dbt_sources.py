@@ -14,7 +14,7 @@ import sys
 import yaml
 
 from permanence.contract import Column, Table, tables
-from permanence.transform import dbt_project_dir
+from permanence.transform.dbt import dbt_project_dir
 
 
 FAMILIES = {

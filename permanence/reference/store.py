@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
-from permanence.audit_schema import create_audit_schema
+from permanence.audit.schema import create_audit_schema
 
 SOURCE_COLUMNS = "source_file VARCHAR, source_sha256 VARCHAR, loaded_at TIMESTAMP"
 

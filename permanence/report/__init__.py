@@ -27,7 +27,7 @@ import pandas as pd
 
 from permanence.report import charts, glossary
 from permanence.report.disclosure import SUPPRESSED, Suppressor
-from permanence.transform import project_vars, seed_rows
+from permanence.transform.dbt import project_vars, seed_rows
 
 # Written once, in dbt_project.yml and the exit_routes seed: the marts compute with the same figures.
 A1_THRESHOLD = int(project_vars()["adoption_a1_threshold_days"])

@@ -30,7 +30,7 @@ class Suppressor:
 
     def sql_small(self, column: str) -> str:
         """The same rule as `small` as a SQL condition on a quoted column (DuckDB and PostgreSQL), for
-        the BI copy's aggregate marts (permanence.tiers): the rule stays in this one class."""
+        the BI copy's aggregate marts (permanence.publish.tiers): the rule stays in this one class."""
         return f"({column} > 0 and {column} <= {int(self.threshold)})"
 
     def hidden(self, df: pd.DataFrame, counts: list[str], resting: dict[str, list[str]] | None = None) -> pd.DataFrame:

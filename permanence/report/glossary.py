@@ -7,7 +7,7 @@ The definitions restate docs/measures.md for a lay reader.
 
 from __future__ import annotations
 
-from permanence.transform import project_vars
+from permanence.transform.dbt import project_vars
 
 _A1, _A2 = project_vars()["adoption_a1_threshold_days"], project_vars()["adoption_a2_threshold_days"]
 

@@ -124,7 +124,7 @@ def actions_overdue(d, la: str, q) -> str:
     """The SPG's open actions past their due date at the quarter's end (D if sooner), from the tracker workbooks imported into the
     restricted actions store (`permanence tracker import`). An LA that never imported one by D has no
     count ("not available" with the reason), never a 0."""
-    from permanence.actions import STORE_NAME, actions_overdue as overdue
+    from permanence.tracker.actions import STORE_NAME, actions_overdue as overdue
 
     if d.reporting_date is None:
         return not_available("SPG actions overdue", "no reporting date for this LA")

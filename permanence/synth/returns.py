@@ -18,7 +18,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from permanence.readers import identify_table
+from permanence.ingest.read import identify_table
 
 # The date that places a row of a dated table in a year.
 _DATED = {"reviews": "REVIEW", "missing": "MIS_START", "placed_adoption": "DATE_PLACED"}

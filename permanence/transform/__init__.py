@@ -1,0 +1,1 @@
+"""Transform: the dbt build (dbt) and the semantic layer's labels (semantic)."""
