@@ -13,7 +13,7 @@ from permanence.synth import generate_region
 from permanence.transform.dbt import build_key, dbt_project_dir
 from tests.pipeline_helpers import build, differing_models, model_rows, run_drops
 
-PER_LA = ["int_episodes__as_at_date", "int_episodes__repaired", "int_episodes__sequenced", "int_placements", "int_cohorts__membership"]
+PER_LA = ["int_episodes__as_at_date", "int_episodes__repaired", "int_episodes__sequenced", "int_episodes__placements", "int_cohorts__membership"]
 
 
 def _built_from(settings: Settings) -> dict[str, set[tuple[str, str, str]]]:

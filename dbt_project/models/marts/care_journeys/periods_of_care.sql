@@ -23,4 +23,4 @@ select
     cast(case when period_start_unknown
               then 'period start unknown (before the coverage start or a broken chain)' end as varchar) as incomplete_reason,
     cast(as_at_date as date) as as_at_date
-from {{ ref('int_periods_of_care') }}
+from {{ ref('int_episodes__periods_of_care') }}

@@ -75,10 +75,10 @@ placement_counts as (
         looked_after.child_id,
         count(*) as placements_in_year
     from looked_after
-    inner join {{ ref('int_placements') }} as placements
+    inner join {{ ref('int_episodes__placements') }} as placements
         on placements.la_code = looked_after.la_code
        and placements.child_id = looked_after.child_id
-    inner join {{ ref('int_periods_of_care') }} as periods
+    inner join {{ ref('int_episodes__periods_of_care') }} as periods
         on periods.la_code = placements.la_code
        and periods.child_id = placements.child_id
        and periods.period_number = placements.period_number
@@ -106,7 +106,7 @@ children as (
         end as stability_placement_start,
         characteristics.birth_month
     from looked_after
-    inner join {{ ref('int_placements') }} as current_placement
+    inner join {{ ref('int_episodes__placements') }} as current_placement
         on current_placement.la_code = looked_after.la_code
        and current_placement.child_id = looked_after.child_id
        and current_placement.placement_number = looked_after.placement_number

@@ -11,7 +11,7 @@ with periods as (
     select
         *,
         lag(period_end) over (partition by la_code, child_id order by period_start) as previous_period_end
-    from {{ ref('int_periods_of_care') }}
+    from {{ ref('int_episodes__periods_of_care') }}
     where not is_short_break
 
 ),

@@ -18,7 +18,7 @@ next_starts as (
         exits.end_year,
         min(periods.period_start) as next_period_start
     from exits
-    inner join {{ ref('int_periods_of_care') }} as periods
+    inner join {{ ref('int_episodes__periods_of_care') }} as periods
         on periods.la_code = exits.la_code
        and periods.child_id = exits.child_id
        and periods.period_start >= exits.period_end

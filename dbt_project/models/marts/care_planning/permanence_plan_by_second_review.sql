@@ -32,7 +32,7 @@ available as (
 periods as (
 
     select periods.*
-    from {{ ref('int_periods_of_care') }} as periods
+    from {{ ref('int_episodes__periods_of_care') }} as periods
     inner join available on available.la_code = periods.la_code
     where not periods.starts_on_short_break
 

@@ -36,7 +36,7 @@ routes as (
 exits as (
 
     select periods.la_code, periods.child_id, periods.period_number, periods.period_end, periods.exit_route
-    from {{ ref('int_periods_of_care') }} as periods
+    from {{ ref('int_episodes__periods_of_care') }} as periods
     inner join routes on routes.exit_route = periods.exit_route
     where periods.period_end is not null
       and not periods.ends_on_short_break

@@ -96,7 +96,7 @@ periods_in_month as (
             order by coalesce(periods.period_end, periods.period_start) desc
         ) as period_rank
     from moves
-    inner join {{ ref('int_periods_of_care') }} as periods
+    inner join {{ ref('int_episodes__periods_of_care') }} as periods
         on periods.la_code = moves.la_code
        and periods.child_id = moves.child_id
        and (

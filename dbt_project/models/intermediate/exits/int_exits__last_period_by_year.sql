@@ -4,7 +4,7 @@
 with periods as (
 
     select *
-    from {{ ref('int_periods_of_care') }}
+    from {{ ref('int_episodes__periods_of_care') }}
     where not ends_on_short_break
       and period_end is not null
       and end_year <= {{ collection_year_start('as_at_date') }}

@@ -23,7 +23,7 @@ with periods as (
     select
         *,
         row_number() over (partition by la_code, child_id order by period_start desc) as recency
-    from {{ ref('int_periods_of_care') }}
+    from {{ ref('int_episodes__periods_of_care') }}
 
 ),
 
