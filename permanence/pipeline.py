@@ -472,6 +472,22 @@ def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | No
         fail(settings, loaded, f"dbt build failed: {exc}")
         raise BuildFailed(f"dbt build failed: {exc}") from None
     record_dbt_results(settings, loaded, outcome)
+    drop_orphans(settings, outcome)
+
+
+def drop_orphans(settings: Settings, outcome) -> None:
+    """After a good build: relations of models the project no longer has are dropped
+    (warehouse.drop_orphan_relations), and named in the log."""
+    path = outcome.target_path / "manifest.json" if outcome and outcome.target_path else None
+    if path is None or not path.is_file():
+        return
+    import json
+    import logging
+
+    with warehouse.connect(settings) as con:
+        dropped = warehouse.drop_orphan_relations(con, json.loads(path.read_text(encoding="utf-8")))
+    if dropped:
+        logging.getLogger("permanence.transform").warning("dropped %d relation(s) the dbt project no longer builds: %s", len(dropped), ", ".join(dropped))
 
 
 def record_dbt_results(settings: Settings, runs: list[Ingested], outcome) -> None:

@@ -194,10 +194,12 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
     from permanence.transform.dbt import DbtError, run_dbt
 
     try:
-        run_dbt("build", warehouse=settings.warehouse_path, artifacts_dir=settings.dbt_target_dir,
-                exclude="test_type:unit", full_refresh=True, **pipeline._dbt_target(settings))
+        outcome = run_dbt("build", warehouse=settings.warehouse_path, artifacts_dir=settings.dbt_target_dir,
+                          exclude="test_type:unit", full_refresh=True, **pipeline._dbt_target(settings))
     except DbtError as exc:
         raise RebuildFailed(f"dbt build failed: {exc}") from None
+    # a table of a model since renamed would still hold the erased child's rows
+    pipeline.drop_orphans(settings, outcome)
     from validations.marts.expectations import run_mart_checks
 
     outcome = run_mart_checks(settings, settings.reports_dir / "data-docs" / run_name, run_name=run_name,

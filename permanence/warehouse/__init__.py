@@ -358,6 +358,34 @@ def discard_load(con, load_id: str) -> None:
     )
 
 
+def drop_orphan_relations(con, manifest: dict) -> list[str]:
+    """Drop the tables and views in dbt's schemas that the project no longer builds (a model renamed
+    or removed): they would keep child-level rows no erasure or retention reaches, and show BI tools
+    figures nothing refreshes. Only schemas that hold models and no sources are swept; returns
+    'schema.name' of each relation dropped (names only)."""
+    nodes = [n for n in manifest.get("nodes", {}).values() if n.get("resource_type") in ("model", "seed", "snapshot")]
+    sources = manifest.get("sources", {}).values()
+    known = {(n["schema"].lower(), (n.get("alias") or n["name"]).lower()) for n in nodes}
+    swept = ({n["schema"].lower() for n in nodes if n["resource_type"] == "model"}
+             - {s["schema"].lower() for s in sources})
+    if not swept:
+        return []
+    marks = ", ".join("?" for _ in swept)
+    found = con.execute(
+        f"""select table_schema, table_name, table_type from information_schema.tables
+            where table_catalog = current_database() and lower(table_schema) in ({marks})
+            order by 1, 2""", sorted(swept)).fetchall()
+    cascade = " cascade" if getattr(con, "name", "duckdb") == "postgres" else ""
+    dropped = []
+    for schema, name, kind in found:
+        if (schema.lower(), name.lower()) in known:
+            continue
+        what = "view" if "VIEW" in str(kind).upper() else "table"
+        con.execute(f'drop {what} if exists "{schema}"."{name}"{cascade}')
+        dropped.append(f"{schema}.{name}")
+    return dropped
+
+
 def recover_unfinished(con) -> list[str]:
     """Loads that started but never reached a final status (killed): discard and record them."""
     ids = [
