@@ -174,7 +174,8 @@ def tracker(settings: Settings, published: Path | None, runs: list[Ingested] | N
                 return None
             restricted = settings.restricted_dir / settings.warehouse_path.name
             return write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted),
-                                     slicers=settings.tracker_slicers)
+                                     slicers=settings.tracker_slicers,
+                                     workers=settings.workers)
     finally:
         pipeline.record_steps(settings, runs or [], timing)
 

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
                              "older ones are removed at the next run or tracker call (0: at the next call)"
     )
     workers: int = Field(
-        0, ge=0, description="Processes cleaning drops at once in a run of several drops (0: one per CPU core; 1: none, all in the run's own process)"
+        0, ge=0, description="Processes cleaning drops at once in a run of several drops, and writing the SPG trackers of a warehouse of many LAs (0: one per CPU core; 1: none, all in the run's own process)"
     )
     # Retention (`permanence retention`, and the nightly flow after each publish): days each class
     # is kept; 0 keeps it for ever. The current published load's raw rows and archive are never due.

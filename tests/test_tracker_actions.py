@@ -76,8 +76,10 @@ def _all_entries(store) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_round_trip_carries_every_entry_forward_and_keeps_history(la_db, tmp_path):
+def test_round_trip_carries_every_entry_forward_and_keeps_history(la_db, tmp_path, monkeypatch):
     db, la, las = la_db
+    # the nightly's workbooks below are written by spawned workers, as a national run's are
+    monkeypatch.setattr("permanence.tracker.workbook.POOL_FROM_LAS", 1)
     store = tmp_path / "restricted" / STORE_NAME
     first = _write(db, la, tmp_path / "t1.xlsx", store)
     wb = openpyxl.load_workbook(first)
@@ -101,7 +103,7 @@ def test_round_trip_carries_every_entry_forward_and_keeps_history(la_db, tmp_pat
 
     # the next tracker (the nightly's, from the restricted copy) carries the entries forward
     folder = store.parent
-    [second] = [p for p in write_la_trackers(db, folder) if la in p.name]
+    [second] = [p for p in write_la_trackers(db, folder, workers=2) if la in p.name]
     wb2 = openpyxl.load_workbook(second)
     rows = {_cell(wb2[title], r, "Pseudonym (full)").value: r for r in _rows(wb2[title])}
     edited = _pseudonym(first, title, 0)
@@ -305,3 +307,23 @@ def test_cli_import_records_who_and_refuses_with_one_error_line(built, tmp_path)
     assert "Traceback" not in res.output and "next Tuesday" not in res.output
     res = CliRunner().invoke(app, ["tracker", "import", str(tmp_path / "none.xlsx"), "--data-dir", data])
     assert res.exit_code == 4 and "no such workbook" in res.output
+
+
+def _cells(path) -> dict:
+    wb = openpyxl.load_workbook(path)
+    # the summary's notes carry the time the workbook was written
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows() if not
+                       (isinstance(row[0].value, str) and row[0].value.startswith("SPG tracker for"))]
+            for ws in wb.worksheets}
+
+
+@pytest.mark.slow
+def test_workbooks_written_by_workers_are_the_ones_written_in_process(la_db, tmp_path, monkeypatch):
+    db, _la, las = la_db
+    serial = write_la_trackers(db, tmp_path / "serial", workers=1)
+    monkeypatch.setattr("permanence.tracker.workbook.POOL_FROM_LAS", 1)
+    pooled = write_la_trackers(db, tmp_path / "pooled", workers=2)
+    assert [p.name for p in pooled] == [p.name for p in serial] == [f"spg-tracker-{la}.xlsx" for la in las]
+    for a, b in zip(serial, pooled):
+        assert _cells(a) == _cells(b)
+        assert stat.S_IMODE(b.stat().st_mode) == 0o600

@@ -222,7 +222,7 @@ def rebuild_and_publish(settings: Settings, run_name: str) -> Path | None:
     from permanence.tracker.workbook import write_la_trackers
 
     write_la_trackers(restricted.path, settings.restricted_dir, run_label=str(restricted.path),
-                      slicers=settings.tracker_slicers)
+                      slicers=settings.tracker_slicers, workers=settings.workers)
     with warehouse.connect(settings) as con:
         warehouse.mark_rebuilt(con, f"marts rebuilt and published ({run_name})")
     return restricted.path  # the copy that holds the child-level marts the erasure reached

@@ -85,7 +85,7 @@ def refresh_stale_exports(settings: Settings) -> list[str]:
     trackers = nightly_trackers(settings.restricted_dir)
     if restricted.exists() and (not trackers or any(_older(t, restricted) for t in trackers)):
         write_la_trackers(restricted, settings.restricted_dir, run_label=str(restricted),
-                          slicers=settings.tracker_slicers)
+                          slicers=settings.tracker_slicers, workers=settings.workers)
         refreshed.append("SPG tracker")
     bi = settings.published_dir / settings.warehouse_path.name
     latest = settings.published_dir / "parquet" / "LATEST"
