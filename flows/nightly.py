@@ -257,7 +257,8 @@ def ingest(
         check_key(con, fingerprint)
     runs: list[Ingested] = []
     try:
-        with Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
+        with pipeline.steps_held_back(settings), \
+                Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
             for run in cleaner.clean(pulled()):
                 begun[run.load_id] = run  # a worker hands back its own copy
                 if run.status != "skipped":

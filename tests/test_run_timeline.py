@@ -103,3 +103,32 @@ def test_bench_judges_the_target_on_every_run_not_the_median():
     assert "not met every time" in line  # the memory target too
     assert target_line(SCALES["la"], [run(40.0, pipeline_s=15.0)]).endswith("(**met every time**)")
     assert target_line(SCALES["region"], [run(40.0)]) is None
+
+
+def test_a_drops_steps_are_written_in_one_insert_before_its_rows(drops, tmp_path, monkeypatch):
+    """During the ingest step rows are held back and written once a drop, just before its rows load:
+    each small commit was ~30 ms on a national warehouse. A killed load must still be found by the
+    next run, so its steps are in audit.load_steps before any of its raw rows."""
+    from permanence import pipeline, warehouse
+
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    writes, seen_at_load = [], []
+    write_steps, load_rows = pipeline._write_steps, warehouse.load_rows
+
+    def counting_write(settings_, rows):
+        writes.append(len(rows))
+        write_steps(settings_, rows)
+
+    def checking_load(con, tables, *, load_id, **kw):
+        seen_at_load.append({r[0] for r in con.execute(
+            "select step from audit.load_steps where load_id = ?", [load_id]).fetchall()})
+        return load_rows(con, tables, load_id=load_id, **kw)
+
+    monkeypatch.setattr(pipeline, "_write_steps", counting_write)
+    monkeypatch.setattr(warehouse, "load_rows", checking_load)
+    runs = ingest(settings, [(str(d.path), d.la_code) for d in drops])
+    assert [r.status for r in runs] == ["loaded", "loaded"]
+    assert all({"pull", "validate", "pseudonymise", "record"} <= s for s in seen_at_load), seen_at_load
+    assert len(writes) == len(runs) + 1  # one before each load, and the last drop's load steps at the end
+    names = [s for s, _a, _b in _steps(settings, runs[-1].load_id)]
+    assert {"load", "record_issues"} <= set(names)
