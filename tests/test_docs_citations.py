@@ -23,7 +23,9 @@ def _files() -> list[Path]:
     for name in SEARCHED:
         p = ROOT / name
         out += [p] if p.is_file() else [f for f in p.rglob("*") if f.suffix in SUFFIXES and f.is_file()]
-    return [f for f in out if f != Path(__file__).resolve()]
+    # what the project wrote, not what a run left (bench/.data holds `make bench`'s drops and reports)
+    return [f for f in out if f != Path(__file__).resolve()
+            and not any(part.startswith(".") for part in f.relative_to(ROOT).parts)]
 
 
 def _anchor(heading: str) -> str:
