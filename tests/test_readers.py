@@ -41,6 +41,31 @@ def test_messy_csv_bom_crlf_blank_rows_case_and_extra_column(write_drop):
     assert [(i.rule_code, i.column_name, i.severity) for i in issues] == [("PERM-EXTRA-COLUMN", "LOCAL_NOTE", "warning")]
 
 
+def test_cells_cleaned_in_arrow_as_in_python():
+    """The reader cleans Arrow-held columns in Arrow's kernels; the result must be what the
+    value-at-a-time Python cleaning gives (the XML reader's path), dtype included."""
+    import pandas as pd
+
+    from permanence import contract
+    from permanence.ingest.read import _normalise
+
+    cells = {
+        "CHILD": [" a1 ", "\xa0B2\xa0", "c3", "\td4\n", "  ", "e5"],
+        "RNE": [" s", "p ", "\u2003l", "", "  ", None],
+        "DECOM": ["01/04/2020 ", "", "02/04/2020", " 03/04/2020", "  ", "x"],
+    }
+    t = contract.table("episodes")
+    arrow = pd.DataFrame({k: pd.array(v, dtype="str") for k, v in cells.items()})
+    python = pd.DataFrame({k: pd.array(v, dtype=object) for k, v in cells.items()})
+    for df in (arrow, python):
+        df[ROW] = df.index + 2
+    assert isinstance(arrow["CHILD"].array, pd.arrays.ArrowStringArray)
+    got, want = _normalise(arrow, t), _normalise(python, t)
+    assert got["RNE"].tolist()[:3] == ["S", "P", "L"] and got["CHILD"].tolist()[:2] == ["a1", "B2"]
+    assert len(got) == 5  # the all-blank row is dropped
+    pd.testing.assert_frame_equal(got, want.astype({k: got[k].dtype for k in cells}))
+
+
 def test_row_numbers_are_file_lines_even_after_blank_lines(write_drop):
     folder = write_drop({"h.csv": HEADER + "A1,1,01/02/2015,WBRI,,,\n\nA2,2,01/02/2016,WBRI,,,\n"})
     ef, _ = read_csv_file(folder / "h.csv")

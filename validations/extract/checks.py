@@ -101,8 +101,9 @@ def codes_in_year(series: pd.Series, *, codes: str) -> pd.Series:
     value_pos, values = pd.factorize(series, use_na_sentinel=True)
     code_list = codelists()[codes]
     # A small (years x distinct values) table of validity, then one gather for all rows.
+    distinct = np.asarray(values, dtype=object).tolist()
     valid = np.array(
-        [pd.Index(values).isin(code_list.valid_for(y)) for y in year_labels], dtype=bool
+        [[v in allowed for v in distinct] for allowed in map(code_list.valid_for, year_labels)], dtype=bool
     ).reshape(len(year_labels), len(values))
     ok = np.ones(len(series), dtype=bool)  # blanks pass: PERM-NULL owns them
     present = value_pos >= 0

@@ -19,6 +19,7 @@ Two kinds of rule, on two views of the drop:
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -276,6 +277,21 @@ def _run(con, rules: list[CrossRule], names: set[str], by_table, params: dict) -
     return issues
 
 
+_DATABASE: duckdb.DuckDBPyConnection | None = None
+_DATABASE_LOCK = threading.Lock()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """A new connection to one in-memory database kept for the process. Opening a database costs
+    ~14 ms, a connection to an open one ~0.2 ms: a tenth of a small drop's validation. Registered
+    frames, temp views and temp tables belong to the connection and go when it closes."""
+    global _DATABASE
+    with _DATABASE_LOCK:
+        if _DATABASE is None:
+            _DATABASE = duckdb.connect()
+        return _DATABASE.cursor()
+
+
 def cross_file_issues(
     frames: list[ExtractFrame], rejected: dict[str, set[int]] | None = None, year: str | None = None
 ) -> list[Issue]:
@@ -289,7 +305,7 @@ def cross_file_issues(
     if "ep_all" in rel and all(c in by_table["episodes"].frame.columns for c in _EPISODE_COLUMNS):
         names.add("kept_episodes")
     issues: list[Issue] = []
-    con = duckdb.connect()
+    con = _connection()
     try:
         for name, df in rel.items():
             con.register(name, df)
