@@ -260,9 +260,12 @@ def _relations(by_table: dict[str, ExtractFrame]) -> dict[str, pd.DataFrame]:
     return rel
 
 
-def _issue(ef: ExtractFrame, code: str, column: str, row: int) -> Issue:
+def _issues(ef: ExtractFrame, code: str, column: str, rows) -> list[Issue]:
+    """One issue per flagged row (sorted, once each); the rule is looked up once, not per row: a
+    messy drop flags thousands."""
     r = rule(code)
-    return Issue(ef.file_name, ef.table.name, code, r.text, r.severity_for(ef.table.name), int(row), column)
+    severity = r.severity_for(ef.table.name)
+    return [Issue(ef.file_name, ef.table.name, code, r.text, severity, row, column) for row in sorted(set(rows))]
 
 
 def _run(con, rules: list[CrossRule], names: set[str], by_table, params: dict) -> list[Issue]:
@@ -273,7 +276,7 @@ def _run(con, rules: list[CrossRule], names: set[str], by_table, params: dict) -
         used = {k: v for k, v in params.items() if f"${k}" in cr.sql}
         rows = con.execute(cr.sql, used).fetchnumpy()["row"]
         ef = by_table[cr.table]
-        issues += [_issue(ef, cr.code, cr.column, r) for r in sorted(set(rows.tolist()))]
+        issues += _issues(ef, cr.code, cr.column, rows.tolist())
     return issues
 
 
@@ -360,5 +363,5 @@ def _missing_from_header(con, by_table: dict[str, ExtractFrame], rel: dict[str, 
                 AND {child.lower()} NOT IN (SELECT child FROM header WHERE child IS NOT NULL)"""
         ).fetchnumpy()["row"]
         con.unregister("rows_to_link")
-        issues += [_issue(ef, "PERM-NO-HEADER", child, r) for r in sorted(rows.tolist())]
+        issues += _issues(ef, "PERM-NO-HEADER", child, rows.tolist())
     return issues
