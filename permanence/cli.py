@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Optional
 
+import pydantic
 import typer
 
 app = typer.Typer(
@@ -747,6 +748,16 @@ def main() -> None:
             code = EXIT_USAGE
     except typer.Abort:
         code = 130
+    except pydantic.ValidationError as exc:
+        # A PERMANENCE_* setting (or .env line) out of its range. The value is never echoed: it may
+        # be the pseudonymisation key.
+        from permanence.progress import console
+
+        first = exc.errors()[0]
+        name = "PERMANENCE_" + str(first["loc"][0]).upper() if first["loc"] else "a PERMANENCE_ setting"
+        console.print(f"[bold red]error:[/] setting {name}: {first['msg']}", soft_wrap=True)
+        console.print("hint: the settings and their values are in docs/operations.md", soft_wrap=True)
+        code = EXIT_USAGE
     sys.exit(code or 0)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +40,12 @@ class Settings(BaseSettings):
         7, ge=0, description="Days a `tracker --reveal-ids` workbook (CMS ids) is kept in the restricted location; "
                              "older ones are removed at the next run or tracker call (0: at the next call)"
     )
+    duckdb_memory_limit: str = Field(
+        "2500MB",
+        description="DuckDB's memory limit while dbt builds the embedded warehouse ('2500MB', '4GB', '50%'); "
+                    "DuckDB's own default, 80% of the machine, let a national build's process pass 4 GB. "
+                    "Past it DuckDB spills to disk beside the warehouse",
+    )
     workers: int = Field(
         0, ge=0, description="Processes cleaning drops at once in a run of several drops, and writing the SPG trackers of a warehouse of many LAs (0: one per CPU core; 1: none, all in the run's own process)"
     )
@@ -69,6 +76,14 @@ class Settings(BaseSettings):
                                                          "small numbers suppressed) and reference only")
     pg_restricted_role: str = Field("permanence_restricted", description="PostgreSQL role reading every mart, "
                                     "child-level ones included, under row-level security per LA (access.la_readers)")
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _a_size(cls, value: str) -> str:
+        # Refused here, at start, rather than by DuckDB after the load, when dbt opens the warehouse.
+        if not re.fullmatch(r"(?i)\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|%)\s*", value):
+            raise ValueError("not a size such as 2500MB, 4GB or 50%")
+        return value
 
     def pg_conninfo(self) -> dict:
         """Keyword arguments for psycopg2.connect; an empty password is left to libpq (.pgpass)."""

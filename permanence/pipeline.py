@@ -575,7 +575,7 @@ def code_version() -> str:
 def _dbt_target(settings: Settings) -> dict:
     if settings.target == "postgres":
         return {"target": "postgres", "extra_env": settings.pg_env()}
-    return {}
+    return {"extra_env": {"PERMANENCE_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit}}
 
 
 def fail(settings: Settings, runs: list[Ingested], message: str) -> None:

@@ -88,6 +88,29 @@ def test_usage_errors_have_their_own_exit_code_and_one_line(tmp_path):
     assert bare.returncode == 0 and "Usage: permanence" in bare.stdout + bare.stderr
 
 
+def test_a_setting_out_of_range_is_one_line_naming_it_not_a_traceback(tmp_path):
+    """A PERMANENCE_* value the typed settings refuse: the setting is named, its value never echoed
+    (it may be the pseudonymisation key), exit 4 as any usage error."""
+    for name, value, says in (("PERMANENCE_WORKERS", "-3", "greater than or equal to 0"),
+                              ("PERMANENCE_DUCKDB_MEMORY_LIMIT", "plenty-of-ram", "not a size")):
+        out = subprocess.run([sys.executable, "-m", "permanence.cli", "report", "--quarter", "2024-Q4"],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                             env={**os.environ, name: value})
+        assert out.returncode == 4, out.stdout + out.stderr
+        error, hint = (out.stdout + out.stderr).strip().splitlines()[-2:]
+        assert error.startswith(f"error: setting {name}: ") and says in error, error
+        assert hint.startswith("hint: ") and "Traceback" not in out.stderr and value not in out.stdout + out.stderr
+
+
+def test_the_duckdb_memory_limit_reaches_dbt():
+    from permanence.config import Settings
+    from permanence.pipeline import _dbt_target
+
+    env = _dbt_target(Settings(duckdb_memory_limit="3GB"))["extra_env"]
+    assert env["PERMANENCE_DUCKDB_MEMORY_LIMIT"] == "3GB"
+    assert "{{ env_var('PERMANENCE_DUCKDB_MEMORY_LIMIT'" in (Path(__file__).resolve().parents[1] / "dbt_project" / "profiles.yml").read_text()
+
+
 def test_a_temporary_prefect_server_too_slow_to_start_is_one_line_not_a_traceback(tmp_path):
     """Without `permanence serve`, a run starts Prefect's temporary server; on a loaded machine it may
     miss its start limit (forced here to 1 s on a fresh Prefect home, which no start meets)."""
