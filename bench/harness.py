@@ -252,7 +252,9 @@ def report(results: dict, command: str) -> str:
         "  *process* is run_once's wall time, from its first line to the flow's",
         "  return; *unaccounted* is what of it no recorded step covers.",
         "- *CPU*: summed over the processes that ran the stage (the run's process and its workers);",
-        "  *process* CPU counts the run's process and every child it waited for (workers, Prefect server).",
+        "  *process* CPU counts the run's process, its workers and Prefect's temporary API server.",
+        "- *CPU floor*: the process's CPU seconds over the machine's cores, the least wall time the run",
+        "  could take if no core ever waited: a target below it needs CPU removed, not overlap.",
         "- *peak RSS*: the high-water RSS of the one process running the stage (a worker for validate",
         "  and pseudonymise). Workers exit before dbt starts, so the run's peak is the largest of",
         "  (run process during ingest + workers) and (run process during dbt).",
@@ -305,6 +307,7 @@ def report(results: dict, command: str) -> str:
             + "; before the flow's first step (imports, Prefect's start; recorded as `startup`): "
             + ", ".join(f"{run['before_flow']:.2f} s" for run in runs),
             *([target_line(scale, runs)] if "title" not in r and target_line(scale, runs) else []),
+            _cpu_line(runs),
             _validation_line(runs),
             f"- floor (DuckDB reads the CSVs once): {r['floor']:.2f} s; pipeline = {pw / r['floor']:.0f} x the floor",
             f"- warehouse file: {median([run['warehouse_mb'] for run in runs]):.0f} MB; "
@@ -312,6 +315,16 @@ def report(results: dict, command: str) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _cpu_line(runs: list[dict]) -> str:
+    """Where the process's CPU went, and the wall time it implies on this machine's cores."""
+    cores = len(os.sched_getaffinity(0))
+    cpu = median([run["process"]["cpu_seconds"] for run in runs])
+    server = median([run["process"].get("server_cpu_seconds", 0.0) for run in runs])
+    return (f"- CPU: {cpu:.1f} s in all (median), of which Prefect's temporary API server {server:.1f} s; "
+            f"CPU floor on {cores} cores: {cpu / cores:.1f} s, against a process wall time of "
+            f"{median([run['process']['wall_seconds'] for run in runs]):.1f} s")
 
 
 def _validation_line(runs: list[dict]) -> str:

@@ -99,13 +99,6 @@ def pull(settings: Settings, run: Ingested) -> Ingested:
     return _timed(settings, run, "pull", "pull and archive", pipeline.pull_step, settings, run)
 
 
-@task(**TASK)
-def cleaned(settings: Settings, run: Ingested) -> Ingested:
-    """Record a cleaned drop (read, validated, pseudonymised by permanence.ingest.workers, perhaps in a
-    worker process): its validate and pseudonymise step figures, and a quarantine with its report."""
-    return pipeline.record_clean(settings, run)
-
-
 @task(retries=1, retry_delay_seconds=10, **TASK)
 def load(settings: Settings, run: Ingested) -> Ingested:
     run = _timed(settings, run, "load", "load into raw", pipeline.load_rows_step, settings, run)
@@ -262,7 +255,10 @@ def ingest(
             for run in cleaner.clean(pulled()):
                 begun[run.load_id] = run  # a worker hands back its own copy
                 if run.status != "skipped":
-                    run = cleaned(settings, _opaque(run))
+                    # not a Prefect task: writing a few step rows (and a quarantine's report) is
+                    # cheaper than a task run, which costs the run's process and Prefect's server
+                    # ~0.1 CPU s each, 153 of them at national scale (docs/performance.md)
+                    run = pipeline.record_clean(settings, run)
                 if run.status == "cleaned":
                     run = load(settings, _opaque(run))
                 begun[run.load_id] = run

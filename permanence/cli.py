@@ -74,9 +74,10 @@ def _run_flow(fn, **kwargs):
 
     data_dir = Path(kwargs.get("data_dir") or Settings().data_dir)
     if "PREFECT_API_URL" not in os.environ:
-        from permanence.ops.serve import running_server_env
+        from permanence.ops.serve import running_server_env, temporary_server_defaults
 
         os.environ.update(running_server_env(data_dir))
+        temporary_server_defaults()
     with runlog.to_file(data_dir) as log:
         try:
             return fn(**kwargs)

@@ -36,7 +36,7 @@ class _PlainTask:
 def plain_tasks() -> Iterator[None]:
     """The flow's per-drop tasks as plain functions, so `nightly.ingest` runs outside a flow."""
     with contextlib.ExitStack() as stack:
-        for name in ("pull", "cleaned", "load"):
+        for name in ("pull", "load"):
             stack.enter_context(mock.patch.object(f, name, _PlainTask(getattr(f, name).fn)))
         yield
 

@@ -132,3 +132,15 @@ def test_a_drops_steps_are_written_in_one_insert_before_its_rows(drops, tmp_path
     assert len(writes) == len(runs) + 1  # one before each load, and the last drop's load steps at the end
     names = [s for s, _a, _b in _steps(settings, runs[-1].load_id)]
     assert {"load", "record_issues"} <= set(names)
+
+
+def test_bench_reports_the_cpu_floor_with_the_temporary_server():
+    """A target under the CPU floor (all CPU over the cores) needs CPU removed, not more overlap."""
+    import os
+
+    from bench.harness import _cpu_line
+
+    cores = len(os.sched_getaffinity(0))
+    line = _cpu_line([{"process": {"cpu_seconds": 300.0, "server_cpu_seconds": 20.0, "wall_seconds": 175.0}}])
+    assert "300.0 s in all" in line and "temporary API server 20.0 s" in line
+    assert f"CPU floor on {cores} cores: {300.0 / cores:.1f} s" in line and "175.0 s" in line

@@ -101,3 +101,40 @@ def test_stale_pid_file_is_ignored(tmp_path):
     (tmp_path / "prefect" / serve.PID_FILE).write_text(json.dumps({"server": p.pid, "worker": None}))
     assert serve.read_pids(tmp_path) is None
     assert not (tmp_path / "prefect" / serve.PID_FILE).exists()
+
+
+def test_a_temporary_server_skips_event_history_and_automations_a_lasting_one_keeps(monkeypatch, tmp_path):
+    monkeypatch.setattr(serve, "_TEMPORARY_SET", set())
+    # a run with no server of its own starts Prefect's temporary one: these are off unless the user says
+    env: dict[str, str] = {"PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "true"}
+    added = serve.temporary_server_defaults(env)
+    assert added == {"PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false"}
+    assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "true"  # the user's own value stands
+    # a run against a lasting server changes nothing
+    lasting = {"PREFECT_API_URL": "http://127.0.0.1:4200/api"}
+    assert serve.temporary_server_defaults(lasting) == {} and set(lasting) == {"PREFECT_API_URL"}
+    # what a run set in this process never reaches a server `permanence serve` starts from it
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    for name in serve.TEMPORARY_SERVER:  # set then removed, so the test's end removes what the call sets
+        monkeypatch.setenv(name, "unset")
+        monkeypatch.delenv(name)
+    assert set(serve.temporary_server_defaults()) == set(serve.TEMPORARY_SERVER)
+    server_env = serve.prefect_env(tmp_path / "data", port=4321)
+    assert not set(serve.TEMPORARY_SERVER) & set(server_env)
+
+
+def test_bench_counts_the_cpu_of_a_child_still_running():
+    """`make bench`'s process CPU includes Prefect's temporary server, which outlives the flow."""
+    from bench.run_once import live_children_cpu
+
+    burn = ("import sys, time\n"
+            "while time.process_time() < 0.4: pass\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", burn], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert live_children_cpu() >= 0.35
+    finally:
+        child.kill()
+        child.wait()

@@ -46,6 +46,34 @@ QUIET = {
 }
 
 
+# Prefect's temporary server (a run with no PREFECT_API_URL) lives for one run, on the run's own cores.
+# It still records the flow and task runs (its database keeps them, `prefect server start` shows
+# them); what it need not do for a run nobody watches live: persist every event for the UI's event
+# feed, and evaluate automations (a team that wants them runs `permanence serve` or its own server).
+# In a 40-LA run these two took about a quarter of the server's CPU (docs/performance.md).
+TEMPORARY_SERVER = {
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+}
+
+
+def temporary_server_defaults(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Set TEMPORARY_SERVER's values in `environ` (default os.environ) when the run will start a
+    temporary server (no PREFECT_API_URL), each unless already set; returns what was set."""
+    environ = os.environ if environ is None else environ
+    if environ.get("PREFECT_API_URL"):
+        return {}
+    added = {k: v for k, v in TEMPORARY_SERVER.items() if k not in environ}
+    environ.update(added)
+    if environ is os.environ:
+        _TEMPORARY_SET.update(added)
+    return added
+
+
+# What temporary_server_defaults set in this process: a server `serve` starts must not inherit it.
+_TEMPORARY_SET: set[str] = set()
+
+
 class ServeError(RuntimeError):
     pass
 
@@ -78,6 +106,9 @@ def prefect_env(data_dir: Path, api_url: str | None = None, port: int = 4200,
     data_dir = data_dir.resolve()
     home = data_dir / "prefect"
     env = dict(os.environ if base is None else base)
+    for name in _TEMPORARY_SET:  # a lasting server keeps its events and automations
+        if env.get(name) == TEMPORARY_SERVER[name]:
+            del env[name]
     env.update(QUIET)
     # The CLI quiets Prefect's INFO lines on its own terminal; the server and worker must not inherit
     # that, or flow runs would send only warnings to the Prefect UI. PERMANENCE_RUN_LOG_LEVEL overrides.
