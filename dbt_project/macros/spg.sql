@@ -78,17 +78,14 @@
     plan_run and plan_began. Cohort 3 and the drift watchlist read plans the same way through this.
 #}
 {% macro care_plan_runs() -%}
+    {#- In the plans' order a run begins at its first row, so the latest beginning so far is where the
+        current run began: one window, not a second sort by run. -#}
     select
-        *,
-        min(care_plan_start_date) over (partition by la_code, child_id, plan_run) as plan_began
+        plans.*,
+        sum(case when plans.permanence_plan is distinct from plans.previous_plan then 1 else 0 end) over w as plan_run,
+        max(case when plans.permanence_plan is distinct from plans.previous_plan then plans.care_plan_start_date end)
+            over w as plan_began
     from (
-        select
-            plans.*,
-            sum(case when plans.permanence_plan is distinct from plans.previous_plan then 1 else 0 end) over (
-                partition by plans.la_code, plans.child_id order by plans.care_plan_start_date, plans.source_row
-                rows between unbounded preceding and current row
-            ) as plan_run
-        from (
             select
                 *,
                 lag(permanence_plan) over (
@@ -96,5 +93,8 @@
                 ) as previous_plan
             from {{ ref('stg_extras__cla_care_plan') }}
         ) as plans
-    ) as plan_runs
+    window w as (
+        partition by plans.la_code, plans.child_id order by plans.care_plan_start_date, plans.source_row
+        rows between unbounded preceding and current row
+    )
 {%- endmacro %}

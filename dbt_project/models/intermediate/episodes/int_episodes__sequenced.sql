@@ -58,13 +58,23 @@ flags2 as (
 
 ),
 
+-- One pass in the child's episode order: the running counts number the periods, placements and
+-- spans, and since each starts at its first episode (a child's starts are distinct and never null:
+-- int_episodes__repaired's key test, staging's not_null) the latest start so far is the current
+-- one's; the next episode starting a period ends this one. The same figures as a min() per number
+-- and a row_number() per period, with four fewer sorts of every episode (half the model's CPU).
 numbered as (
 
     select
         *,
         sum(starts_period) over w as period_number,
         sum(starts_placement) over w as placement_number,
-        sum(starts_legal_status_span) over w as legal_status_span_number
+        sum(starts_legal_status_span) over w as legal_status_span_number,
+        max(case when starts_period = 1 then episode_start_date end) over w as period_start,
+        max(case when starts_placement = 1 then episode_start_date end) over w as placement_start,
+        max(case when starts_legal_status_span = 1 then episode_start_date end) over w as legal_status_span_start,
+        coalesce(lead(starts_period) over (partition by la_code, child_id order by episode_start_date), 1) = 1
+            as is_last_in_period
     from flags2
     window w as (
         partition by la_code, child_id order by episode_start_date
@@ -94,15 +104,13 @@ final as (
         cast(period_number as integer) as period_number,
         cast(placement_number as integer) as placement_number,
         cast(legal_status_span_number as integer) as legal_status_span_number,
-        min(episode_start_date) over (partition by la_code, child_id, period_number) as period_start,
-        min(episode_start_date) over (partition by la_code, child_id, placement_number) as placement_start,
-        min(episode_start_date) over (partition by la_code, child_id, legal_status_span_number) as legal_status_span_start,
+        period_start,
+        placement_start,
+        legal_status_span_start,
         cast(row_number() over (
             partition by la_code, child_id, period_number order by episode_start_date
         ) as integer) as episode_in_period,
-        cast(row_number() over (
-            partition by la_code, child_id, period_number order by episode_start_date desc
-        ) = 1 as boolean) as is_last_in_period,
+        cast(is_last_in_period as boolean) as is_last_in_period,
         load_id,
         source_row
     from numbered
