@@ -222,7 +222,7 @@ def test_a_run_under_umask_022_leaves_nothing_open_and_a_changed_key_is_refused(
     "cabbage" * 10,
     "0" * 64,
     "0123456789abcdef" * 4,
-    secrets.token_hex(16),  # 16 bytes: too few
+    pytest.param(secrets.token_hex(16), id="random-16-bytes"),  # too few; a stable id for pytest-xdist
     "correct horse battery staple and then some more words here",
 ])
 def test_weak_keys_are_refused(weak):
@@ -231,7 +231,8 @@ def test_weak_keys_are_refused(weak):
 
 
 @pytest.mark.parametrize("strong", [STRONG, secrets.token_hex(32), secrets.token_urlsafe(32),
-                                    base64.b64encode(secrets.token_bytes(32)).decode()])
+                                    base64.b64encode(secrets.token_bytes(32)).decode()],
+                         ids=["fixed", "hex", "urlsafe", "base64"])  # stable ids: pytest-xdist collects twice
 def test_generated_keys_are_accepted(strong):
     assert resolve_key(strong, None)[0] == strong.encode()
 
