@@ -131,9 +131,9 @@ def test_duplicate_key_in_current_load_raises_one_line_error(tmp_path):
         run_dbt("build", warehouse=wh, select="stg_ssda903__episodes", artifacts_dir=tmp_path / "dbt")
     msg = str(err.value)
     assert "\n" not in msg
-    assert "stg_ssda903__episodes_key_unique" in msg
+    assert "stg_ssda903__episodes_primary_key" in msg
     assert C1 not in msg and "2024-01-10" not in msg  # no row values
-    assert err.value.outcome.failed_nodes == ["test stg_ssda903__episodes_key_unique"]
+    assert err.value.outcome.failed_nodes == ["test stg_ssda903__episodes_primary_key"]
 
 
 def test_parse_with_postgres_target_needs_no_server(tmp_path, monkeypatch):
@@ -180,10 +180,10 @@ def test_staging_yaml_covers_the_contract():
         assert (STAGING / f"stg_{t.family}__{name}.sql").exists()
         names = {c["name"] for c in model["columns"]}
         assert {"child_id", "la_code", "load_id", "extract_date", "source_row"} <= names
-        key_test = model["data_tests"][0]["unique_combination"]
-        assert key_test["arguments"]["combination_of_columns"][0] == "la_code"
+        key_test = model["data_tests"][0]["primary_key"]
+        assert key_test["arguments"]["columns"][0] == "la_code"
         # la_code + the table's key, and for the 903 the return's extract date (a stitched load
         # holds one row per key per yearly return; the later return wins downstream)
         per_return = 1 if t.family == "ssda903" else 0
-        assert len(key_test["arguments"]["combination_of_columns"]) == len(t.key) + 1 + per_return
+        assert len(key_test["arguments"]["columns"]) == len(t.key) + 1 + per_return
 

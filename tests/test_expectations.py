@@ -127,7 +127,7 @@ def test_data_docs_with_a_relative_data_dir(built, tmp_path, monkeypatch):
 
 # GX expectation class -> the dbt generic test of the same kind
 _DBT_KIND = {"ExpectColumnValuesToNotBeNull": "not_null", "ExpectColumnValuesToBeUnique": "unique",
-             "ExpectCompoundColumnsToBeUnique": "unique_combination", "ExpectColumnValuesToBeInSet": "accepted_values",
+             "ExpectCompoundColumnsToBeUnique": "primary_key", "ExpectColumnValuesToBeInSet": "accepted_values",
              "ExpectColumnValuesToBeBetween": "expression_is_true",
              "ExpectColumnPairValuesAToBeGreaterThanB": "expression_is_true"}
 
@@ -149,6 +149,9 @@ def test_no_expectation_repeats_a_dbt_test(tmp_path):
             models = frozenset(n.split(".")[-1] for n in node["depends_on"]["nodes"] if n.startswith(("model.", "seed.")))
             kind = (node.get("test_metadata") or {}).get("name", "singular")
             dbt_tests.add((models, node.get("column_name") or "", kind))
+            if kind == "primary_key":  # one test for the key's uniqueness and its columns' not_null
+                for column in node["test_metadata"]["kwargs"]["columns"]:
+                    dbt_tests.add((models, column, "not_null"))
     every_mart = {m for _d, _sql, marts in RECONCILIATIONS.values() for m in marts}
     suites = _suites(gx, every_mart)
     assert set(suites) == set(RECONCILIATIONS)

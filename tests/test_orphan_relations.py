@@ -21,7 +21,7 @@ def _manifest() -> dict:
             "model.p.int": node("model", "intermediate", "int_episodes__placements"),
             "model.p.mart": node("model", "marts", "exits_by_year"),
             "seed.p.costs": node("seed", "reference", "unit_costs"),
-            "test.p.key": node("test", "marts", "exits_by_year_key_unique"),
+            "test.p.key": node("test", "marts", "exits_by_year_primary_key"),
         },
         "sources": {"source.p.raw": {"schema": "raw", "name": "episodes", "identifier": "episodes"},
                     "source.p.ref": {"schema": "reference", "name": "las", "identifier": "las"}},
