@@ -327,3 +327,54 @@ def test_workbooks_written_by_workers_are_the_ones_written_in_process(la_db, tmp
     for a, b in zip(serial, pooled):
         assert _cells(a) == _cells(b)
         assert stat.S_IMODE(b.stat().st_mode) == 0o600
+
+
+def _generation(book) -> str:
+    """The stamp each write of a workbook gets (permanence.tracker.actions.workbook_properties)."""
+    return {p.name: p.value for p in openpyxl.load_workbook(book).custom_doc_props.props}["permanence_generation"]
+
+
+@pytest.mark.slow
+def test_a_nightly_workbook_is_rewritten_only_when_what_it_is_written_from_changed(la_db, tmp_path, monkeypatch):
+    """A next night where one LA's load changed rewrites that LA's workbook, not every LA's: a
+    workbook is kept while its rows, the actions carried into it, the tracker's code and the file
+    itself are those of its last write."""
+    from permanence.tracker.workbook import STATE_NAME
+
+    db, la, las = la_db
+    folder = tmp_path / "restricted"
+    folder.mkdir(mode=0o700)
+    store = folder / STORE_NAME
+    written = write_la_trackers(db, folder, run_label="copy")
+    stamps = {p.name: _generation(p) for p in written}
+    times = {p.name: p.stat().st_mtime_ns for p in written}
+    assert stat.S_IMODE((folder / STATE_NAME).stat().st_mode) == 0o600
+
+    # nothing changed: every workbook kept, its time brought up to now (newer than the copy it reflects)
+    again = write_la_trackers(db, folder, run_label="copy")
+    assert [p.name for p in again] == [p.name for p in written]
+    assert {p.name: _generation(p) for p in again} == stamps
+    assert all(p.stat().st_mtime_ns > times[p.name] for p in again)
+
+    # the SPG's entries for one LA imported: that LA's workbook carries them, the others are kept
+    mine = folder / f"spg-tracker-{la}.xlsx"
+    edited = _edit(shutil.copy(mine, tmp_path / "meeting.xlsx"), {(None, 0): {"Next action": "Book the panel"}})
+    import_workbook(store, edited, las, "tester")
+    third = {p.name: _generation(p) for p in write_la_trackers(db, folder, run_label="copy")}
+    assert third[mine.name] != stamps[mine.name]
+    assert {n: g for n, g in third.items() if n != mine.name} == {n: g for n, g in stamps.items() if n != mine.name}
+
+    # a workbook opened and saved where it lies is the nightly's again by the next run
+    other = folder / f"spg-tracker-{next(x for x in las if x != la)}.xlsx"
+    _edit(other, {(None, 0): {"Notes": "typed into the nightly copy"}})
+    fourth = {p.name: _generation(p) for p in write_la_trackers(db, folder, run_label="copy")}
+    assert fourth[other.name] != third[other.name] and fourth[mine.name] == third[mine.name]
+
+    # other tracker code, or another copy named in the workbook: every workbook written again
+    monkeypatch.setattr("permanence.tracker.workbook._code_key", lambda: "another version")
+    fifth = {p.name: _generation(p) for p in write_la_trackers(db, folder, run_label="copy")}
+    assert all(fifth[n] != fourth[n] for n in fifth)
+    monkeypatch.undo()
+    (folder / STATE_NAME).write_text("not json")  # unreadable: written, never trusted
+    sixth = {p.name: _generation(p) for p in write_la_trackers(db, folder, run_label="copy")}
+    assert all(sixth[n] != fifth[n] for n in sixth)

@@ -29,14 +29,17 @@ bytes a cell: a few MB for one LA's workbook, a few hundred MB only for a nation
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from permanence.tracker.actions import STORE_NAME, carry_forward, ids_digest, workbook_properties
+from permanence.tracker.actions import STORE_NAME, carry_forward, ids_digest, latest, workbook_properties
 from permanence.contract import labels
 from permanence.tracker.layout import COHORT_SHEETS, COLUMNS, HIDDEN, SLICER_COLUMNS, STATUSES
 from permanence.tracker.slicers import SlicerSpec, add_table_slicers
@@ -84,6 +87,67 @@ def nightly_trackers(folder: Path) -> list[Path]:
     return sorted(folder.glob(NIGHTLY_PATTERN))
 
 
+# What each nightly workbook was last written from, beside them in the restricted folder (0600): an LA
+# whose marts, actions and tracker code are unchanged keeps its workbook (a next night of a national
+# warehouse changes one LA's of 153, and xlsxwriter takes ~0.2 s of CPU a workbook).
+STATE_NAME = ".spg-tracker-state.json"
+
+
+def _code_key() -> str:
+    """What besides a workbook's data decides its bytes: the tracker's code, the contract's labels
+    and code lists, and xlsxwriter's version."""
+    from importlib.metadata import version
+
+    from permanence import contract
+
+    digest = hashlib.sha256(version("xlsxwriter").encode())
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), *sorted(Path(contract.__file__).parent.glob("*.yaml"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _inputs_key(code_key: str, la_code: str, run_label: str | None, slicers: bool,
+                frames: Iterable[pd.DataFrame | None]) -> str:
+    """A digest of everything a nightly workbook is written from: its rows, the LA's latest actions,
+    and the code that lays them out. Rows as text, in any order (a frame's row order, and whether an
+    empty store gave a column a type, say nothing about what is written); a change of type that
+    changes the text only makes a workbook be written again."""
+    digest = hashlib.sha256(json.dumps([code_key, la_code, run_label, slicers]).encode())
+    for frame in frames:
+        if frame is None or frame.empty:
+            digest.update(b"\0none")
+            continue
+        digest.update(json.dumps([str(c) for c in frame.columns]).encode())
+        rows = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        digest.update(np.sort(rows).tobytes())
+    return digest.hexdigest()
+
+
+def _file_stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _load_state(path: Path) -> dict:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or unreadable: every workbook is written
+    return state if isinstance(state, dict) else {}
+
+
+def _save_state(path: Path, state: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(state, fh, sort_keys=True)
+    tmp.replace(path)
+
+
 # Below this many LAs one process writes every workbook: spawning a worker (~1.5 s of imports) costs
 # more than it saves at ~0.25 s a workbook. A national run (153 LAs) writes two at a time.
 POOL_FROM_LAS = 16
@@ -99,27 +163,42 @@ def write_la_trackers(db: Path, folder: Path, run_label: str | None = None, slic
     that many spawned processes (each reads the restricted copy read-only; DuckDB allows many
     readers). Spawned, not forked: the nightly's process runs Prefect's threads."""
     las = las_in(db)
-    jobs = [(db, folder / f"spg-tracker-{la}.xlsx", la, run_label, folder / STORE_NAME, slicers) for la in las]
+    state_path = folder / STATE_NAME
+    state, code_key = _load_state(state_path), _code_key()
+    jobs = [(db, folder / f"spg-tracker-{la}.xlsx", la, run_label, folder / STORE_NAME, slicers, code_key,
+             state.get(la)) for la in las]
     workers = workers or len(os.sched_getaffinity(0))
     if workers > 1 and len(jobs) >= POOL_FROM_LAS:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            written = list(pool.map(_write_nightly, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+            results = list(pool.map(_write_nightly, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
     else:
-        written = [_write_nightly(job) for job in jobs]
+        results = [_write_nightly(job) for job in jobs]
+    written = [path for path, _entry in results]
+    if folder.is_dir():  # none when there was no LA to write
+        _save_state(state_path, {la: entry for la, (_path, entry) in zip(las, results)})
     for old in [*nightly_trackers(folder), folder / "spg-tracker.xlsx"]:
         if old not in written:
             old.unlink(missing_ok=True)
     return written
 
 
-def _write_nightly(job: tuple) -> Path:
-    db, out, la, run_label, actions, slicers = job
-    path = write_tracker(db, out, la_code=la, run_label=run_label, actions=actions, slicers=slicers)
-    path.chmod(0o600)
-    return path
+def _write_nightly(job: tuple) -> tuple[Path, dict]:
+    """One LA's nightly workbook, and what it was written from. Kept as it is when the inputs and the
+    file are those of the last write: only its time is brought up to now, as new as the copy it
+    was read from (warehouse.recovery rewrites a workbook older than the copy)."""
+    db, out, la, run_label, actions, slicers, code_key, kept = job
+    children, summary, targets = _read(db, la)
+    inputs = _inputs_key(code_key, la, run_label, slicers, (children, summary, targets, latest(actions, la)))
+    if kept and kept.get("inputs") == inputs and kept.get("file") == _file_stat(out):
+        os.utime(out)
+    else:  # new, changed, or opened and saved since it was written (the nightly's copy is the tracker's)
+        _write(out, carry_forward(children.copy(), actions), summary, targets, la_code=la, run_label=run_label,
+               slicers=slicers)
+        out.chmod(0o600)
+    return out, {"inputs": inputs, "file": _file_stat(out)}
 
 
 def display_ids(pseudonyms: Iterable[str], length: int = DISPLAY_ID_LENGTH) -> dict[str, str]:
@@ -255,10 +334,17 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
     """Write the tracker workbook from the restricted copy (or any DuckDB file with the marts).
     `counts`, when given, receives the rows written and how many carry a CMS id (for audit.reveal_ids).
     `actions`: the actions store whose latest entries fill the editable columns (none: blank)."""
+    children, summary, targets = _read(db, la_code)
+    return _write(out, carry_forward(children.copy(), actions), summary, targets, la_code=la_code,
+                  reveal=reveal, run_label=run_label, counts=counts, slicers=slicers)
+
+
+def _write(out: Path, children: pd.DataFrame, summary: pd.DataFrame, targets: pd.DataFrame | None,
+           la_code: str | None = None, reveal: dict[str, str] | None = None, run_label: str | None = None,
+           counts: dict | None = None, slicers: bool = False) -> Path:
     import xlsxwriter
 
-    children, summary, targets = _read(db, la_code)
-    children = carry_forward(children.copy(), actions)
+    children = children.copy()
     children["days_in_condition"] = (pd.to_datetime(children["as_at_date"])
                                      - pd.to_datetime(children["condition_start"])).dt.days
     children["display_id"] = children["child_id"].astype(str).map(display_ids(children["child_id"].astype(str)))
