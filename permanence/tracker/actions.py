@@ -110,10 +110,10 @@ def latest(store: Path | None, la_code: str | None = None, before: dt.datetime |
             params).df()
 
 
-def carry_forward(children: pd.DataFrame, store: Path | None) -> pd.DataFrame:
-    """The tracker's rows with the latest entry of each child and cohort in the editable columns."""
+def carry_forward(children: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """The tracker's rows with the latest entry of each child and cohort (`found`, from `latest`) in the
+    editable columns. A new frame: `children` is left as it is."""
     keys = ["la_code", "child_id", "cohort_id"]
-    found = latest(store)
     out = children.drop(columns=[c for c in FIELDS if c in children.columns])
     if found.empty:
         for c in FIELDS:

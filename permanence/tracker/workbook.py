@@ -191,11 +191,12 @@ def _write_nightly(job: tuple) -> tuple[Path, dict]:
     was read from (warehouse.recovery rewrites a workbook older than the copy)."""
     db, out, la, run_label, actions, slicers, code_key, kept = job
     children, summary, targets = _read(db, la)
-    inputs = _inputs_key(code_key, la, run_label, slicers, (children, summary, targets, latest(actions, la)))
+    entries = latest(actions, la)
+    inputs = _inputs_key(code_key, la, run_label, slicers, (children, summary, targets, entries))
     if kept and kept.get("inputs") == inputs and kept.get("file") == _file_stat(out):
         os.utime(out)
     else:  # new, changed, or opened and saved since it was written (the nightly's copy is the tracker's)
-        _write(out, carry_forward(children.copy(), actions), summary, targets, la_code=la, run_label=run_label,
+        _write(out, carry_forward(children, entries), summary, targets, la_code=la, run_label=run_label,
                slicers=slicers)
         out.chmod(0o600)
     return out, {"inputs": inputs, "file": _file_stat(out)}
@@ -335,7 +336,7 @@ def write_tracker(db: Path, out: Path, la_code: str | None = None, reveal: dict[
     `counts`, when given, receives the rows written and how many carry a CMS id (for audit.reveal_ids).
     `actions`: the actions store whose latest entries fill the editable columns (none: blank)."""
     children, summary, targets = _read(db, la_code)
-    return _write(out, carry_forward(children.copy(), actions), summary, targets, la_code=la_code,
+    return _write(out, carry_forward(children, latest(actions, la_code)), summary, targets, la_code=la_code,
                   reveal=reveal, run_label=run_label, counts=counts, slicers=slicers)
 
 
@@ -344,7 +345,7 @@ def _write(out: Path, children: pd.DataFrame, summary: pd.DataFrame, targets: pd
            counts: dict | None = None, slicers: bool = False) -> Path:
     import xlsxwriter
 
-    children = children.copy()
+    # `children` is carry_forward's own new frame: the columns below are added to it in place
     children["days_in_condition"] = (pd.to_datetime(children["as_at_date"])
                                      - pd.to_datetime(children["condition_start"])).dt.days
     children["display_id"] = children["child_id"].astype(str).map(display_ids(children["child_id"].astype(str)))
