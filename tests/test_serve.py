@@ -108,7 +108,14 @@ def test_a_temporary_server_skips_event_history_and_automations_a_lasting_one_ke
     # a run with no server of its own starts Prefect's temporary one: these are off unless the user says
     env: dict[str, str] = {"PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "true"}
     added = serve.temporary_server_defaults(env)
-    assert added == {"PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false"}
+    assert added == {k: "false" for k in serve.TEMPORARY_SERVER if k != "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"}
+    # each one is a setting of the installed Prefect: a misspelt name would be ignored without a word
+    from prefect.settings import Settings
+
+    services = Settings().server.services
+    for name in serve.TEMPORARY_SERVER:
+        service = name.removeprefix("PREFECT_SERVER_SERVICES_").removesuffix("_ENABLED").lower()
+        assert getattr(services, service).enabled in (True, False), name
     assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "true"  # the user's own value stands
     # a run against a lasting server changes nothing
     lasting = {"PREFECT_API_URL": "http://127.0.0.1:4200/api"}

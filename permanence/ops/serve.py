@@ -51,9 +51,15 @@ QUIET = {
 # them); what it need not do for a run nobody watches live: persist every event for the UI's event
 # feed, and evaluate automations (a team that wants them runs `permanence serve` or its own server).
 # In a 40-LA run these two took about a quarter of the server's CPU (docs/performance.md).
+# Nor does it run the loops that look after deployments, workers and paused or cancelled runs: the
+# temporary server has none of them (its one run is in this process), and the loops wake every
+# 5-60 s for the whole run, ~1.5 CPU s a minute.
 TEMPORARY_SERVER = {
     "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    **{f"PREFECT_SERVER_SERVICES_{loop}_ENABLED": "false" for loop in (
+        "SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "PAUSE_EXPIRATIONS", "REPOSSESSOR",
+        "CLEANUP_RECONCILER")},
 }
 
 
