@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import time
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -196,6 +197,30 @@ def test_display_ids_lengthen_only_where_two_collide():
     assert ids == {a: a[:10], b: b[:10], c: c[:8], d: d[:8]}
     assert display_ids([c]) == {c: c[:8]}
     assert len(set(display_ids([f"{i:064x}" for i in range(5000)]).values())) == 5000
+
+
+def test_dates_are_the_serials_write_datetime_makes(tmp_path):
+    """Dates go in as numbers in the date format (_excel_serials): the cells write_datetime would make,
+    Excel's 1900 quirks and times of day included."""
+    import xlsxwriter
+    import pandas as pd
+
+    from permanence.tracker.workbook import _excel_serials
+
+    days = [dt.datetime(1899, 12, 31), dt.datetime(1900, 1, 1, 6), dt.datetime(1900, 2, 28), dt.datetime(1900, 3, 1),
+            dt.datetime(1969, 7, 20, 20, 17, 40, 123456), dt.datetime(2024, 2, 29), dt.datetime(2025, 12, 31, 23, 59, 59)]
+    serials = _excel_serials(pd.Series([*days, None], dtype="datetime64[us]"))
+    assert serials[-1] is None
+    books = {}
+    for how in ("datetime", "serial"):
+        wb = xlsxwriter.Workbook(str(tmp_path / f"{how}.xlsx"), {"in_memory": True})
+        ws, fmt = wb.add_worksheet(), wb.add_format({"num_format": "dd/mm/yyyy"})
+        for r, (day, serial) in enumerate(zip(days, serials)):
+            ws.write_datetime(r, 0, day, fmt) if how == "datetime" else ws.write_number(r, 0, serial, fmt)
+        wb.close()
+        with zipfile.ZipFile(tmp_path / f"{how}.xlsx") as z:
+            books[how] = z.read("xl/worksheets/sheet1.xml")
+    assert books["serial"] == books["datetime"]
 
 
 def test_labels_cover_every_code_the_tracker_shows():

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -106,21 +107,26 @@ def _code_key() -> str:
     return digest.hexdigest()
 
 
-def _inputs_key(code_key: str, la_code: str, run_label: str | None, slicers: bool,
-                frames: Iterable[pd.DataFrame | None]) -> str:
-    """A digest of everything a nightly workbook is written from: its rows, the LA's latest actions,
-    and the code that lays them out. Rows as text, in any order (a frame's row order, and whether an
-    empty store gave a column a type, say nothing about what is written); a change of type that
-    changes the text only makes a workbook be written again."""
-    digest = hashlib.sha256(json.dumps([code_key, la_code, run_label, slicers]).encode())
-    for frame in frames:
-        if frame is None or frame.empty:
-            digest.update(b"\0none")
-            continue
-        digest.update(json.dumps([str(c) for c in frame.columns]).encode())
-        rows = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
-        digest.update(np.sort(rows).tobytes())
-    return digest.hexdigest()
+def _inputs_keys(code_key: str, las: list[str], run_label: str | None, slicers: bool,
+                 frames: Iterable[pd.DataFrame | None], rows: Iterable[list[np.ndarray]]) -> list[str]:
+    """Per LA, a digest of everything its nightly workbook is written from: its rows, the LA's latest
+    actions, and the code that lays them out. Rows as text, in any order (a frame's row order, and
+    whether an empty store gave a column a type, say nothing about what is written); a change of type
+    that changes the text only makes a workbook be written again. `frames` hold every LA's rows,
+    `rows` each LA's positions in them (_la_rows): hashing all LAs' rows at once costs a tenth of
+    hashing them LA by LA."""
+    digests = [hashlib.sha256(json.dumps([code_key, la, run_label, slicers]).encode()) for la in las]
+    for frame, at in zip(frames, rows):
+        hashes = None if frame is None or frame.empty else \
+            pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        columns = b"" if hashes is None else json.dumps([str(c) for c in frame.columns]).encode()
+        for digest, mine in zip(digests, at):
+            if hashes is None or not len(mine):
+                digest.update(b"\0none")
+            else:
+                digest.update(columns)
+                digest.update(np.sort(hashes[mine]).tobytes())
+    return [d.hexdigest() for d in digests]
 
 
 def _file_stat(path: Path) -> list[int] | None:
@@ -160,13 +166,18 @@ def write_la_trackers(db: Path, folder: Path, run_label: str | None = None, slic
     no longer in the warehouse, and the all-LA workbook of earlier versions, are removed.
 
     `workers` (settings.workers; 0: one per core): a warehouse of many LAs writes its workbooks in
-    that many spawned processes (each reads the restricted copy read-only; DuckDB allows many
-    readers). Spawned, not forked: the nightly's process runs Prefect's threads."""
+    that many spawned processes, each given its LAs' rows (read here once, for every LA).
+    Spawned, not forked: the nightly's process runs Prefect's threads."""
     las = las_in(db)
     state_path = folder / STATE_NAME
-    state, code_key = _load_state(state_path), _code_key()
-    jobs = [(db, folder / f"spg-tracker-{la}.xlsx", la, run_label, folder / STORE_NAME, slicers, code_key,
-             state.get(la)) for la in las]
+    state = _load_state(state_path)
+    # every LA's rows in one read each, split here: opening the copy and the store once per LA cost
+    # more CPU (~0.03 s an LA) than the queries themselves
+    frames = (*_read(db, None), latest(folder / STORE_NAME))  # children, summary, targets, entries
+    rows = [_la_rows(frame, las) for frame in frames]
+    inputs = _inputs_keys(_code_key(), las, run_label, slicers, frames, rows)
+    jobs = [(folder / f"spg-tracker-{la}.xlsx", la, run_label, slicers, inputs[i], state.get(la),
+             *(_part(frame, at[i]) for frame, at in zip(frames, rows))) for i, la in enumerate(las)]
     workers = workers or len(os.sched_getaffinity(0))
     if workers > 1 and len(jobs) >= POOL_FROM_LAS:
         import multiprocessing
@@ -189,10 +200,7 @@ def _write_nightly(job: tuple) -> tuple[Path, dict]:
     """One LA's nightly workbook, and what it was written from. Kept as it is when the inputs and the
     file are those of the last write: only its time is brought up to now, as new as the copy it
     was read from (warehouse.recovery rewrites a workbook older than the copy)."""
-    db, out, la, run_label, actions, slicers, code_key, kept = job
-    children, summary, targets = _read(db, la)
-    entries = latest(actions, la)
-    inputs = _inputs_key(code_key, la, run_label, slicers, (children, summary, targets, entries))
+    out, la, run_label, slicers, inputs, kept, children, summary, targets, entries = job
     if kept and kept.get("inputs") == inputs and kept.get("file") == _file_stat(out):
         os.utime(out)
     else:  # new, changed, or opened and saved since it was written (the nightly's copy is the tracker's)
@@ -243,11 +251,24 @@ def _read(db: Path, la_code: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd
     return children, summary, targets
 
 
+def _la_rows(frame: pd.DataFrame | None, las: list[str]) -> list[np.ndarray]:
+    """Each LA's row positions in an all-LA frame, in the frame's order (none for an LA without rows)."""
+    none = np.empty(0, dtype=np.intp)
+    if frame is None:
+        return [none] * len(las)
+    groups = frame.groupby(frame["la_code"].astype(str), sort=False).indices
+    return [groups.get(la, none) for la in las]
+
+
+def _part(frame: pd.DataFrame | None, rows: np.ndarray) -> pd.DataFrame | None:
+    """An LA's rows as the query `where la_code = ?` gives them: the frame's columns, even with no row."""
+    return None if frame is None else frame.take(rows).reset_index(drop=True)
+
+
 def _values(s: pd.Series, kind: str) -> list:
     """One column as plain Python values of its kind, None where blank (converted per column, not per cell)."""
     if kind == "date":
-        # datetime64[us].tolist() yields datetime objects and None for NaT in one C pass
-        return pd.to_datetime(s, errors="coerce").to_numpy("datetime64[us]").tolist()
+        return _excel_serials(s)
     blank = s.isna().to_numpy()
     if kind in ("int", "num"):
         cast = int if kind == "int" else float
@@ -257,6 +278,24 @@ def _values(s: pd.Series, kind: str) -> list:
         names = labels().get(kind.split(":", 1)[1], {})
         return [None if b else names.get(str(v).strip()) for v, b in zip(s.tolist(), blank)]
     return [None if b else str(v) for v, b in zip(s.tolist(), blank)]
+
+
+EXCEL_EPOCH = np.datetime64("1899-12-31", "us")  # xlsxwriter's, for Excel's 1900 date system
+DAY_US = 86_400_000_000
+
+
+def _excel_serials(s: pd.Series) -> list:
+    """A date column as the serial numbers Excel keeps dates as, None where blank: written as numbers
+    in the date format they are the cells write_datetime makes, without its conversion cell by cell
+    (~0.01 s of CPU a workbook). xlsxwriter's own arithmetic, done once for the column."""
+    t = pd.to_datetime(s, errors="coerce").to_numpy("datetime64[us]")
+    blank = np.isnat(t).tolist()
+    days, us = np.divmod((t - EXCEL_EPOCH).astype(np.int64), DAY_US)
+    seconds, micro = np.divmod(us, 1_000_000)
+    serial = days + (seconds + micro / 1e6) / 86400
+    serial -= t.astype("datetime64[D]") == np.datetime64("1900-01-01")  # as xlsxwriter does
+    serial += serial > 59  # Excel counts 29/02/1900, a day that never was
+    return [None if b else v for v, b in zip(serial.tolist(), blank)]
 
 
 def _date_or_text(v: object) -> dt.datetime | str | None:
@@ -285,7 +324,7 @@ def _sheet(wb, title: str, table_name: str, headers: list[tuple[str, str, int]],
             ws.write_string(r, c, v)
 
     # explicit per-kind writers: write() would turn a leading '=' into a formula
-    writers = [{"date": lambda r, c, v: ws.write_datetime(r, c, v, date_fmt),
+    writers = [{"date": partial(ws.write_number, cell_format=date_fmt),  # a serial (_excel_serials)
                 "date_or_text": write_date_or_text,
                 "int": ws.write_number, "num": ws.write_number,
                 "rag": lambda r, c, v: ws.write_string(r, c, v, rag.get(v.lower()))}.get(kind, ws.write_string)
@@ -386,22 +425,28 @@ def _write(out: Path, children: pd.DataFrame, summary: pd.DataFrame, targets: pd
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     # not constant_memory: add_table needs the cells in memory (see the module note on memory).
+    # in_memory: each of the ~30 XML parts is otherwise a temporary file made, zipped and removed
+    # (~0.02 s of CPU a workbook, more of waiting), and child-level XML is never left in the temp folder.
     # The strings_to_* options only guard write(); cells here go through typed writers anyway.
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
     n = _sheet(wb, "Summary", "Summary_table", SUMMARY_COLUMNS, summary_cols, page_header)
     ws = wb.get_worksheet_by_name("Summary")
     for i, note in enumerate(notes):
         ws.write_string(max(n, 1) + 2 + i, 0, note)
     digests = {}
+    # each column converted once for the LA, then cut into its cohorts' rows, in the frame's order
+    columns = [_values(children[c], kind) for _h, c, kind, _w in cols]
+    ids = children["child_id"].astype(str).tolist()
+    cohort_of = children["cohort_id"].to_numpy()
     for cid, title in COHORT_SHEETS.items():
-        sub = children[children["cohort_id"] == cid]
-        n = _sheet(wb, title, f"Cohort_{cid}", headers, [_values(sub[c], kind) for _h, c, kind, _w in cols], page_header)
+        rows = np.flatnonzero(cohort_of == cid).tolist()
+        n = _sheet(wb, title, f"Cohort_{cid}", headers, [[col[i] for i in rows] for col in columns], page_header)
         cohort_ws = wb.get_worksheet_by_name(title)
         _editable(cohort_ws, [h for h, _k, _w in headers], max(n, 1))
         # the table alone, so the slicers beside it never widen the printed page (one page wide)
         cohort_ws.print_area(0, 0, max(n, 1), len(headers) - 1)
-        digests[cid] = ids_digest(sub["child_id"].astype(str))
+        digests[cid] = ids_digest(ids[i] for i in rows)
     # what an import checks the edited workbook against (permanence.tracker.actions.read_workbook)
     as_at = summary["as_at_date"].dropna().max() if "as_at_date" in summary and len(summary) else None
     for name, value in workbook_properties(la_code, as_at, digests).items():
