@@ -10,6 +10,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _DD_MM_YYYY = r"\d{2}/\d{2}/\d{4}"
 
@@ -30,17 +32,81 @@ def _parse_new(text: list[str]) -> None:
     _PARSED.update(zip(text, parsed))
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """dd/mm/yyyy strings to datetime64; anything else (including '31/02/2024', '1/2/2024') is NaT."""
-    # An extract repeats a few thousand distinct dates across a million rows: parse each once.
-    codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=True)
+def _parse_cached(uniques: list) -> np.ndarray:
+    """Each distinct value parsed by pandas, through the process-wide cache."""
     uniques = [str(u) for u in uniques]
     if len(_PARSED) > _KEEP:
         _PARSED.clear()
     new = [u for u in uniques if u not in _PARSED]
     if new:
         _parse_new(new)
-    lookup = np.array([_PARSED[u] for u in uniques] + [_NAT], dtype="datetime64[ns]")
+    return np.array([_PARSED[u] for u in uniques], dtype="datetime64[ns]")
+
+
+# Years whose dates pandas' parse holds exactly in datetime64[ns]; a year outside goes through
+# pandas itself, so whatever it makes of one (it wraps 1500 around today) stays as it was.
+_FAST_YEARS = (1678, 2261)
+_DIGITS = [0, 1, 3, 4, 6, 7, 8, 9]  # byte positions of 'dd/mm/yyyy' that must be ASCII digits
+
+
+def _ten_bytes(uniques: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the strings 10 bytes long, their bytes as an n x 10 uint8 matrix)."""
+    text = uniques.cast(pa.binary())
+    ten = pc.equal(pc.binary_length(text), 10).to_numpy(zero_copy_only=False)
+    fixed = text.filter(pa.array(ten)).cast(pa.binary(10))
+    raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
+    return ten, raw[fixed.offset * 10:(fixed.offset + len(fixed)) * 10].reshape(-1, 10)
+
+
+def _parse_shaped(day: np.ndarray, month: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """pandas' strict '%d/%m/%Y' parse of dates already cut into numbers: a day or month out of
+    range is NaT, as pandas makes it."""
+    month_ok = (month >= 1) & (month <= 12)
+    first = ((year - 1970) * 12 + np.where(month_ok, month - 1, 0)).astype("datetime64[M]")
+    days = first.astype("datetime64[D]") + (day - 1)
+    ok = month_ok & (day >= 1) & (days.astype("datetime64[M]") == first)
+    return np.where(ok, days.astype("datetime64[ns]"), _NAT)
+
+
+def _parse_distinct(uniques: pa.Array) -> np.ndarray:
+    """The parse of each distinct string: ASCII 'dd/mm/yyyy' of a usual year in numpy, from its
+    bytes (a regex or a value at a time cost more than the rest of the parse); anything else
+    through pandas, value by value as before."""
+    ten, raw = _ten_bytes(uniques)
+    digit = raw.astype(np.int64) - ord("0")
+    shaped = ((digit[:, _DIGITS] >= 0) & (digit[:, _DIGITS] <= 9)).all(axis=1)
+    shaped &= (raw[:, 2] == ord("/")) & (raw[:, 5] == ord("/"))
+    day, month = digit[:, 0] * 10 + digit[:, 1], digit[:, 3] * 10 + digit[:, 4]
+    year = digit[:, 6] * 1000 + digit[:, 7] * 100 + digit[:, 8] * 10 + digit[:, 9]
+    usual = shaped & (year >= _FAST_YEARS[0]) & (year <= _FAST_YEARS[1])
+    fast = np.zeros(len(uniques), dtype=bool)
+    fast[ten] = usual
+    out = np.empty(len(uniques), dtype="datetime64[ns]")
+    out[fast] = _parse_shaped(day[usual], month[usual], year[usual])
+    if not fast.all():
+        out[~fast] = _parse_cached(uniques.filter(pa.array(~fast)).to_pylist())
+    return out
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | None:
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    arr = pa.array(values.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """dd/mm/yyyy strings to datetime64; anything else (including '31/02/2024', '1/2/2024') is NaT."""
+    # An extract repeats a few thousand distinct dates across a million rows: parse each once.
+    text = _arrow_text(values)
+    if text is not None:
+        encoded = pc.dictionary_encode(text)
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        lookup = _parse_distinct(encoded.dictionary)
+    else:
+        codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=True)
+        lookup = _parse_cached(list(uniques))
+    lookup = np.append(lookup, _NAT)
     return pd.Series(lookup[codes], index=values.index)  # code -1 (blank) picks the trailing NaT
 
 
