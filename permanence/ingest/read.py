@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -79,7 +80,7 @@ def _clean(value, upper: bool) -> str | None:
     return (text.upper() if upper else text) or None
 
 
-def _clean_arrow(values: pd.Series, upper: bool) -> pd.Series:
+def _clean_arrow(values: pd.Series, upper: bool) -> pa.Array:
     """_clean on a column pandas holds in Arrow, in Arrow's kernels: a national run reads 8.5 M
     rows, and a value at a time in Python was a tenth of a small drop's validation. The same result
     and dtype (tests/test_readers.py), but for upper-casing outside ASCII ('ß'), which no code has."""
@@ -87,28 +88,46 @@ def _clean_arrow(values: pd.Series, upper: bool) -> pd.Series:
     arr = pc.utf8_trim_whitespace(arr)
     if upper:
         arr = pc.utf8_upper(arr)
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
-    return pd.Series(pd.array(arr, dtype=values.dtype), index=values.index)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
 
 
 def _normalise(df: pd.DataFrame, t: contract.Table) -> pd.DataFrame:
     """Strip cells, blank -> None, codes upper-case; drop rows that are entirely blank."""
+    present = np.zeros(len(df), dtype=bool)
     for name in df.columns:
         if name == ROW:
             continue
         upper = t.column(name).kind == "code"
-        if isinstance(df[name].array, pd.arrays.ArrowStringArray):
-            df[name] = _clean_arrow(df[name], upper)
+        values = df[name]
+        if isinstance(values.array, pd.arrays.ArrowStringArray):
+            arr = _clean_arrow(values, upper)
+            df[name] = pd.Series(pd.arrays.ArrowStringArray(arr, dtype=values.dtype), index=values.index)
+            present |= pc.is_valid(arr).to_numpy(zero_copy_only=False)
         else:
-            df[name] = map_distinct(df[name], lambda u, upper=upper: [_clean(v, upper) for v in u])
-    data_cols = [c for c in df.columns if c != ROW]
-    return df[df[data_cols].notna().any(axis=1)].reset_index(drop=True)
+            df[name] = map_distinct(values, lambda u, upper=upper: [_clean(v, upper) for v in u])
+            present |= df[name].notna().to_numpy()
+    # Most files have no blank row: the frame is then kept as it is rather than copied.
+    if present.all() and df.index.equals(pd.RangeIndex(len(df))):
+        return df
+    return df[present].reset_index(drop=True)
+
+
+# What str.splitlines() ends a line at.
+_LINE_END = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _first_line(text: str) -> str:
+    """text.splitlines()[0], "" for a blank text, without splitting (and copying) the whole file."""
+    if not text or text.isspace():
+        return ""
+    end = _LINE_END.search(text)
+    return text if end is None else text[:end.start()]
 
 
 def read_csv_file(path: Path) -> tuple[ExtractFrame | None, list[Issue]]:
     """The file's table, or None with a PERM-UNRECOGNISED warning when its header names none."""
     text = _decode(path)
-    first_line = text.splitlines()[0] if text.strip() else ""
+    first_line = _first_line(text)
     if not first_line.strip():
         raise _structural(path.name, "PERM-EMPTY", "file is empty: no header row")
     try:
