@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from permanence.contract import collection_year_start
 from permanence.contract.frames import ROW, ExtractFrame, Issue
+from validations.extract.dates import distinct_text, usual_dates
 from validations.extract.rules import rule
 
 _EPISODE_COLUMNS = ["CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "REC"]
@@ -196,10 +197,26 @@ def _text(ef: ExtractFrame, column: str):
 def dfe_dates(values) -> np.ndarray:
     """Dates as the DfE validator reads them: pandas' dd/mm/yyyy (a day or month may have one
     digit), anything else blank. Parsed once per distinct value."""
-    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
-    parsed = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object)), format="%d/%m/%Y", errors="coerce")
-    lookup = np.append(parsed.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
+    encoded = distinct_text(pd.Series(values))
+    if encoded is None:
+        codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+        return np.append(_dfe_parse(np.asarray(uniques, dtype=object)), _NAT_US)[codes]
+    codes, uniques = encoded
+    # The usual 'dd/mm/yyyy' parses the same either way: only the rest goes through pandas.
+    fast, parsed = usual_dates(uniques)
+    lookup = np.full(len(uniques) + 1, _NAT_US)  # the last slot: code -1, a blank
+    lookup[:-1][fast] = parsed
+    if not fast.all():
+        lookup[:-1][~fast] = _dfe_parse(np.asarray(uniques.filter(pa.array(~fast)).to_pylist(), dtype=object))
     return lookup[codes]
+
+
+_NAT_US = np.datetime64("NaT", "us")
+
+
+def _dfe_parse(text: np.ndarray) -> np.ndarray:
+    return pd.to_datetime(pd.Series(text, dtype=object), format="%d/%m/%Y", errors="coerce").to_numpy(
+        dtype="datetime64[us]")
 
 
 def _relation(ef: ExtractFrame, columns: list[str], dates: tuple[str, ...] = ()) -> pd.DataFrame | None:

@@ -68,10 +68,10 @@ def _parse_shaped(day: np.ndarray, month: np.ndarray, year: np.ndarray) -> np.nd
     return np.where(ok, days.astype("datetime64[ns]"), _NAT)
 
 
-def _parse_distinct(uniques: pa.Array) -> np.ndarray:
-    """The parse of each distinct string: ASCII 'dd/mm/yyyy' of a usual year in numpy, from its
-    bytes (a regex or a value at a time cost more than the rest of the parse); anything else
-    through pandas, value by value as before."""
+def usual_dates(uniques: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the strings in ASCII 'dd/mm/yyyy' of a year in _FAST_YEARS, their parse as
+    datetime64[ns]), computed from their bytes: a regex or a value at a time cost more than the
+    rest of the parse. For these strings pandas' '%d/%m/%Y' parse, strict or the DfE's, is the same."""
     ten, raw = _ten_bytes(uniques)
     digit = raw.astype(np.int64) - ord("0")
     shaped = ((digit[:, _DIGITS] >= 0) & (digit[:, _DIGITS] <= 9)).all(axis=1)
@@ -81,28 +81,37 @@ def _parse_distinct(uniques: pa.Array) -> np.ndarray:
     usual = shaped & (year >= _FAST_YEARS[0]) & (year <= _FAST_YEARS[1])
     fast = np.zeros(len(uniques), dtype=bool)
     fast[ten] = usual
+    return fast, _parse_shaped(day[usual], month[usual], year[usual])
+
+
+def _parse_distinct(uniques: pa.Array) -> np.ndarray:
+    """The parse of each distinct string: the usual ones in numpy, anything else through pandas,
+    value by value as before."""
+    fast, parsed = usual_dates(uniques)
     out = np.empty(len(uniques), dtype="datetime64[ns]")
-    out[fast] = _parse_shaped(day[usual], month[usual], year[usual])
+    out[fast] = parsed
     if not fast.all():
         out[~fast] = _parse_cached(uniques.filter(pa.array(~fast)).to_pylist())
     return out
 
 
-def _arrow_text(values: pd.Series) -> pa.Array | None:
+def distinct_text(values: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
+    """(each row's position in the distinct values, -1 for blank; the distinct values) of a column
+    pandas holds in Arrow, encoded there; None for any other column."""
     if not isinstance(values.array, pd.arrays.ArrowStringArray):
         return None
     arr = pa.array(values.array)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    encoded = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+    return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), encoded.dictionary
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
     """dd/mm/yyyy strings to datetime64; anything else (including '31/02/2024', '1/2/2024') is NaT."""
     # An extract repeats a few thousand distinct dates across a million rows: parse each once.
-    text = _arrow_text(values)
-    if text is not None:
-        encoded = pc.dictionary_encode(text)
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        lookup = _parse_distinct(encoded.dictionary)
+    encoded = distinct_text(values)
+    if encoded is not None:
+        codes, uniques = encoded
+        lookup = _parse_distinct(uniques)
     else:
         codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=True)
         lookup = _parse_cached(list(uniques))
