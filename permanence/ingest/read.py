@@ -162,7 +162,10 @@ def read_csv_file(path: Path) -> tuple[ExtractFrame | None, list[Issue]]:
             continue
         rename[col] = canon
         keep.append(canon)
-    df = df[list(rename)].rename(columns=rename)
+    if list(rename) == list(df.columns):
+        df.columns = list(rename.values())  # the usual file: every column kept, relabelled in place
+    else:
+        df = df[list(rename)].rename(columns=rename)
     df[ROW] = df.index + 2
     return ExtractFrame(t, path.name, _normalise(df, t)), issues
 
