@@ -38,6 +38,8 @@ class RowContext:
         that cannot be matched position for position is parsed itself."""
         ef = self.source
         if ef is not None and series.name in ef.frame.columns:
+            if series.index.equals(pd.RangeIndex(ef.rows)):  # the whole column: no gather
+                return pd.Series(ef.dates(series.name), index=series.index)
             pos = series.index.to_numpy()
             if pos.dtype.kind in "iu" and (len(pos) == 0 or (pos.min() >= 0 and pos.max() < ef.rows)):
                 return pd.Series(ef.dates(series.name)[pos], index=series.index)
