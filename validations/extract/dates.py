@@ -28,7 +28,10 @@ def _parse_new(text: list[str]) -> None:
     shaped = s.str.fullmatch(_DD_MM_YYYY).fillna(False).astype(bool)
     # An explicit format rejects impossible calendar dates; errors='coerce' makes them NaT
     # instead of raising with the offending value in the message.
-    parsed = pd.to_datetime(s.where(shaped), format="%d/%m/%Y", errors="coerce").to_numpy(dtype="datetime64[ns]")
+    parsed = pd.to_datetime(s.where(shaped), format="%d/%m/%Y", errors="coerce")
+    # A year datetime64[ns] cannot hold would wrap round into another (01/01/1500 read as a day in
+    # 2084): a typing error, never a child's date, so it fails as any impossible date does.
+    parsed = parsed.where(parsed.dt.year.between(*_FAST_YEARS)).to_numpy(dtype="datetime64[ns]")
     _PARSED.update(zip(text, parsed))
 
 
@@ -43,8 +46,8 @@ def _parse_cached(uniques: list) -> np.ndarray:
     return np.array([_PARSED[u] for u in uniques], dtype="datetime64[ns]")
 
 
-# Years whose dates pandas' parse holds exactly in datetime64[ns]; a year outside goes through
-# pandas itself, so whatever it makes of one (it wraps 1500 around today) stays as it was.
+# Years whose dates datetime64[ns] holds: the byte-wise parse reads these; a date of any other
+# year goes through pandas, and fails (_parse_new).
 _FAST_YEARS = (1678, 2261)
 _DIGITS = [0, 1, 3, 4, 6, 7, 8, 9]  # byte positions of 'dd/mm/yyyy' that must be ASCII digits
 
