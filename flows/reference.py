@@ -3,6 +3,7 @@ the user configures (paths or URLs), then rebuild the benchmark and targets mart
 adoption_pipeline, which shows the national adoption stage timings).
 
     load (retried: files come over the network) -> dbt build benchmark + targets -> publish
+    -> SPG trackers (their summary shows the targets)
 
 Runs under the same warehouse lock as the nightly flow (permanence.warehouse.exclusive).
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.nightly import tracker
 from permanence.config import Settings
 from permanence.progress import step
 from permanence.warehouse import exclusive
@@ -79,7 +81,10 @@ def reference_refresh(sources: list[str], warehouse: str | None = None, data_dir
     with exclusive(settings):
         files = load_reference(sources, str(settings.warehouse_path))
         summary = build_benchmarks(str(settings.warehouse_path), str(settings.dbt_target_dir / "reference"))
-        publish(settings)
+        published = publish(settings)
+        # The trackers are written from the restricted copy just replaced (the targets it holds now
+        # are on their summary sheet); a workbook whose inputs did not change is kept as it is.
+        tracker(settings, published)
     for f in files:
         if f["family"]:
             logger.info("%s: %s, %d rows", f["file"], f["family"], f["rows"])
