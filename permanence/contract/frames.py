@@ -6,12 +6,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from permanence.contract import Table
 
 # Where a row is in its file, as a user finds it: a CSV's line number (the header is line 1, as
 # in Excel); an XML export's record number (docs/extract-contract.md, "903 XML export").
 ROW = "_row"
+
+
+
+def arrow_text(values: pd.Series) -> pa.Array | None:
+    """A text column pandas holds in Arrow (as the reader leaves it) as one Arrow array, with no copy
+    to Python objects; None for a column held any other way."""
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    arr = pa.array(values.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
 
 SEVERITIES = ("structural", "error", "repair", "warning")
 ISSUE_COLUMNS = [

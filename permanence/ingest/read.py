@@ -25,7 +25,7 @@ from lxml import etree
 
 from permanence import contract
 from permanence.ingest.distinct import map_distinct
-from permanence.contract.frames import ROW, ExtractFrame, Issue, StructuralError
+from permanence.contract.frames import ROW, ExtractFrame, Issue, StructuralError, arrow_text
 from validations.extract.rules import rule
 
 DATA_SUFFIXES = {".csv", ".txt", ".xml"}
@@ -80,11 +80,10 @@ def _clean(value, upper: bool) -> str | None:
     return (text.upper() if upper else text) or None
 
 
-def _clean_arrow(values: pd.Series, upper: bool) -> pa.Array:
+def _clean_arrow(arr: pa.Array, upper: bool) -> pa.Array:
     """_clean on a column pandas holds in Arrow, in Arrow's kernels: a national run reads 8.5 M
     rows, and a value at a time in Python was a tenth of a small drop's validation. The same result
     and dtype (tests/test_readers.py), but for upper-casing outside ASCII ('ß'), which no code has."""
-    arr = pa.array(values.array)
     arr = pc.utf8_trim_whitespace(arr)
     if upper:
         arr = pc.utf8_upper(arr)
@@ -99,8 +98,9 @@ def _normalise(df: pd.DataFrame, t: contract.Table) -> pd.DataFrame:
             continue
         upper = t.column(name).kind == "code"
         values = df[name]
-        if isinstance(values.array, pd.arrays.ArrowStringArray):
-            arr = _clean_arrow(values, upper)
+        arr = arrow_text(values)
+        if arr is not None:
+            arr = _clean_arrow(arr, upper)
             df[name] = pd.Series(pd.arrays.ArrowStringArray(arr, dtype=values.dtype), index=values.index)
             present |= pc.is_valid(arr).to_numpy(zero_copy_only=False)
         else:

@@ -25,7 +25,7 @@ import pandas as pd
 from permanence import contract
 from permanence.audit.schema import create_audit_schema
 from permanence.warehouse.backends import DuckDBBackend, PostgresBackend
-from permanence.contract.frames import ISSUE_COLUMNS, ROW, ExtractFrame
+from permanence.contract.frames import ISSUE_COLUMNS, ROW, ExtractFrame, arrow_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -298,8 +298,9 @@ def _kept_text(values: pd.Series, keep: np.ndarray, arrow_type):
     objects and back was most of the typing of a national run's 8.5 M rows."""
     import pyarrow as pa
 
-    if isinstance(values.array, pd.arrays.ArrowStringArray):
-        return pa.array(values.array).filter(pa.array(keep)).cast(arrow_type)
+    arr = arrow_text(values)
+    if arr is not None:
+        return arr.filter(pa.array(keep)).cast(arrow_type)
     return pa.array(values.to_numpy(dtype=object)[keep], type=arrow_type, from_pandas=True)
 
 

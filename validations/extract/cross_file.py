@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from permanence.contract import collection_year_start
-from permanence.contract.frames import ROW, ExtractFrame, Issue
+from permanence.contract.frames import ROW, ExtractFrame, Issue, arrow_text
 from validations.extract.dates import distinct_text, usual_dates
 from validations.extract.rules import rule
 
@@ -387,8 +387,7 @@ def _missing_from_header(by_table: dict[str, ExtractFrame], rel: dict[str, pd.Da
 
 def _arrow_text(values: pd.Series) -> pa.Array:
     """A text column as Arrow strings (nulls for blanks), without a copy when pandas holds it in Arrow."""
-    if isinstance(values.array, pd.arrays.ArrowStringArray):
-        arr = pa.array(values.array)
-    else:
+    arr = arrow_text(values)
+    if arr is None:
         arr = pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr

@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from permanence.contract.frames import arrow_text
+
 _DD_MM_YYYY = r"\d{2}/\d{2}/\d{4}"
 
 
@@ -101,10 +103,10 @@ def _parse_distinct(uniques: pa.Array) -> np.ndarray:
 def distinct_text(values: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
     """(each row's position in the distinct values, -1 for blank; the distinct values) of a column
     pandas holds in Arrow, encoded there; None for any other column."""
-    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+    arr = arrow_text(values)
+    if arr is None:
         return None
-    arr = pa.array(values.array)
-    encoded = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+    encoded = pc.dictionary_encode(arr)
     return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), encoded.dictionary
 
 
