@@ -99,13 +99,18 @@ def pull(settings: Settings, run: Ingested) -> Ingested:
     return _timed(settings, run, "pull", "pull and archive", pipeline.pull_step, settings, run)
 
 
+# Cleaned drops loaded in one transaction, at most: a commit waits for the disk, so while the workers
+# are ahead the run's process takes the drops already cleaned together (permanence.pipeline.load_rows_step).
+LOAD_BATCH = 8
+
+
 @task(retries=1, retry_delay_seconds=10, **TASK)
-def load(settings: Settings, run: Ingested) -> Ingested:
-    run = _timed(settings, run, "load", "load into raw", pipeline.load_rows_step, settings, run)
-    with step("record_issues", "record validation results", quiet=True) as timing:
-        pipeline.record_issues_step(settings, run)
-    pipeline.record_step(settings, run, timing)
-    return run
+def load(settings: Settings, runs: list[Ingested]) -> list[Ingested]:
+    """Cleaned drops (one, or several already waiting) into raw with their validation results."""
+    with step("load", f"load into raw ({', '.join(r.la_code for r in runs)})") as timing:
+        runs = pipeline.load_rows_step(settings, runs)
+    pipeline.record_steps(settings, runs, timing)
+    return runs
 
 
 def _nothing_loaded(runs: list[Ingested]) -> str | None:
@@ -249,6 +254,13 @@ def ingest(
     with connect(settings) as con:
         check_key(con, fingerprint)
     runs: list[Ingested] = []
+    waiting: list[int] = []  # places in `runs` of cleaned drops not yet loaded
+
+    def load_waiting() -> None:
+        for place, run in zip(waiting, load(settings, _opaque([runs[i] for i in waiting]))):
+            runs[place] = begun[run.load_id] = run
+        waiting.clear()
+
     try:
         with pipeline.steps_held_back(settings), \
                 Cleaner(key, settings.bad_row_threshold, worker_count(settings.workers, len(drops))) as cleaner:
@@ -259,10 +271,16 @@ def ingest(
                     # cheaper than a task run, which costs the run's process and Prefect's server
                     # ~0.1 CPU s each, 153 of them at national scale (docs/performance.md)
                     run = pipeline.record_clean(settings, run)
-                if run.status == "cleaned":
-                    run = load(settings, _opaque(run))
                 begun[run.load_id] = run
                 runs.append(run)
+                if run.status == "cleaned":
+                    waiting.append(len(runs) - 1)
+                # Loaded as soon as the next drop would keep this process waiting on a worker:
+                # several together only while the workers are ahead of the loads.
+                if waiting and (len(waiting) >= LOAD_BATCH or not cleaner.ready()):
+                    load_waiting()
+            if waiting:
+                load_waiting()
     except Exception as exc:
         # A run that stops part way (a drop that cannot be pulled or loaded) builds and publishes
         # nothing: its loads without a final status are discarded now and recorded as failed, with

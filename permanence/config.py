@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from permanence.transform.saved_parse import default_cache
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PERMANENCE_", env_file=".env", extra="ignore")
@@ -46,6 +48,12 @@ class Settings(BaseSettings):
                     "DuckDB's own default, 80% of the machine, let a national build's process pass 4 GB. "
                     "Past it DuckDB spills to disk beside the warehouse",
     )
+    dbt_parse_cache: Path | None = Field(
+        default_factory=default_cache,
+        description="The installation's copy of dbt's saved parse, which a fresh data directory starts from "
+                    "rather than parsing the whole project (~6 s): the project's SQL and yml, no data "
+                    "(permanence.transform.saved_parse). Empty: none kept",
+    )
     workers: int = Field(
         0, ge=0, description="Processes cleaning drops at once in a run of several drops, and writing the SPG trackers of a warehouse of many LAs (0: one per CPU core; 1: none, all in the run's own process)"
     )
@@ -76,6 +84,11 @@ class Settings(BaseSettings):
                                                          "small numbers suppressed) and reference only")
     pg_restricted_role: str = Field("permanence_restricted", description="PostgreSQL role reading every mart, "
                                     "child-level ones included, under row-level security per LA (access.la_readers)")
+
+    @field_validator("dbt_parse_cache", mode="before")
+    @classmethod
+    def _none_when_empty(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("duckdb_memory_limit")
     @classmethod

@@ -73,10 +73,81 @@ def test_a_run_of_several_drops_loads_them_all_through_workers(drops, tmp_path):
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         steps = con.execute("select step, count(*) from audit.load_steps group by step order by step").fetchall()
         loaded = con.execute("select count(*) from raw.episodes").fetchone()[0]
-    assert dict(steps) == {"pull": 4, "clean_wait": 4, "validate": 4, "pseudonymise": 3, "record": 4, "load": 3,
-                           "record_issues": 3}
+    assert dict(steps) == {"pull": 4, "clean_wait": 4, "validate": 4, "pseudonymise": 3, "record": 4, "load": 3}
     episodes = [n for r in runs for f, n in r.loaded_per_file.items() if r.tables_per_file[f] == "episodes"]
     assert loaded == sum(episodes) > 0 and len(episodes) == 3
+
+
+def test_drops_waiting_when_the_workers_are_ahead_load_in_one_transaction(drops, tmp_path, monkeypatch):
+    """The run's process loads the cleaned drops already waiting together, at most LOAD_BATCH a
+    commit; each is still its own load, with its own rows, steps and findings."""
+    from flows import nightly
+
+    batches = []
+    real = pipeline.load_rows_step
+
+    def counted(settings_, runs):
+        batches.append([r.la_code for r in runs])
+        return real(settings_, runs)
+
+    monkeypatch.setattr(Cleaner, "ready", lambda self: True)  # as when the workers are ahead
+    monkeypatch.setattr(nightly, "LOAD_BATCH", 2)
+    monkeypatch.setattr(pipeline, "load_rows_step", counted)
+    settings = Settings(data_dir=tmp_path / "data", workers=2)
+    runs = ingest(settings, drops)
+    assert batches == [[drops[0][1], drops[1][1]], [drops[2][1]]]  # the quarantined drop loads nothing
+    assert [(r.la_code, r.status) for r in runs] == [(la, s) for (_, la), s in
+                                                      zip(drops, ["loaded", "loaded", "loaded", "quarantined"])]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        per_load = dict(con.execute("select load_id, count(*) from raw.episodes group by 1").fetchall())
+        findings = {r[0] for r in con.execute("select distinct load_id from audit.validation_results").fetchall()}
+        steps = con.execute("select load_id, count(*) from audit.load_steps where step = 'load' group by 1").fetchall()
+    for run in runs[:3]:
+        episodes = sum(n for f, n in run.loaded_per_file.items() if run.tables_per_file[f] == "episodes")
+        assert per_load[run.load_id] == episodes > 0
+    assert {r.load_id for r in runs if r.issues} <= findings
+    assert sorted(n for _, n in steps) == [1, 1, 1]
+
+
+def test_a_batch_that_fails_to_load_leaves_none_of_its_drops_in_raw(drops, tmp_path, monkeypatch):
+    from flows import nightly
+
+    calls = []
+    real = warehouse.append_rows
+
+    def failing_second(con, tables, **kw):
+        calls.append(kw["load_id"])
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(con, tables, **kw)
+
+    monkeypatch.setattr(Cleaner, "ready", lambda self: True)
+    monkeypatch.setattr(nightly, "LOAD_BATCH", 3)
+    monkeypatch.setattr(warehouse, "append_rows", failing_second)
+    settings = Settings(data_dir=tmp_path / "data", workers=2)
+    with pytest.raises(OSError):
+        ingest(settings, drops[:3])
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        raw = con.execute("select count(*) from raw.episodes").fetchone()[0]
+        current = con.execute("select count(*) from raw.current_load").fetchone()[0]
+        finals = {r[0] for r in con.execute("select status from audit.loads").fetchall()}
+    assert raw == 0 and current == 0  # the first drop's rows went back with the batch
+    assert finals == {"failed"}
+
+
+def test_ready_says_whether_the_next_drop_waits_on_a_worker(drops, tmp_path):
+    from concurrent.futures import wait
+
+    with Cleaner(b"k", 0.05, workers=1) as alone:
+        assert not alone.ready()  # cleaned in this process when asked for: never there yet
+    with Cleaner(b"k", 0.05, workers=2) as c:
+        cleaned = c.clean(_pulled(drops[:3], tmp_path / "a"))
+        first = next(cleaned)
+        assert first.status == "cleaned"
+        wait([f for f in c._window])
+        assert c.ready()
+        assert [r.status for r in cleaned] == ["cleaned", "cleaned"]
+        assert c.ready()  # nothing left to wait for
 
 
 def test_worker_count_follows_the_setting_and_the_drops():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from permanence import yamlfile
 
 _HERE = Path(__file__).parent
 
@@ -97,7 +97,7 @@ class CodeList:
 
 @lru_cache(maxsize=1)
 def tables() -> dict[str, Table]:
-    raw = yaml.safe_load((_HERE / "tables.yaml").read_text())
+    raw = yamlfile.safe_load((_HERE / "tables.yaml").read_text())
     out: dict[str, Table] = {}
     for family, specs in raw.items():
         for name, spec in specs.items():
@@ -129,7 +129,7 @@ def tables() -> dict[str, Table]:
 
 @lru_cache(maxsize=1)
 def codelists() -> dict[str, CodeList]:
-    raw = yaml.safe_load((_HERE / "codelists.yaml").read_text())
+    raw = yamlfile.safe_load((_HERE / "codelists.yaml").read_text())
     return {
         name: CodeList(
             name=name,
@@ -149,7 +149,7 @@ def codelists() -> dict[str, CodeList]:
 @lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, str]]:
     """Plain-English label per code, keyed by code list name then code (labels.yaml)."""
-    raw = yaml.safe_load((_HERE / "labels.yaml").read_text())
+    raw = yamlfile.safe_load((_HERE / "labels.yaml").read_text())
     return {name: {str(code): str(text) for code, text in codes.items()} for name, codes in raw.items()}
 
 

@@ -49,6 +49,7 @@ class Cleaner:
         self.threshold = bad_row_threshold
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._window: deque[Ingested | Future] = deque()  # in flight, in the order given
 
     def __enter__(self) -> Cleaner:
         if self.workers > 1:
@@ -63,13 +64,21 @@ class Cleaner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def ready(self) -> bool:
+        """Whether the next drop `clean` yields is there without waiting for a worker. Without workers
+        the next drop is cleaned in this process when asked for, so it is never there yet."""
+        if self._pool is None:
+            return False
+        head = self._window[0] if self._window else None
+        return not isinstance(head, Future) or head.done()
+
     def clean(self, runs: Iterable[Ingested]) -> Iterator[Ingested]:
         if self._pool is None:
             for run in runs:
                 yield run if run.status == "skipped" else clean_drop(run, self.key, self.threshold)
             return
         todo = iter(runs)
-        window: deque[Ingested | Future] = deque()
+        window = self._window
 
         def top_up() -> None:
             while len(window) < 2 * self.workers:

@@ -31,7 +31,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from permanence import yamlfile
 
 REPO = Path(__file__).resolve().parents[2]
 POOL = "permanence"
@@ -162,7 +162,7 @@ def refuse_root(env: dict[str, str]) -> None:
 def check_steps(prefect_yaml: Path = REPO / "prefect.yaml") -> None:
     """Deployments run the project's own flows from this checkout and nothing else: no build, push
     or pull steps (a run_shell_script or git_clone step would run whatever it names as the worker)."""
-    spec = yaml.safe_load(prefect_yaml.read_text()) or {}
+    spec = yamlfile.safe_load(prefect_yaml.read_text()) or {}
     places = [("", spec)] + [(f"deployment {d.get('name')}: ", d) for d in spec.get("deployments", [])]
     for where, section in places:
         for key in ("build", "push", "pull"):
@@ -229,7 +229,7 @@ def deployable(env: dict[str, str] | None = None, prefect_yaml: Path = REPO / "p
     import re
 
     env = os.environ if env is None else env
-    spec = yaml.safe_load(prefect_yaml.read_text())
+    spec = yamlfile.safe_load(prefect_yaml.read_text())
     ready, missing = [], []
     for d in spec.get("deployments", []):
         path, func = d["entrypoint"].split(":")

@@ -21,6 +21,7 @@ file shares that do not follow symlinks (Windows SMB clients). See docs/bi.md.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -75,7 +76,7 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
     suppressed with `threshold`, and reference data. tier "restricted": every mart as built, for the
     restricted location (the tracker, the report, the service account's own checks).
     """
-    from permanence.publish.tiers import bi_select, mart_tiers
+    from permanence.publish.tiers import mart_tiers
 
     if tier not in ("bi", "restricted"):
         raise ValueError(f"unknown tier {tier!r}")
@@ -87,34 +88,19 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
         leftover.unlink(missing_ok=True)
     own = con is None
     con = con or duckdb.connect(str(warehouse))
-    tables: dict[str, int] = {}
     try:
         con.execute(f"ATTACH '{tmp}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
         try:
-            found = con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = current_database() and table_schema in (select unnest(?)) "
-                "order by 1, 2",
-                [list(schemas)],
-            ).fetchall()
-            for schema in schemas:
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS pub."{schema}"')
-            for schema, table in found:
-                source = f'"{schema}"."{table}"'
-                if tier == "bi" and schema == "marts":
-                    spec = tiers.get(table)
-                    if spec is None or not spec.aggregate:
-                        continue  # child-level, or not classified: restricted only
-                    columns = [r[0] for r in con.execute(
-                        "select column_name from information_schema.columns where table_catalog = current_database() "
-                        "and table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()]
-                    select = bi_select(source, columns, spec, threshold)
-                else:
-                    select = f"SELECT * FROM {source}"
-                con.execute(f'CREATE TABLE pub."{schema}"."{table}" AS {select}')
-                _copy_comments(con, schema, table)
-                tables[f"{schema}.{table}"] = con.execute(
-                    f'select count(*) from pub."{schema}"."{table}"').fetchone()[0]
+            # One transaction for the copy's tables and their ~1,300 comments: each statement on its
+            # own was a commit to the new file.
+            con.execute("BEGIN TRANSACTION")
+            try:
+                tables = _copy_tables(con, schemas, tier, tiers, threshold)
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
             con.execute("CHECKPOINT pub")
         finally:
             con.execute("DETACH pub")
@@ -127,6 +113,39 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
     os.replace(tmp, target)
     _fsync_dir(published_dir)
     return Publication(target, tables)
+
+
+def _copy_tables(con, schemas: tuple[str, ...], tier: str, tiers: dict | None, threshold: int) -> dict[str, int]:
+    """The tables of `schemas` into the attached copy `pub`: for the BI tier the aggregate marts
+    only, small numbers suppressed. Returns "schema.table" -> rows."""
+    from permanence.publish.tiers import bi_select
+
+    tables: dict[str, int] = {}
+    found = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_schema in (select unnest(?)) "
+        "order by 1, 2",
+        [list(schemas)],
+    ).fetchall()
+    for schema in schemas:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS pub."{schema}"')
+    for schema, table in found:
+        source = f'"{schema}"."{table}"'
+        if tier == "bi" and schema == "marts":
+            spec = tiers.get(table)
+            if spec is None or not spec.aggregate:
+                continue  # child-level, or not classified: restricted only
+            columns = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_catalog = current_database() "
+                "and table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()]
+            select = bi_select(source, columns, spec, threshold)
+        else:
+            select = f"SELECT * FROM {source}"
+        con.execute(f'CREATE TABLE pub."{schema}"."{table}" AS {select}')
+        _copy_comments(con, schema, table)
+        tables[f"{schema}.{table}"] = con.execute(
+            f'select count(*) from pub."{schema}"."{table}"').fetchone()[0]
+    return tables
 
 
 def _sql_text(text: str) -> str:

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from permanence import yamlfile
 from permanence.report.disclosure import Suppressor
 
 CHILD, AGGREGATE = "child", "aggregate"
@@ -57,7 +56,7 @@ def _mart_models(project: str) -> tuple[dict, ...]:
     """The marts' entries of the dbt project's yml (models/marts/*/_*.yml), read once."""
     found = []
     for yml in sorted((Path(project) / "models" / "marts").rglob("_*.yml")):  # a folder per domain
-        found += (yaml.safe_load(yml.read_text(encoding="utf-8")) or {}).get("models", [])
+        found += (yamlfile.safe_load(yml.read_text(encoding="utf-8")) or {}).get("models", [])
     return tuple(found)
 
 

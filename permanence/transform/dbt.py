@@ -19,6 +19,7 @@ run separate processes for real parallelism, each with its own `artifacts_dir`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,6 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+
+from permanence.transform import saved_parse
 
 __all__ = ["DbtError", "DbtOutcome", "build_key", "dbt_project_dir", "project_vars", "run_dbt", "seed_rows"]
 
@@ -72,9 +75,9 @@ def dbt_project_dir() -> Path:
 def project_vars() -> dict[str, Any]:
     """The vars of dbt_project.yml (thresholds, plan codes): Python that needs a threshold reads it
     here, so the figure the marts compute with and the one a report prints are written once."""
-    import yaml
+    from permanence import yamlfile
 
-    return yaml.safe_load((dbt_project_dir() / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    return yamlfile.safe_load((dbt_project_dir() / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
 
 
 def seed_rows(name: str) -> list[dict[str, str]]:
@@ -165,6 +168,7 @@ def run_dbt(
     full_refresh: bool = False,
     raise_on_failure: bool = True,
     extra_env: dict[str, str] | None = None,
+    parse_cache: Path | None = None,
 ) -> DbtOutcome:
     """Invoke `dbt <command>` on the project; raise DbtError (one line) when it fails.
 
@@ -174,6 +178,8 @@ def run_dbt(
     artifacts_dir: dbt's target/ and logs/ go under it (default: dbt_project/target and
         dbt_project/logs). Give each concurrent run its own.
     extra_env: environment set for the invocation only, e.g. Settings.pg_env() for target postgres.
+    parse_cache: the installation's copy of dbt's saved parse (permanence.transform.saved_parse,
+        Settings.dbt_parse_cache): a target folder without a saved parse starts from it.
     """
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt is actually run
 
@@ -190,12 +196,20 @@ def run_dbt(
         target_path, log_path = Path(artifacts_dir).resolve() / "target", Path(artifacts_dir).resolve() / "logs"
 
     env = {**(extra_env or {}), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PERMANENCE_DBT_TARGET": target}
+    workdir = None
     if target == "duckdb":
         if warehouse is None:
             raise ValueError("run_dbt: warehouse (the DuckDB file) is required for target duckdb")
         if words[0] != "parse" and not Path(warehouse).is_file():
             raise FileNotFoundError(f"run_dbt: warehouse {warehouse} does not exist (run the load step first)")
-        env[WAREHOUSE_ENV] = str(Path(warehouse).resolve())
+        # The file by its name, dbt run in its folder: dbt keeps its saved parse only while the
+        # profile's connection settings are unchanged, and a full path would tie the parse to one
+        # data directory (permanence.transform.saved_parse).
+        workdir = Path(warehouse).resolve().parent
+        if workdir.is_dir():
+            env[WAREHOUSE_ENV] = Path(warehouse).name
+        else:  # a parse before the warehouse's folder exists: dbt does not open the file
+            workdir, env[WAREHOUSE_ENV] = None, str(Path(warehouse).resolve())
     elif warehouse is not None:
         env[WAREHOUSE_ENV] = str(Path(warehouse).resolve())
     else:
@@ -220,12 +234,17 @@ def run_dbt(
         args.append("--full-refresh")
 
     started = time.monotonic()
-    with _LOCK, _env(env):
+    # The working folder, like the environment, is the process's: both are set under the lock.
+    with _LOCK, _env(env), contextlib.chdir(workdir or Path.cwd()):
+        if parse_cache is not None:
+            saved_parse.seed(parse_cache, project, target_path)
         try:
             res = dbtRunner().invoke(args)
             success, result, exc = bool(res.success), res.result, res.exception
         except Exception as e:  # dbt normally reports through res.exception; be safe
             success, result, exc = False, None, e
+        if parse_cache is not None and result is not None:
+            saved_parse.keep(parse_cache, project, target_path)
     elapsed = time.monotonic() - started
 
     counts: Counter[str] = Counter()

@@ -304,6 +304,19 @@ def _kept_text(values: pd.Series, keep: np.ndarray, arrow_type):
     return pa.array(values.to_numpy(dtype=object)[keep], type=arrow_type, from_pandas=True)
 
 
+@contextlib.contextmanager
+def transaction(con: Backend) -> Iterator[Backend]:
+    """BEGIN ... COMMIT, rolled back on any error: the statements inside land together or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):  # a failed COMMIT has already ended the transaction
+            con.execute("ROLLBACK")
+        raise
+
+
 def load_rows(
     con: Backend,
     tables: list[RawRows],
@@ -318,17 +331,27 @@ def load_rows(
 
     Returns rows loaded per file. A crash mid-way rolls back: raw never holds half a load.
     """
+    with transaction(con):
+        return append_rows(con, tables, load_id=load_id, la_code=la_code, extract_date=extract_date,
+                           as_at_date=as_at_date, coverage_start=coverage_start)
+
+
+def append_rows(
+    con: Backend,
+    tables: list[RawRows],
+    *,
+    load_id: str,
+    la_code: str,
+    extract_date: dt.date,
+    as_at_date: dt.date | None = None,
+    coverage_start: dt.date | None = None,
+) -> dict[str, int]:
+    """`load_rows` inside the caller's transaction (several loads committed at once)."""
     loaded: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for t in tables:
-            con.insert_frame(f"raw.{t.table}", t.rows, t.rows.column_names)
-            loaded[t.file_name] = loaded.get(t.file_name, 0) + t.count
-        set_current_load(con, la_code, load_id, extract_date, as_at_date, coverage_start)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    for t in tables:
+        con.insert_frame(f"raw.{t.table}", t.rows, t.rows.column_names)
+        loaded[t.file_name] = loaded.get(t.file_name, 0) + t.count
+    set_current_load(con, la_code, load_id, extract_date, as_at_date, coverage_start)
     return loaded
 
 
