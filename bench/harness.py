@@ -33,7 +33,7 @@ STAGES = ["pull", "validate", "pseudonymise", "load", "transform", "checks", "pu
 # Every other step a run records (permanence.progress.timeline): with STAGES they cover the run.
 # `startup` is the process's start (imports, Prefect's temporary server) to the flow's first step;
 # `orchestration` is the time between two steps (Prefect's task calls, recording step figures).
-OTHER_STEPS = ["startup", "prepare", "recover", "clean_wait", "record", "record_issues", "tracker",
+OTHER_STEPS = ["startup", "prepare", "recover", "clean_wait", "record", "stage_copies", "tracker",
                "dfe_queue", "retention", "summary", "orchestration"]
 # The DfE's rule pack runs after the run, in the dfe-rules flow (flows/dfe_rules.py): measured apart,
 # beside validate, on the scales named by --dfe-scales (at national scale it takes far longer than the run).

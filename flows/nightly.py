@@ -1,7 +1,8 @@
 """The nightly load as Prefect flows. Read top to bottom, it is the pipeline diagram:
 
     pull -> clean (read, validate, pseudonymise) -> load      (each drop)
-                             -> transform -> checks -> publish   (once, for everything loaded)
+                             -> transform -> checks -> publish   (once, for everything loaded;
+                                             the copies written aside during the checks)
                              -> DfE rule pack (return readiness, after the publish)
 
 `nightly` takes one LA's drop; `region` takes several (a consortium's warehouse, or the demo).
@@ -145,13 +146,34 @@ def checks(settings: Settings, runs: list[Ingested]) -> Path | None:
         pipeline.record_steps(settings, loaded, timing)
 
 
+@task(**TASK)
+def stage_copies(settings: Settings, runs: list[Ingested]) -> pipeline.StagedCopies | None:
+    """The published copies written aside, in a thread beside the checks: swapped in by `publish`
+    only once the checks passed, removed if they failed."""
+    loaded = [r for r in runs if r.status == "loaded"]
+    try:
+        with step("stage_copies", "write the published copies aside", quiet=True) as timing:
+            if reason := _nothing_loaded(runs):
+                timing.skip(reason)
+            return pipeline.stage_copies_step(settings, runs)
+    finally:
+        pipeline.record_steps(settings, loaded, timing)
+
+
+def _staged(future) -> pipeline.StagedCopies | None:
+    """What `stage_copies` wrote; None when it failed (Prefect logs why), and `publish` writes the
+    copies itself, under its own retries."""
+    result = future.result(raise_on_failure=False)
+    return result if isinstance(result, pipeline.StagedCopies) else None
+
+
 @task(retries=2, retry_delay_seconds=5, **TASK)
-def publish(settings: Settings, runs: list[Ingested]) -> Path | None:
+def publish(settings: Settings, runs: list[Ingested], staged: pipeline.StagedCopies | None = None) -> Path | None:
     loaded = [r for r in runs if r.status == "loaded"]
     with step("publish", "publish") as timing:
         if reason := _nothing_loaded(runs):
             timing.skip(reason)
-        published = pipeline.publish_step(settings, runs)
+        published = pipeline.publish_step(settings, runs, staged)
     pipeline.record_steps(settings, loaded, timing)
     return published
 
@@ -360,8 +382,15 @@ def _region(settings: Settings, key: bytes, drops: list[tuple[Sources, str]], as
         # D is each load's own (raw.current_load): building at one date for all would re-date the
         # other LAs of the warehouse.
         transform(settings, _opaque(runs), None, bool(pending))
-        checks(settings, _opaque(runs))
-        published = publish(settings, _opaque(runs))
+        # The copies are written aside while the checks run (two cores: DuckDB's work beside Great
+        # Expectations' Python), and swapped in only once the checks passed.
+        staged = stage_copies.submit(settings, _opaque(runs))
+        try:
+            checks(settings, _opaque(runs))
+        except BaseException:
+            pipeline.discard_copies(_staged(staged))
+            raise
+        published = publish(settings, _opaque(runs), _opaque(_staged(staged)))
         if pending and any(r.status == "published" for r in runs):
             with connect(settings) as con:
                 mark_rebuilt(con, "marts rebuilt and published by the nightly load")

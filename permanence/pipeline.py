@@ -18,7 +18,9 @@ import os
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from permanence import progress, warehouse
 
@@ -31,6 +33,9 @@ from permanence.ingest.read import read_drop
 from permanence.ops.security import share_with_group, strip_credentials
 from permanence.ingest.load import Ingested
 from permanence.ingest.pull import ArchivedDrop, ArchivedFile, pull
+
+if TYPE_CHECKING:
+    from permanence.publish.copies import Staged
 
 
 MIN_ROWS_FOR_FILE_SHARE = 50
@@ -520,6 +525,9 @@ def transform_step(settings: Settings, runs: list[Ingested], as_at: dt.date | No
         raise BuildFailed(f"dbt build failed: {exc}") from None
     record_dbt_results(settings, loaded, outcome)
     drop_orphans(settings, outcome)
+    if settings.target == "duckdb":  # the build's writes into the file, before the copies read it
+        with warehouse.connect(settings) as con:
+            con.execute("CHECKPOINT")
 
 
 def save_dbt_parse(settings: Settings) -> None:
@@ -681,18 +689,66 @@ def dfe_readiness_step(settings: Settings, loads: list) -> list:
     return results
 
 
-def publish_copies(settings: Settings, con=None):
-    """The two tiers (permanence.publish.tiers) from the DuckDB warehouse: the restricted copy (every mart, in
-    `restricted/`, never shared) and the BI copy (aggregate marts, small numbers suppressed, and
-    reference data, in `published/`, shared with the BI group) with its Parquet. Returns (bi, restricted)."""
-    from permanence.publish.copies import export_parquet, publish_warehouse, purge_untiered
+@dataclass
+class StagedCopies:
+    """The published copies written aside (permanence.publish.copies.Staged) and the day's Parquet
+    folder, complete but not yet what readers see: `copies_in_place` swaps them in."""
+
+    restricted: Staged
+    bi: Staged
+    parquet: Path
+    day: dt.date
+
+    def complete(self) -> bool:
+        """Every part still there (a publish that swapped in part of them, then failed, has not)."""
+        return self.restricted.tmp.is_file() and self.bi.tmp.is_file() and self.parquet.is_dir()
+
+
+def stage_copies(settings: Settings, con=None) -> StagedCopies:
+    """The two tiers (permanence.publish.tiers) written aside from the DuckDB warehouse: the restricted
+    copy (every mart, for `restricted/`, never shared) and the BI copy (aggregate marts, small numbers
+    suppressed, and reference data, for `published/`) with its Parquet. Nothing a reader sees changes."""
+    from permanence.publish.copies import stage_parquet, stage_warehouse
     from permanence.ops.security import ensure_restricted_dir
 
-    restricted_dir = ensure_restricted_dir(settings.restricted_dir)
-    restricted = publish_warehouse(settings.warehouse_path, restricted_dir, con=con, tier="restricted")
-    pub = publish_warehouse(settings.warehouse_path, settings.published_dir, con=con, tier="bi",
-                            threshold=settings.small_number_threshold)
-    pub.parquet_dir = export_parquet(pub.path, settings.published_dir / "parquet")
+    restricted = stage_warehouse(settings.warehouse_path, ensure_restricted_dir(settings.restricted_dir), con=con,
+                                 tier="restricted")
+    staged = [restricted]
+    try:
+        bi = stage_warehouse(settings.warehouse_path, settings.published_dir, con=con, tier="bi",
+                             threshold=settings.small_number_threshold)
+        staged.append(bi)
+        day = dt.date.today()
+        parquet = stage_parquet(bi.tmp, settings.published_dir / "parquet", day)
+    except BaseException:
+        from permanence.publish.copies import discard
+
+        for one in staged:
+            discard(one)
+        raise
+    return StagedCopies(restricted, bi, parquet, day)
+
+
+def discard_copies(staged: StagedCopies | None) -> None:
+    """Staged copies that will not be published (the checks failed)."""
+    import shutil
+
+    from permanence.publish.copies import discard
+
+    if staged is not None:
+        discard(staged.restricted)
+        discard(staged.bi)
+        shutil.rmtree(staged.parquet, ignore_errors=True)
+
+
+def copies_in_place(settings: Settings, staged: StagedCopies):
+    """The staged copies become the published ones, each in one rename; the BI share's permissions set.
+    Returns (bi, restricted) as permanence.publish.copies.Publication."""
+    from permanence.publish.copies import parquet_in_place, purge_untiered, put_in_place
+
+    restricted = put_in_place(staged.restricted)
+    pub = put_in_place(staged.bi)
+    pub.parquet_dir = parquet_in_place(staged.parquet, settings.published_dir / "parquet", staged.day)
     purge_untiered(settings.published_dir / "parquet")
     # workbooks an earlier version wrote into the BI share: child-level, so they go (now in restricted/)
     for old in settings.published_dir.glob("spg-tracker*.xlsx"):
@@ -704,20 +760,40 @@ def publish_copies(settings: Settings, con=None):
     return pub, restricted
 
 
-def publish_step(settings: Settings, runs: list[Ingested]) -> Path | None:
+def publish_copies(settings: Settings, con=None):
+    """`stage_copies` then `copies_in_place`: the two tiers written and swapped in. Returns (bi, restricted)."""
+    return copies_in_place(settings, stage_copies(settings, con))
+
+
+def stage_copies_step(settings: Settings, runs: list[Ingested]) -> StagedCopies | None:
+    """The published copies written aside while the checks run (flows/nightly.py): the checks read
+    the marts and Great Expectations works in Python, the copies are DuckDB's work, so on two cores
+    the two overlap. Nothing is published unless the checks pass (publish_step). DuckDB only: on
+    PostgreSQL readers query the database itself."""
+    if settings.target != "duckdb" or not any(r.status == "loaded" for r in runs):
+        return None
+    with warehouse.connect(settings) as con:
+        return stage_copies(settings, con=con)
+
+
+def publish_step(settings: Settings, runs: list[Ingested], staged: StagedCopies | None = None) -> Path | None:
     """The two copies (restricted and BI, atomic replace), Parquet per run date, then the loads' final
     status. Written before the loads are marked published, so a failed copy can be retried.
+    `staged`: the copies `stage_copies_step` wrote aside while the checks ran (else written here).
     On PostgreSQL: the bi schema and the roles' grants and row security (permanence.publish.tiers)."""
     from permanence.publish.copies import record_publication
 
     loaded = [r for r in runs if r.status == "loaded"]
     if not loaded:
+        discard_copies(staged)
         return None
     pub = None
     if settings.target == "duckdb":  # PostgreSQL: readers query the database itself
         with warehouse.connect(settings) as con:
-            con.execute("CHECKPOINT")
-            pub, restricted = publish_copies(settings, con=con)
+            if staged is None or not staged.complete():
+                discard_copies(staged)
+                staged = stage_copies(settings, con=con)
+            pub, restricted = copies_in_place(settings, staged)
             record_publication(con, [r.load_id for r in loaded], restricted)
             record_publication(con, [r.load_id for r in loaded], pub)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import pytest
@@ -99,16 +100,70 @@ def test_broken_mart_fails_the_checks_and_blocks_publish(built, tmp_path):
     f.transform.fn(settings, [run], None)
     with duckdb.connect(str(settings.warehouse_path)) as con:  # the summary no longer matches the tracker
         con.execute("update marts.spg_cohort_summary set children = children + 1 where is_current")
-    with pytest.raises(pipeline.ChecksFailed, match="recon_cohort_summary_equals_tracker"):
-        f.checks.fn(settings, [run])
+    # as the flow runs them: the copies written aside in a thread while the checks run
+    with ThreadPoolExecutor(1) as pool:
+        staging = pool.submit(f.stage_copies.fn, settings, [run])
+        with pytest.raises(pipeline.ChecksFailed, match="recon_cohort_summary_equals_tracker"):
+            f.checks.fn(settings, [run])
+        staged = staging.result()
+    assert staged is not None and staged.complete()
+    pipeline.discard_copies(staged)
     assert run.status == "failed"
     f.publish.fn(settings, [run])  # nothing loaded any more: nothing published
     assert published.read_bytes() == before
+    assert _temporaries(settings) == []
     assert q(settings, "select status from audit.loads where load_id = ? order by finished_at desc limit 1",
              [run.load_id]) == [("failed",)]
     failed = q(settings, "select suite from audit.expectation_results where load_id = ? and not success", [run.load_id])
     assert ("recon_cohort_summary_equals_tracker",) in failed
     assert q(settings, "select count(*) from raw.episodes where load_id = ?", [run.load_id])[0][0] == 0
+
+
+def _temporaries(settings) -> list:
+    return [p for d in (settings.published_dir, settings.restricted_dir, settings.published_dir / "parquet")
+            for p in d.iterdir() if p.name.startswith(".") and (".tmp" in p.name or ".old" in p.name)]
+
+
+def test_copies_written_aside_during_the_checks_are_published_after_them(built):
+    """The flow writes the copies in a thread while the checks read the marts (one process, one
+    warehouse: DuckDB refuses a read-only connection beside a writer's); readers see the new copies
+    only after the checks passed, and no temporary is left."""
+    settings, drops, _runs = built
+    published = settings.published_dir / settings.warehouse_path.name
+    restricted = settings.restricted_dir / settings.warehouse_path.name
+    before = published.stat().st_mtime_ns, restricted.stat().st_mtime_ns
+    [run] = ingest(settings, [(str(drops[1].path), drops[1].la_code)])
+    f.transform.fn(settings, [run], None)
+    with ThreadPoolExecutor(1) as pool:
+        staging = pool.submit(f.stage_copies.fn, settings, [run])
+        f.checks.fn(settings, [run])
+        staged = staging.result()
+    assert (published.stat().st_mtime_ns, restricted.stat().st_mtime_ns) == before  # nothing swapped in yet
+    assert f.publish.fn(settings, [run], staged) == published
+    assert run.status == "published" and not staged.complete()  # the staged files are the published ones now
+    assert published.stat().st_mtime_ns > before[0] and restricted.stat().st_mtime_ns > before[1]
+    with duckdb.connect(str(restricted), read_only=True) as con:
+        las = {r[0] for r in con.execute("select distinct la_code from marts.spg_cohort_summary").fetchall()}
+    assert drops[1].la_code in las
+    assert _temporaries(settings) == []
+
+
+def test_a_publish_whose_staged_copies_are_gone_writes_them_again(built, tmp_path):
+    """A retried publish (the first try swapped in part of the copies, then failed) stages anew."""
+    settings, _drops, runs = built
+    staged = pipeline.stage_copies_step(settings, [_loaded(runs[0])])
+    staged.bi.tmp.unlink()
+    run = _loaded(runs[0])
+    assert pipeline.publish_step(settings, [run], staged) == settings.published_dir / settings.warehouse_path.name
+    assert run.status == "published" and _temporaries(settings) == []
+
+
+def _loaded(run):
+    import copy
+
+    again = copy.copy(run)
+    again.status = "loaded"
+    return again
 
 
 def test_data_docs_with_a_relative_data_dir(built, tmp_path, monkeypatch):

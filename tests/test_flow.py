@@ -45,7 +45,10 @@ def test_nightly_flow_run_end_to_end(tmp_path, monkeypatch, caplog):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from staging.stg_ssda903__episodes").fetchone()[0] > 0
         steps = {r[0] for r in con.execute("select step from audit.load_steps").fetchall()}
-    assert {"pull", "validate", "pseudonymise", "load", "transform", "publish"} <= steps
+    assert {"pull", "validate", "pseudonymise", "load", "transform", "stage_copies", "checks", "publish"} <= steps
+    # the copies written aside beside the checks were swapped in: nothing left beside them
+    data = tmp_path / "data"
+    assert not [p for p in [*(data / "published").iterdir(), *(data / "restricted").iterdir()] if ".tmp" in p.name]
     child_ids = {line.split(",")[0] for p in drop.path.glob("*.csv") for line in p.read_text(encoding="utf-8-sig").splitlines()[1:] if line}
     logged = caplog.text
     assert not [c for c in child_ids if c and c in logged]

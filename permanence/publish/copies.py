@@ -13,6 +13,10 @@ file. After every successful build and checks, `publish_warehouse`:
    the folder. A reader sees the old copy or the new one, never half of one; a reader holding the
    old file open keeps reading the old inode, undisturbed, until it reconnects.
 
+The two halves are `stage_warehouse` (step 1 and the fsync: a `Staged` copy) and `put_in_place`
+(the rename): a nightly run stages its copies while the mart checks run, and puts them in place only
+once the checks passed (`discard` otherwise; permanence.pipeline.stage_copies_step).
+
 `export_parquet` then writes each mart as Parquet into `parquet/<YYYY-MM-DD>/` (for Power BI,
 Tableau, Excel) and points `parquet/latest` at it: `latest` is a symlink to the dated folder,
 replaced atomically, and `parquet/LATEST` is a one-line text file with the same date for tools and
@@ -67,6 +71,16 @@ def published_path(warehouse: Path, published_dir: Path) -> Path:
     return published_dir / warehouse.name
 
 
+@dataclass
+class Staged:
+    """A copy written aside, complete and read-only, not yet in place: `put_in_place` makes it the
+    published one, `discard` removes it."""
+
+    tmp: Path
+    target: Path
+    tables: dict[str, int] = field(default_factory=dict)
+
+
 def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
                       con: duckdb.DuckDBPyConnection | None = None, *, tier: str = "bi",
                       threshold: int = 5, tiers: dict | None = None) -> Publication:
@@ -76,6 +90,14 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
     suppressed with `threshold`, and reference data. tier "restricted": every mart as built, for the
     restricted location (the tracker, the report, the service account's own checks).
     """
+    return put_in_place(stage_warehouse(warehouse, published_dir, schemas, con, tier=tier, threshold=threshold,
+                                        tiers=tiers))
+
+
+def stage_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+                    con: duckdb.DuckDBPyConnection | None = None, *, tier: str = "bi",
+                    threshold: int = 5, tiers: dict | None = None) -> Staged:
+    """`publish_warehouse` up to the replace: the copy written beside the published one, fsynced, 0400."""
     from permanence.publish.tiers import mart_tiers
 
     if tier not in ("bi", "restricted"):
@@ -110,9 +132,21 @@ def publish_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, 
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     tmp.chmod(0o400)  # the BI group's read bit is added by permanence.ops.security.share_with_group
-    os.replace(tmp, target)
-    _fsync_dir(published_dir)
-    return Publication(target, tables)
+    return Staged(tmp, target, tables)
+
+
+def put_in_place(staged: Staged) -> Publication:
+    """The staged copy replaces the published one in one rename: a reader sees the old or the new."""
+    os.replace(staged.tmp, staged.target)
+    _fsync_dir(staged.target.parent)
+    return Publication(staged.target, staged.tables)
+
+
+def discard(staged: Staged | None) -> None:
+    """A staged copy that will not be published (its checks failed), and its WAL if any."""
+    if staged is not None:
+        for path in (staged.tmp, staged.tmp.with_name(staged.tmp.name + ".wal")):
+            path.unlink(missing_ok=True)
 
 
 def _copy_tables(con, schemas: tuple[str, ...], tier: str, tiers: dict | None, threshold: int) -> dict[str, int]:
@@ -197,8 +231,14 @@ def export_parquet(published: Path, out_dir: Path, run_date: dt.date | None = No
     A second run on the same day replaces that day's folder whole (written aside, then swapped).
     """
     run_date = run_date or dt.date.today()
+    return parquet_in_place(stage_parquet(published, out_dir, run_date, schemas), out_dir, run_date)
+
+
+def stage_parquet(published: Path, out_dir: Path, run_date: dt.date | None = None,
+                  schemas: tuple[str, ...] = ("marts",)) -> Path:
+    """`export_parquet`'s folder for the day, written aside (`.<day>.<pid>.tmp`); returns it."""
+    run_date = run_date or dt.date.today()
     out_dir.mkdir(parents=True, exist_ok=True)
-    day = out_dir / run_date.isoformat()
     staging = out_dir / f".{run_date.isoformat()}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -213,6 +253,13 @@ def export_parquet(published: Path, out_dir: Path, run_date: dt.date | None = No
             target = parquet_file(staging, name)
             target.parent.mkdir()
             copy_parquet(con, f'SELECT * FROM "{schema}"."{table}"', target, table)
+    return staging
+
+
+def parquet_in_place(staging: Path, out_dir: Path, run_date: dt.date | None = None) -> Path:
+    """The staged folder becomes the day's (the day's earlier one swapped out whole); `latest` points at it."""
+    run_date = run_date or dt.date.today()
+    day = out_dir / run_date.isoformat()
     if day.exists():
         old = out_dir / f".{run_date.isoformat()}.{os.getpid()}.old"
         day.rename(old)

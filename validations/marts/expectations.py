@@ -188,7 +188,14 @@ def _read_marts(warehouse) -> dict[str, pd.DataFrame]:
     from permanence import warehouse as wh
 
     if warehouse.target == "duckdb":
-        return _read_marts(warehouse.warehouse_path)
+        # The run's own connection settings, not read-only: in a run the published copies are written
+        # from the warehouse while the checks read it (flows/nightly.py), and DuckDB refuses two
+        # connections of one process to one file with different settings.
+        with wh.connect(warehouse) as con:
+            names = [r[0] for r in con.execute(
+                "select table_name from information_schema.tables where table_catalog = current_database() "
+                "and table_schema = 'marts'").fetchall()]
+            return {m: con.raw.execute(f'select * from marts."{m}"').df() for m in names}
     with wh.connect(warehouse) as con:
         names = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
