@@ -408,9 +408,10 @@ def load_rows_step(settings: Settings, runs: list[Ingested]) -> list[Ingested]:
     for the disk (~90 ms a drop on a national run) in the process every load waits on."""
     flush_steps(settings)  # a load's steps are recorded before its rows (see steps_held_back)
     with warehouse.connect(settings) as con, warehouse.transaction(con):
+        warehouse.insert_raw(con, [t for run in runs for t in run.tables])
         for run in runs:
             assert run.drop is not None
-            run.loaded_per_file = warehouse.append_rows(
+            run.loaded_per_file = warehouse.register_load(
                 con, run.tables, load_id=run.load_id, la_code=run.la_code, extract_date=run.drop.extract_date,
                 as_at_date=run.as_at or run.drop.extract_date, coverage_start=run.drop.coverage_start,
             )

@@ -113,19 +113,19 @@ def test_a_drops_steps_are_written_in_one_insert_before_its_rows(drops, tmp_path
 
     settings = Settings(data_dir=tmp_path / "data", workers=1)
     writes, seen_at_load = [], []
-    write_steps, append_rows = pipeline._write_steps, warehouse.append_rows
+    write_steps, register_load = pipeline._write_steps, warehouse.register_load
 
     def counting_write(settings_, rows):
         writes.append(len(rows))
         write_steps(settings_, rows)
 
-    def checking_append(con, tables, *, load_id, **kw):
+    def checking_register(con, tables, *, load_id, **kw):
         seen_at_load.append({r[0] for r in con.execute(
             "select step from audit.load_steps where load_id = ?", [load_id]).fetchall()})
-        return append_rows(con, tables, load_id=load_id, **kw)
+        return register_load(con, tables, load_id=load_id, **kw)
 
     monkeypatch.setattr(pipeline, "_write_steps", counting_write)
-    monkeypatch.setattr(warehouse, "append_rows", checking_append)
+    monkeypatch.setattr(warehouse, "register_load", checking_register)
     runs = ingest(settings, [(str(d.path), d.la_code) for d in drops])
     assert [r.status for r in runs] == ["loaded", "loaded"]
     assert all({"pull", "validate", "pseudonymise", "record"} <= s for s in seen_at_load), seen_at_load

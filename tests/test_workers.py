@@ -83,19 +83,30 @@ def test_drops_waiting_when_the_workers_are_ahead_load_in_one_transaction(drops,
     commit; each is still its own load, with its own rows, steps and findings."""
     from flows import nightly
 
-    batches = []
-    real = pipeline.load_rows_step
+    from permanence.warehouse.backends import DuckDBBackend
+
+    batches, inserts = [], []
+    real, real_insert = pipeline.load_rows_step, DuckDBBackend.insert_frame
 
     def counted(settings_, runs):
         batches.append([r.la_code for r in runs])
+        inserts.append([])
         return real(settings_, runs)
+
+    def insert(self, table, rows, columns=None):
+        if table.startswith("raw.") and inserts:
+            inserts[-1].append(table)
+        return real_insert(self, table, rows, columns)
 
     monkeypatch.setattr(Cleaner, "ready", lambda self: True)  # as when the workers are ahead
     monkeypatch.setattr(nightly, "LOAD_BATCH", 2)
     monkeypatch.setattr(pipeline, "load_rows_step", counted)
+    monkeypatch.setattr(DuckDBBackend, "insert_frame", insert)
     settings = Settings(data_dir=tmp_path / "data", workers=2)
     runs = ingest(settings, drops)
     assert batches == [[drops[0][1], drops[1][1]], [drops[2][1]]]  # the quarantined drop loads nothing
+    # each raw table once a batch, its drops' rows together
+    assert all(len(tables) == len(set(tables)) and "raw.episodes" in tables for tables in inserts), inserts
     assert [(r.la_code, r.status) for r in runs] == [(la, s) for (_, la), s in
                                                       zip(drops, ["loaded", "loaded", "loaded", "quarantined"])]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
@@ -113,7 +124,7 @@ def test_a_batch_that_fails_to_load_leaves_none_of_its_drops_in_raw(drops, tmp_p
     from flows import nightly
 
     calls = []
-    real = warehouse.append_rows
+    real = warehouse.register_load
 
     def failing_second(con, tables, **kw):
         calls.append(kw["load_id"])
@@ -123,7 +134,7 @@ def test_a_batch_that_fails_to_load_leaves_none_of_its_drops_in_raw(drops, tmp_p
 
     monkeypatch.setattr(Cleaner, "ready", lambda self: True)
     monkeypatch.setattr(nightly, "LOAD_BATCH", 3)
-    monkeypatch.setattr(warehouse, "append_rows", failing_second)
+    monkeypatch.setattr(warehouse, "register_load", failing_second)
     settings = Settings(data_dir=tmp_path / "data", workers=2)
     with pytest.raises(OSError):
         ingest(settings, drops[:3])
@@ -131,7 +142,7 @@ def test_a_batch_that_fails_to_load_leaves_none_of_its_drops_in_raw(drops, tmp_p
         raw = con.execute("select count(*) from raw.episodes").fetchone()[0]
         current = con.execute("select count(*) from raw.current_load").fetchone()[0]
         finals = {r[0] for r in con.execute("select status from audit.loads").fetchall()}
-    assert raw == 0 and current == 0  # the first drop's rows went back with the batch
+    assert raw == 0 and current == 0  # the batch's rows, inserted before the failure, went back with it
     assert finals == {"failed"}
 
 

@@ -39,10 +39,14 @@ def _quiet_worker() -> None:
 class Cleaner:
     """`with Cleaner(key, threshold, workers) as c: for run in c.clean(runs): ...`
 
-    At most `2 x workers` drops are in flight (being cleaned, or cleaned and waiting their turn to
-    load), so memory follows the window, not the number of drops. A drop pulled as 'skipped'
-    (already published) passes through without being cleaned.
+    At most `WINDOW_PER_WORKER x workers` drops are in flight (being cleaned, or cleaned and waiting
+    their turn to load), so memory follows the window, not the number of drops. A drop pulled as
+    'skipped' (already published) passes through without being cleaned.
     """
+
+    # Deep enough that the workers keep cleaning while this process loads a batch of drops
+    # (nightly.LOAD_BATCH) and waits for its commit; a national drop in flight is ~10 MB of Arrow.
+    WINDOW_PER_WORKER = 4
 
     def __init__(self, key: bytes, bad_row_threshold: float, workers: int = 1):
         self.key = key
@@ -81,7 +85,7 @@ class Cleaner:
         window = self._window
 
         def top_up() -> None:
-            while len(window) < 2 * self.workers:
+            while len(window) < self.WINDOW_PER_WORKER * self.workers:
                 run = next(todo, None)
                 if run is None:
                     return
