@@ -317,39 +317,15 @@ def transaction(con: Backend) -> Iterator[Backend]:
         raise
 
 
-def load_rows(
-    con: Backend,
-    tables: list[RawRows],
-    *,
-    load_id: str,
-    la_code: str,
-    extract_date: dt.date,
-    as_at_date: dt.date | None = None,
-    coverage_start: dt.date | None = None,
-) -> dict[str, int]:
-    """Append every file's typed rows to raw, in one transaction, and make this load current.
+def load_rows(con: Backend, tables: list[RawRows], **load) -> dict[str, int]:
+    """Append every file's typed rows to raw, in one transaction, and make this load current
+    (`load`: register_load's keywords).
 
     Returns rows loaded per file. A crash mid-way rolls back: raw never holds half a load.
     """
     with transaction(con):
-        return append_rows(con, tables, load_id=load_id, la_code=la_code, extract_date=extract_date,
-                           as_at_date=as_at_date, coverage_start=coverage_start)
-
-
-def append_rows(
-    con: Backend,
-    tables: list[RawRows],
-    *,
-    load_id: str,
-    la_code: str,
-    extract_date: dt.date,
-    as_at_date: dt.date | None = None,
-    coverage_start: dt.date | None = None,
-) -> dict[str, int]:
-    """`load_rows` inside the caller's transaction."""
-    insert_raw(con, tables)
-    return register_load(con, tables, load_id=load_id, la_code=la_code, extract_date=extract_date,
-                         as_at_date=as_at_date, coverage_start=coverage_start)
+        insert_raw(con, tables)
+        return register_load(con, tables, **load)
 
 
 def insert_raw(con: Backend, tables: list[RawRows]) -> None:
