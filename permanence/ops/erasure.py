@@ -398,8 +398,7 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
                               "give the CMS id exactly as in the drop's CHILD column (not the pseudonym), and the LA that sent it")
             job.resumed = True
         with warehouse.connect(settings) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with warehouse.transaction(con):
                 for name, t in contract.tables().items():
                     if name in job.rows_per_table:
                         col = t.child_column.lower()
@@ -423,10 +422,6 @@ def erase(settings: Settings, la_code: str, child_id: str) -> Erasure:
                         "new_bytes": None, "records_removed": job.actions_removed}])
                 _record_erasure(con, job, tag, fingerprint, "erased",
                                 "raw rows and archived records removed; rebuild next")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
         # Files after the commit: if this stops part way, running erase again finds the files
         # still holding the child and rewrites them to the same bytes the raw rows already name.
         for rw in job.files:
@@ -550,17 +545,13 @@ def rekey(settings: Settings, new_key_file: Path) -> Rekey:
                               "from; nothing was changed",
                               "restore the archived drops of the loads still in raw (audit.load_files names their "
                               "hashes), or reload the current drops")
-            con.execute("BEGIN TRANSACTION")
             try:
-                for table, col in _id_columns():
-                    job.rows_updated += con.execute(
-                        f'select count(*) from raw.{table} t join rekey_map m on m.old = t."{col}"').fetchone()[0]
-                    con.execute(f'update raw.{table} as t set "{col}" = m.new from rekey_map m where t."{col}" = m.old')
-                _record_rekey(con, job, started, "done", "raw re-pseudonymised; rebuild next")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+                with warehouse.transaction(con):
+                    for table, col in _id_columns():
+                        job.rows_updated += con.execute(
+                            f'select count(*) from raw.{table} t join rekey_map m on m.old = t."{col}"').fetchone()[0]
+                        con.execute(f'update raw.{table} as t set "{col}" = m.new from rekey_map m where t."{col}" = m.old')
+                    _record_rekey(con, job, started, "done", "raw re-pseudonymised; rebuild next")
             finally:
                 con.execute("DROP TABLE IF EXISTS rekey_map")
         # The old snapshots name children by the old key's pseudonyms: renamed, or a holder of the

@@ -179,16 +179,11 @@ def apply(settings: Settings, dry_run: bool = False, now: dt.datetime | None = N
     raw = [d for d in found if d.klass == "raw"]
     with warehouse.connect(settings) as con:
         if raw:
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with warehouse.transaction(con):
                 for d in raw:
                     for t in contract.tables():
                         con.execute(f"delete from raw.{t} where load_id = ?", [d.item])
                 _record(con, run_id, raw)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
     # Files after the rows: a file whose deletion fails stays, and is found due again next time.
     for d in found:
         if d.path is None:

@@ -25,7 +25,6 @@ file shares that do not follow symlinks (Windows SMB clients). See docs/bi.md.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -34,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from permanence.warehouse import transaction
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 # In each dated Parquet folder the tiered export writes; a folder without it predates the two tiers.
@@ -115,14 +116,8 @@ def stage_warehouse(warehouse: Path, published_dir: Path, schemas: tuple[str, ..
         try:
             # One transaction for the copy's tables and their ~1,300 comments: each statement on its
             # own was a commit to the new file.
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(con):
                 tables = _copy_tables(con, schemas, tier, tiers, threshold)
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
             con.execute("CHECKPOINT pub")
         finally:
             con.execute("DETACH pub")

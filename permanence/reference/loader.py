@@ -9,6 +9,7 @@ from pathlib import Path
 
 import fsspec
 
+from permanence import warehouse
 from permanence.reference import store
 from permanence.reference.reader import read_header, read_table
 from permanence.reference.families import recognise
@@ -82,16 +83,11 @@ def load_into(con, sources: list[str]) -> LoadReport:
     for source in sources:
         for name, data in _expand(source):
             loaded_at = dt.datetime.now().replace(microsecond=0)
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with warehouse.transaction(con):
                 result = _process(con, name, data, loaded_at)
                 store.record_load(con, file=result.file, sha256=result.sha256, family=result.family,
                                   table=result.table, rows=result.rows, skipped=result.skipped,
                                   message=result.message, loaded_at=loaded_at)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
             report.files.append(result)
     return report
 
