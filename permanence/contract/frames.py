@@ -15,7 +15,6 @@ from permanence.contract import Table
 ROW = "_row"
 
 
-
 def arrow_text(values: pd.Series) -> pa.Array | None:
     """A text column pandas holds in Arrow (as the reader leaves it) as one Arrow array, with no copy
     to Python objects; None for a column held any other way."""

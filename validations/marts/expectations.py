@@ -182,28 +182,28 @@ def _read_marts(warehouse) -> dict[str, pd.DataFrame]:
     """Every mart as a frame: a DuckDB file's Path (opened read-only), or Settings (either target)."""
     if isinstance(warehouse, Path):
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            names = [r[0] for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
-            return {m: con.execute(f'select * from marts."{m}"').df() for m in names}
+            return _marts(con, lambda sql: con.execute(sql).df())
     from permanence import warehouse as wh
 
-    if warehouse.target == "duckdb":
-        # The run's own connection settings, not read-only: in a run the published copies are written
-        # from the warehouse while the checks read it (flows/nightly.py), and DuckDB refuses two
-        # connections of one process to one file with different settings.
-        with wh.connect(warehouse) as con:
-            names = [r[0] for r in con.execute(
-                "select table_name from information_schema.tables where table_catalog = current_database() "
-                "and table_schema = 'marts'").fetchall()]
-            return {m: con.raw.execute(f'select * from marts."{m}"').df() for m in names}
+    # Settings on DuckDB: the run's own connection settings, not read-only: in a run the published
+    # copies are written from the warehouse while the checks read it (flows/nightly.py), and DuckDB
+    # refuses two connections of one process to one file with different settings.
     with wh.connect(warehouse) as con:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
-        frames = {}
-        for m in names:
-            cur = con.execute(f'select * from marts."{m}"')
-            frames[m] = _as_duckdb_reads_it(pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description]))
-        return frames
+        if warehouse.target == "duckdb":
+            return _marts(con, lambda sql: con.raw.execute(sql).df())
+        return _marts(con, lambda sql: _as_duckdb_reads_it(_fetched_frame(con.execute(sql))))
+
+
+def _marts(con, read) -> dict[str, pd.DataFrame]:
+    """mart name -> `read('select * from marts.<name>')`, for the marts of the connection's own database."""
+    names = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = 'marts'").fetchall()]
+    return {m: read(f'select * from marts."{m}"') for m in names}
+
+
+def _fetched_frame(cur) -> pd.DataFrame:
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
 
 
 def _as_duckdb_reads_it(frame: pd.DataFrame) -> pd.DataFrame:
