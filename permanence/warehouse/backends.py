@@ -48,6 +48,7 @@ class DuckDBBackend:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         self.raw = duckdb.connect(str(path))
+        self._many_writes = False  # expect_many_writes: threads to reset before the closing checkpoint
 
     def execute(self, sql: str, params: Any = None) -> _Fetched:
         # Fetched whole: a result left half-read (fetchone) would block the next statement on a
@@ -81,7 +82,7 @@ class DuckDBBackend:
         self._many_writes = True
 
     def close(self) -> None:
-        if getattr(self, "_many_writes", False):
+        if self._many_writes:
             # Closing checkpoints the WAL: a rewrite of every appended row, on every core.
             self.raw.execute("RESET threads")
         self.raw.close()
